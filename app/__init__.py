@@ -1,0 +1,56 @@
+"""Primo: customer-satisfaction-indexed bonuses and recognition for store teams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app import config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, error handlers, commands."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config.load(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    from app.core.web import check_declared_access
+
+    check_declared_access(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every table known to Alembic and create_all)
+    from app.core import web
+    from app.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    # Access checks run before CSRF, so strangers are sent to the login page rather than told about tokens.
+    web.init_app(app)
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.audit import bp as audit_bp
+    from app.auth import bp as auth_bp
+    from app.core import bp as core_bp
+    from app.org import bp as org_bp
+
+    for blueprint in (core_bp, auth_bp, org_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from app.auth.cli import users_cli
+    from app.core.seed import seed_demo
+    from app.org.cli import employees_cli, stores_cli
+
+    for command in (users_cli, stores_cli, employees_cli, seed_demo):
+        app.cli.add_command(command)

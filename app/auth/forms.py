@@ -1,0 +1,49 @@
+"""Forms for logging in, passwords and user administration."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.auth.access import ROLES
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"), validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))]
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(r, r) for r in ROLES]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    roles = MultiCheckboxField(_l("Roles"), choices=role_choices(), validators=[DataRequired()])
+    employee_number = StringField(_l("Employee number (optional)"), validators=[Optional(), Length(max=40)])
+
+
+class RolesForm(FlaskForm):
+    roles = MultiCheckboxField(_l("Roles"), choices=role_choices(), validators=[DataRequired()])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: nothing but the CSRF token."""

@@ -1,0 +1,19 @@
+"""Import every model module so that the metadata is complete wherever the app starts."""
+
+from app.audit.models import AuditEvent
+from app.auth.models import LoginAttempt, User, UserRole
+from app.core.models import PendingUpload
+from app.org.models import Assignment, Employee, ManagerScope, Region, Store
+
+__all__ = [
+    "Assignment",
+    "AuditEvent",
+    "Employee",
+    "LoginAttempt",
+    "ManagerScope",
+    "PendingUpload",
+    "Region",
+    "Store",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,54 @@
+"""`flask stores import FILE`, `flask employees import FILE`, `flask employees export FILE`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.core.cli_support import fail, fail_import, read_bytes
+from app.core.tabular import ImportRejected, Table, read_table
+from app.extensions import db
+from app.org import services
+
+stores_cli = AppGroup("stores", help="Stores and regions.")
+employees_cli = AppGroup("employees", help="Employees and their store history.")
+
+
+def _import(file: str, plan_fn: Callable[[Table], services.ImportPlan], apply_fn) -> None:
+    """Check the whole file, then write it in one transaction, or print every bad row and write nothing."""
+    try:
+        summary = apply_fn(plan_fn(read_table(read_bytes(file), file)))
+    except ImportRejected as exc:
+        fail_import(exc)
+    db.session.commit()
+    click.echo(f"{summary['new']} new, {summary['changed']} changed, {summary['unchanged']} unchanged")
+
+
+@stores_cli.command("import")
+@click.argument("file")
+def import_stores(file: str) -> None:
+    """Import stores (store_code,name,region,opened_on) from CSV or XLSX, all or nothing."""
+    _import(file, services.plan_stores, services.apply_stores)
+
+
+@employees_cli.command("import")
+@click.argument("file")
+def import_employees(file: str) -> None:
+    """Import employees from CSV or XLSX, all or nothing; a changed store opens a new assignment."""
+    _import(file, services.plan_employees, services.apply_employees)
+
+
+@employees_cli.command("export")
+@click.argument("file")
+def export_employees(file: str) -> None:
+    """Write every employee as CSV in the import's columns."""
+    content = services.export_employees()
+    try:
+        Path(file).write_bytes(content)
+    except OSError as exc:
+        fail(f"cannot write {file}: {exc.strerror}")
+    lines = content.count(b"\n") - 1
+    click.echo(f"{lines} employees written to {file}")

@@ -1,0 +1,154 @@
+"""Store and employee pages (scoped to what each user may see) and the HR import pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app.auth.access import allow
+from app.auth.forms import ActionForm
+from app.core.models import PendingUpload
+from app.core.tabular import ImportRejected, read_table
+from app.extensions import db
+from app.org import bp, services
+from app.org.forms import UploadForm
+from app.org.models import Assignment, Employee, Store
+from app.org.scope import can_see_employee, team_condition, visible_employees_condition, visible_store_ids
+
+IMPORTS = {
+    "stores": (services.plan_stores, services.apply_stores, services.STORE_COLUMNS),
+    "employees": (services.plan_employees, services.apply_employees, services.EMPLOYEE_COLUMNS),
+}
+
+
+def _visible_stores() -> sa.Select:
+    query = sa.select(Store).options(selectinload(Store.region)).order_by(Store.code)
+    ids = visible_store_ids(current_user)
+    if ids is not None:
+        query = query.where(Store.id.in_(ids or {-1}))
+    return query
+
+
+@bp.route("/stores")
+@allow("hr", "manager")
+def stores():
+    """List the stores the user may see."""
+    return render_template("org/stores.html", stores=list(db.session.scalars(_visible_stores())))
+
+
+@bp.route("/stores/<int:store_id>")
+@allow("hr", "manager")
+def store_detail(store_id: int):
+    """Show a store and its current team."""
+    store = db.session.scalar(_visible_stores().where(Store.id == store_id))
+    if store is None:
+        abort(404)
+    today = date.today()
+    team = db.session.scalars(
+        sa.select(Employee).where(team_condition({store.id}, today)).order_by(Employee.last_name, Employee.first_name)
+    )
+    return render_template("org/store_detail.html", store=store, team=list(team))
+
+
+@bp.route("/employees")
+@allow("hr", "manager")
+def employees():
+    """List the employees the user may see, with search and pagination."""
+    search = request.args.get("q", "").strip()
+    query = sa.select(Employee).where(visible_employees_condition(current_user, date.today()))
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Employee.first_name).like(pattern),
+                sa.func.lower(Employee.last_name).like(pattern),
+                sa.func.lower(Employee.number).like(pattern),
+                sa.func.lower(sa.func.coalesce(Employee.email, "")).like(pattern),
+            )
+        )
+    query = query.options(selectinload(Employee.assignments).selectinload(Assignment.store))
+    page = db.paginate(query.order_by(Employee.last_name, Employee.first_name, Employee.number), per_page=25)
+    return render_template("org/employees.html", page=page, search=search)
+
+
+@bp.route("/employees/<int:employee_id>")
+@allow("hr", "manager", "employee")
+def employee_detail(employee_id: int):
+    """Show an employee and their store history (employees see only themselves)."""
+    employee = db.session.get(Employee, employee_id)
+    if employee is None or not can_see_employee(current_user, employee, date.today()):
+        abort(404)
+    return render_template("org/employee_detail.html", employee=employee)
+
+
+@bp.route("/employees/export.csv")
+@allow("hr")
+def employees_export():
+    """Download every employee in the import's columns."""
+    return Response(
+        services.export_employees(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=employees.csv"},
+    )
+
+
+def _import_kind(kind: str):
+    if kind not in IMPORTS:
+        abort(404)
+    return IMPORTS[kind]
+
+
+@bp.route("/import/<kind>", methods=["GET", "POST"])
+@allow("hr")
+def import_upload(kind: str):
+    """Upload a store or employee file and show what it would change before anything is written."""
+    plan_fn, _apply, columns = _import_kind(kind)
+    form = UploadForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("org/import.html", kind=kind, form=form, columns=columns), 400
+        upload = form.file.data
+        content = upload.read()
+        try:
+            plan = plan_fn(read_table(content, upload.filename or ""))
+        except ImportRejected as exc:
+            db.session.rollback()
+            return render_template("org/import.html", kind=kind, form=form, columns=columns, errors=exc.errors), 400
+        pending = PendingUpload(kind=kind, filename=upload.filename or kind, content=content, user_id=current_user.id)
+        db.session.add(pending)
+        db.session.commit()
+        return render_template("org/import_preview.html", kind=kind, plan=plan, pending=pending, action=ActionForm())
+    return render_template("org/import.html", kind=kind, form=form, columns=columns)
+
+
+@bp.route("/import/<kind>/<token>/confirm", methods=["POST"])
+@allow("hr")
+def import_confirm(kind: str, token: str):
+    """Apply a previewed file; it is checked again, so a file that went stale is refused whole."""
+    plan_fn, apply_fn, columns = _import_kind(kind)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    pending = db.session.scalar(
+        sa.select(PendingUpload).where(
+            PendingUpload.token == token, PendingUpload.kind == kind, PendingUpload.user_id == current_user.id
+        )
+    )
+    if pending is None:
+        abort(404)
+    try:
+        summary = apply_fn(plan_fn(read_table(pending.content, pending.filename)))
+    except ImportRejected as exc:
+        db.session.rollback()
+        return render_template("org/import.html", kind=kind, form=UploadForm(), columns=columns, errors=exc.errors), 400
+    db.session.delete(pending)
+    db.session.commit()
+    flash(
+        _("Import done: %(new)d new, %(changed)d changed, %(unchanged)d unchanged.", **summary),
+        "success",
+    )
+    return redirect(url_for("org.stores" if kind == "stores" else "org.employees"))

@@ -1,0 +1,479 @@
+"""Organisation imports (stores, employees) with a preview of what changes, and the employee export.
+
+Every import is checked whole before anything is written: one bad row rejects the file with every
+problem listed, and a file already imported changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.orm import selectinload
+
+from app.audit.services import record
+from app.core.tabular import (
+    CellError,
+    ImportRejected,
+    RowError,
+    Table,
+    format_decimal_plain,
+    missing_columns,
+    parse_date,
+    parse_decimal,
+    write_csv,
+)
+from app.extensions import db
+from app.org.models import JOB_ROLES, Assignment, Employee, ManagerScope, Region, Store
+
+STORE_COLUMNS = ("store_code", "name", "region", "opened_on")
+EMPLOYEE_COLUMNS = (
+    "employee_number",
+    "payroll_id",
+    "first_name",
+    "last_name",
+    "email",
+    "job_role",
+    "store_code",
+    "store_since",
+    "hire_date",
+    "exit_date",
+    "fte",
+    "annual_base_salary",
+    "cost_center",
+    "language",
+    "manages",
+)
+LANGUAGE_CODES = ("fr", "en")
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass
+class RowChange:
+    """What one row of a file does: add a record, change some fields, or nothing."""
+
+    row: int
+    key: str
+    status: str  # "new" | "changed" | "unchanged"
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ImportPlan:
+    kind: str
+    rows: list[RowChange]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {s: self.count(s) for s in ("new", "changed", "unchanged")}
+
+
+# --- stores -----------------------------------------------------------------------------------------
+
+
+def plan_stores(table: Table) -> ImportPlan:
+    """Check a store file and work out what it would change."""
+    errors = missing_columns(table, STORE_COLUMNS)
+    if errors:
+        raise ImportRejected(errors)
+    existing = {s.code: s for s in db.session.scalars(sa.select(Store).options(selectinload(Store.region)))}
+    seen: dict[str, int] = {}
+    rows: list[RowChange] = []
+    for number, cells in table.rows:
+        code, name, region = cells["store_code"], cells["name"], cells["region"]
+        row_errors = []
+        if not code:
+            row_errors.append(RowError(number, "store_code", "required"))
+        elif len(code) > 40:
+            row_errors.append(RowError(number, "store_code", "at most 40 characters"))
+        elif code in seen:
+            row_errors.append(RowError(number, "store_code", f"{code} already appears on row {seen[code]}"))
+        else:
+            seen[code] = number
+        if not name:
+            row_errors.append(RowError(number, "name", "required"))
+        if not region:
+            row_errors.append(RowError(number, "region", "required"))
+        opened_on = None
+        if cells["opened_on"]:
+            try:
+                opened_on = parse_date(cells["opened_on"])
+            except CellError as exc:
+                row_errors.append(RowError(number, "opened_on", str(exc)))
+        errors.extend(row_errors)
+        if row_errors:
+            continue
+        values = {"name": name, "region": region, "opened_on": opened_on}
+        store = existing.get(code)
+        if store is None:
+            rows.append(RowChange(number, code, "new", values=values))
+            continue
+        current = {"name": store.name, "region": store.region.name, "opened_on": store.opened_on}
+        changes = {k: (current[k], v) for k, v in values.items() if current[k] != v}
+        rows.append(RowChange(number, code, "changed" if changes else "unchanged", changes, values))
+    if errors:
+        raise ImportRejected(errors)
+    return ImportPlan("stores", rows)
+
+
+def _region(name: str, cache: dict[str, Region]) -> Region:
+    if name not in cache:
+        region = db.session.scalar(sa.select(Region).where(Region.name == name))
+        if region is None:
+            region = Region(name=name)
+            db.session.add(region)
+            record("region.create", "region", name, summary=name)
+        cache[name] = region
+    return cache[name]
+
+
+def apply_stores(plan: ImportPlan) -> dict[str, int]:
+    """Write a checked store plan (flush only; the caller commits)."""
+    regions: dict[str, Region] = {}
+    for change in plan.rows:
+        if change.status == "unchanged":
+            continue
+        values = change.values
+        if change.status == "new":
+            store = Store(code=change.key, name=values["name"], opened_on=values["opened_on"])
+            store.region = _region(values["region"], regions)
+            db.session.add(store)
+            record("store.create", "store", change.key, summary=values["name"], after=values)
+        else:
+            store = db.session.scalar(sa.select(Store).where(Store.code == change.key))
+            assert store is not None
+            store.name = values["name"]
+            store.opened_on = values["opened_on"]
+            store.region = _region(values["region"], regions)
+            record(
+                "store.update",
+                "store",
+                change.key,
+                before={k: v[0] for k, v in change.changes.items()},
+                after={k: v[1] for k, v in change.changes.items()},
+            )
+    db.session.flush()
+    return plan.summary
+
+
+# --- employees --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Existing:
+    employees: dict[str, Employee]
+    stores: dict[str, Store]
+    regions: dict[str, Region]
+
+
+def _load_existing() -> _Existing:
+    employees = db.session.scalars(
+        sa.select(Employee).options(
+            selectinload(Employee.assignments).selectinload(Assignment.store),
+            selectinload(Employee.scopes).selectinload(ManagerScope.store),
+            selectinload(Employee.scopes).selectinload(ManagerScope.region),
+        )
+    )
+    return _Existing(
+        employees={e.number: e for e in employees},
+        stores={s.code: s for s in db.session.scalars(sa.select(Store))},
+        regions={r.name: r for r in db.session.scalars(sa.select(Region))},
+    )
+
+
+def _manages_text(employee: Employee) -> str:
+    return "|".join(sorted(scope.label for scope in employee.scopes))
+
+
+def employee_fields(employee: Employee) -> dict[str, Any]:
+    """An employee as the values of the import/export columns (store fields from the latest assignment)."""
+    latest = employee.latest_assignment
+    return {
+        "payroll_id": employee.payroll_id,
+        "first_name": employee.first_name,
+        "last_name": employee.last_name,
+        "email": employee.email or "",
+        "job_role": employee.job_role,
+        "store_code": latest.store.code if latest else "",
+        "store_since": latest.start_date if latest else None,
+        "hire_date": employee.hire_date,
+        "exit_date": employee.exit_date,
+        "fte": employee.fte,
+        "annual_base_salary": employee.annual_base_salary,
+        "cost_center": employee.cost_center,
+        "language": employee.language,
+        "manages": _manages_text(employee),
+    }
+
+
+def _check_employee_row(
+    number: int, cells: dict[str, str], table: Table, existing: _Existing
+) -> tuple[dict[str, Any], list[RowError]]:
+    errors: list[RowError] = []
+    values: dict[str, Any] = {}
+
+    def need(column: str, limit: int = 120) -> str:
+        text = cells[column]
+        if not text:
+            errors.append(RowError(number, column, "required"))
+        elif len(text) > limit:
+            errors.append(RowError(number, column, f"at most {limit} characters"))
+        return text
+
+    def as_date(column: str, required: bool) -> date | None:
+        text = cells[column]
+        if not text:
+            if required:
+                errors.append(RowError(number, column, "required"))
+            return None
+        try:
+            return parse_date(text)
+        except CellError as exc:
+            errors.append(RowError(number, column, str(exc)))
+            return None
+
+    values["payroll_id"] = need("payroll_id", 40)
+    values["first_name"] = need("first_name")
+    values["last_name"] = need("last_name")
+    email = cells["email"]
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            errors.append(RowError(number, "email", f"{cells['email']!r} is not an e-mail address"))
+    values["email"] = email
+    role = cells["job_role"]
+    if role not in JOB_ROLES:
+        errors.append(RowError(number, "job_role", f"{role!r} is not one of {', '.join(JOB_ROLES)}"))
+    values["job_role"] = role
+    store_code = cells["store_code"]
+    if not store_code:
+        errors.append(RowError(number, "store_code", "required"))
+    elif store_code not in existing.stores:
+        errors.append(RowError(number, "store_code", f"unknown store {store_code}"))
+    values["store_code"] = store_code
+    values["store_since"] = as_date("store_since", required=False)
+    values["hire_date"] = as_date("hire_date", required=True)
+    values["exit_date"] = as_date("exit_date", required=False)
+    if values["hire_date"] and values["exit_date"] and values["exit_date"] < values["hire_date"]:
+        errors.append(RowError(number, "exit_date", "before the hire date"))
+    fte = None
+    try:
+        fte = parse_decimal(cells["fte"], table.decimal_comma, places=4) if cells["fte"] else None
+        if fte is None:
+            errors.append(RowError(number, "fte", "required"))
+        elif not Decimal(0) < fte <= Decimal(1):
+            errors.append(RowError(number, "fte", f"{cells['fte']} is outside (0, 1]"))
+    except CellError as exc:
+        errors.append(RowError(number, "fte", str(exc)))
+    values["fte"] = fte
+    salary = None
+    try:
+        salary = parse_decimal(cells["annual_base_salary"], table.decimal_comma, places=2)
+        if salary < 0:
+            errors.append(RowError(number, "annual_base_salary", "negative"))
+        elif salary >= Decimal("1e12"):
+            errors.append(RowError(number, "annual_base_salary", "too large"))
+    except CellError as exc:
+        errors.append(RowError(number, "annual_base_salary", str(exc) if cells["annual_base_salary"] else "required"))
+    values["annual_base_salary"] = salary.quantize(Decimal("0.01")) if salary is not None else None
+    values["cost_center"] = cells["cost_center"]
+    if len(values["cost_center"]) > 40:
+        errors.append(RowError(number, "cost_center", "at most 40 characters"))
+    language = (cells["language"] or "fr").lower()
+    if language not in LANGUAGE_CODES:
+        errors.append(RowError(number, "language", f"{cells['language']!r} is not one of fr, en"))
+    values["language"] = language
+    targets = [t.strip() for t in cells["manages"].split("|") if t.strip()] if cells["manages"] else []
+    for target in targets:
+        if target not in existing.stores and target not in existing.regions:
+            errors.append(RowError(number, "manages", f"{target!r} is neither a store code nor a region"))
+    values["manages"] = "|".join(sorted(set(targets)))
+    return values, errors
+
+
+def plan_employees(table: Table) -> ImportPlan:
+    """Check an employee file and work out what it would change."""
+    errors = missing_columns(table, EMPLOYEE_COLUMNS)
+    if errors:
+        raise ImportRejected(errors)
+    existing = _load_existing()
+    payroll_owner = {e.payroll_id: e.number for e in existing.employees.values()}
+    seen_numbers: dict[str, int] = {}
+    seen_payroll: dict[str, int] = {}
+    rows: list[RowChange] = []
+    for number, cells in table.rows:
+        key = cells["employee_number"]
+        row_errors: list[RowError] = []
+        if not key:
+            row_errors.append(RowError(number, "employee_number", "required"))
+        elif len(key) > 40:
+            row_errors.append(RowError(number, "employee_number", "at most 40 characters"))
+        elif key in seen_numbers:
+            row_errors.append(RowError(number, "employee_number", f"{key} already appears on row {seen_numbers[key]}"))
+        else:
+            seen_numbers[key] = number
+        values, cell_errors = _check_employee_row(number, cells, table, existing)
+        row_errors.extend(cell_errors)
+        payroll_id = values["payroll_id"]
+        if payroll_id:
+            if payroll_id in seen_payroll:
+                row_errors.append(
+                    RowError(number, "payroll_id", f"{payroll_id} already appears on row {seen_payroll[payroll_id]}")
+                )
+            seen_payroll.setdefault(payroll_id, number)
+            owner = payroll_owner.get(payroll_id)
+            if owner is not None and owner != key:
+                row_errors.append(RowError(number, "payroll_id", f"{payroll_id} belongs to employee {owner}"))
+        employee = existing.employees.get(key)
+        if not row_errors:
+            row_errors.extend(_check_assignment_change(number, employee, values))
+        errors.extend(row_errors)
+        if row_errors:
+            continue
+        if employee is None:
+            values["store_since"] = values["store_since"] or values["hire_date"]
+            rows.append(RowChange(number, key, "new", values=values))
+            continue
+        current = employee_fields(employee)
+        if values["store_since"] is None:
+            values["store_since"] = current["store_since"] if current["store_code"] == values["store_code"] else None
+        changes = {k: (current[k], v) for k, v in values.items() if current[k] != v}
+        rows.append(RowChange(number, key, "changed" if changes else "unchanged", changes, values))
+    if errors:
+        raise ImportRejected(errors)
+    return ImportPlan("employees", rows)
+
+
+def _check_assignment_change(number: int, employee: Employee | None, values: dict[str, Any]) -> list[RowError]:
+    """Refuse store histories that would overlap or run backwards."""
+    since = values["store_since"]
+    hire = values["hire_date"]
+    if employee is None:
+        if since is not None and hire is not None and since < hire:
+            return [RowError(number, "store_since", "before the hire date")]
+        return []
+    latest = employee.latest_assignment
+    if latest is None:
+        return []
+    if latest.store.code != values["store_code"]:
+        if since is None:
+            return [RowError(number, "store_since", "required when the store changes (the first day in the new store)")]
+        if since <= latest.start_date:
+            return [
+                RowError(
+                    number,
+                    "store_since",
+                    f"{since} is not after the start in {latest.store.code} ({latest.start_date})",
+                )
+            ]
+    elif since is not None and since != latest.start_date:
+        earlier = employee.assignments[-2] if len(employee.assignments) > 1 else None
+        if earlier is not None and earlier.end_date is not None and since <= earlier.end_date:
+            return [RowError(number, "store_since", f"{since} overlaps the time in {earlier.store.code}")]
+    return []
+
+
+def apply_employees(plan: ImportPlan) -> dict[str, int]:
+    """Write a checked employee plan (flush only; the caller commits)."""
+    existing = _load_existing()
+    for change in plan.rows:
+        if change.status == "unchanged":
+            continue
+        values = change.values
+        employee = existing.employees.get(change.key)
+        if employee is None:
+            employee = Employee(number=change.key)
+            db.session.add(employee)
+            _set_fields(employee, values)
+            employee.assignments.append(
+                Assignment(store=existing.stores[values["store_code"]], start_date=values["store_since"])
+            )
+            _set_scopes(employee, values["manages"], existing)
+            record("employee.create", "employee", change.key, summary=employee.full_name, after=values)
+            continue
+        _set_fields(employee, values)
+        latest = employee.latest_assignment
+        if latest is None:
+            employee.assignments.append(
+                Assignment(
+                    store=existing.stores[values["store_code"]], start_date=values["store_since"] or values["hire_date"]
+                )
+            )
+        elif latest.store.code != values["store_code"]:
+            latest.end_date = values["store_since"] - ONE_DAY
+            employee.assignments.append(
+                Assignment(store=existing.stores[values["store_code"]], start_date=values["store_since"])
+            )
+        elif values["store_since"] is not None and values["store_since"] != latest.start_date:
+            latest.start_date = values["store_since"]
+        if "manages" in change.changes:
+            _set_scopes(employee, values["manages"], existing)
+        record(
+            "employee.update",
+            "employee",
+            change.key,
+            summary=employee.full_name,
+            before={k: v[0] for k, v in change.changes.items()},
+            after={k: v[1] for k, v in change.changes.items()},
+        )
+    db.session.flush()
+    return plan.summary
+
+
+def _set_fields(employee: Employee, values: dict[str, Any]) -> None:
+    for attr in (
+        "payroll_id",
+        "first_name",
+        "last_name",
+        "job_role",
+        "hire_date",
+        "exit_date",
+        "fte",
+        "annual_base_salary",
+        "cost_center",
+        "language",
+    ):
+        setattr(employee, attr, values[attr])
+    employee.email = values["email"] or None
+
+
+def _set_scopes(employee: Employee, manages: str, existing: _Existing) -> None:
+    employee.scopes.clear()
+    for target in [t for t in manages.split("|") if t]:
+        if target in existing.stores:
+            employee.scopes.append(ManagerScope(store=existing.stores[target]))
+        else:
+            employee.scopes.append(ManagerScope(region=existing.regions[target]))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_decimal_plain(value)
+    return str(value)
+
+
+def export_employees() -> bytes:
+    """All employees as the import CSV, in employee-number order, so export → import → export is identical."""
+    existing = _load_existing()
+    rows = []
+    for number in sorted(existing.employees):
+        fields = employee_fields(existing.employees[number])
+        row = [number]
+        for column in EMPLOYEE_COLUMNS[1:]:
+            value = fields[column]
+            row.append(f"{value:.2f}" if column == "annual_base_salary" else _cell(value))
+        rows.append(row)
+    return write_csv(EMPLOYEE_COLUMNS, rows)

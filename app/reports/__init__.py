@@ -1,0 +1,1 @@
+"""Statements (page, PDF, Excel) and payroll exports: builders that take plain data and return bytes."""

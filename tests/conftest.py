@@ -1,0 +1,218 @@
+"""Fixtures: one app per test session on SQLite (default) or the PostgreSQL named by PRIMO_TEST_DATABASE_URL.
+
+The schema is built once with the real migrations; every test that uses `app` starts from empty tables.
+Factories return callables that make what a test needs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, g, request_started
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from app import create_app
+from app.auth.services import create_user
+from app.extensions import db
+from app.org.models import Assignment, Employee, ManagerScope, Region, Store
+
+PASSWORD = "correct horse battery"
+
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PRIMO_TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "primo-test.sqlite")
+
+
+@pytest.fixture(scope="session")
+def session_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+            "PRIMO_PASSWORD_METHOD": "pbkdf2:sha256:1000",  # fast hashing; production keeps scrypt
+            "SERVER_NAME": None,
+        }
+    )
+    app.instance_path = str(instance)
+    request_started.connect(_fresh_globals, app)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    yield app
+
+
+def _fresh_globals(sender: Flask, **extra: Any) -> None:
+    # Tests keep one app context open around their requests, so `g` would otherwise carry the logged-in
+    # user, the CSRF token and the locale from one request to the next, which production never does.
+    vars(g).clear()
+
+
+def _empty_tables(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(sa.text(f"DELETE FROM {table}"))
+                conn.execute(sa.text("DELETE FROM sqlite_sequence")) if conn.execute(
+                    sa.text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
+                ).first() else None
+
+
+@pytest.fixture
+def app(session_app: Flask) -> Iterator[Flask]:
+    """The application with empty tables, inside an app context."""
+    with session_app.app_context():
+        yield session_app
+        db.session.remove()
+    _empty_tables(session_app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """Read the CSRF token a page hands out."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD, next_url: str | None = None):
+    token = csrf_token(client)
+    path = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(path, data={"email": email, "password": password, "csrf_token": token})
+
+
+def logout(client: FlaskClient):
+    token = csrf_token(client, "/")
+    return client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def make_store(app: Flask) -> Callable[..., Store]:
+    counter = itertools.count(1)
+
+    def make(code: str | None = None, region: str = "North", name: str | None = None) -> Store:
+        number = next(counter)
+        code = code or f"T{number:02d}"
+        region_row = db.session.scalar(sa.select(Region).where(Region.name == region)) or Region(name=region)
+        store = Store(code=code, name=name or f"Store {code}", region=region_row, opened_on=date(2020, 1, 1))
+        db.session.add(store)
+        db.session.commit()
+        return store
+
+    return make
+
+
+@pytest.fixture
+def make_employee(app: Flask) -> Callable[..., Employee]:
+    counter = itertools.count(1)
+
+    def make(store: Store, **fields: Any) -> Employee:
+        number = next(counter)
+        since = fields.pop("since", None)
+        manages = fields.pop("manages", [])
+        values: dict[str, Any] = {
+            "number": f"N{number:04d}",
+            "payroll_id": f"P{number:04d}",
+            "first_name": f"First{number}",
+            "last_name": f"Last{number}",
+            "job_role": "sales_associate",
+            "hire_date": date(2020, 1, 1),
+            "fte": Decimal("1"),
+            "annual_base_salary": Decimal("30000.00"),
+            "cost_center": "CC1",
+            "language": "en",
+        }
+        values.update(fields)
+        employee = Employee(**values)
+        employee.assignments.append(Assignment(store=store, start_date=since or values["hire_date"]))
+        for target in manages:
+            if isinstance(target, Store):
+                employee.scopes.append(ManagerScope(store=target))
+            else:
+                employee.scopes.append(ManagerScope(region=target))
+        db.session.add(employee)
+        db.session.commit()
+        return employee
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask):
+    def make(email: str, *roles: str, employee: Employee | None = None, password: str = PASSWORD):
+        user = create_user(email, roles, password=password, employee_number=employee.number if employee else None)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def world(make_store, make_employee, make_user) -> dict[str, Any]:
+    """Two stores in two regions, a store manager and an employee in the first, a stranger in the second."""
+    north = make_store("A1", region="North")
+    south = make_store("B1", region="South")
+    manager_emp = make_employee(north, job_role="store_manager", manages=[north], first_name="Mona")
+    employee = make_employee(north, first_name="Eve")
+    stranger = make_employee(south, first_name="Sam")
+    users = {
+        "hr": make_user("hr@test.example", "hr"),
+        "manager": make_user("manager@test.example", "manager", "employee", employee=manager_emp),
+        "employee": make_user("employee@test.example", "employee", employee=employee),
+        "payroll": make_user("payroll@test.example", "payroll"),
+    }
+    return {
+        "north": north,
+        "south": south,
+        "manager_emp": manager_emp,
+        "employee": employee,
+        "stranger": stranger,
+        "users": users,
+    }
+
+
+@pytest.fixture
+def client_as(app: Flask, world) -> Callable[[str], FlaskClient]:
+    """A logged-in client for one of the world's roles ("anonymous" gives a fresh client)."""
+
+    def make(role: str) -> FlaskClient:
+        client = app.test_client()
+        if role != "anonymous":
+            response = login(client, world["users"][role].email)
+            assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return make

@@ -1,0 +1,122 @@
+"""Start-up settings, the migrations that build the schema, and the demo seed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from app import create_app
+from app.auth.models import User
+from app.config import ConfigError, database_uri
+from app.extensions import db
+from app.org.models import Assignment, Employee, Region, Store
+
+
+def test_start_up_stops_without_a_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+
+
+def test_an_unknown_time_zone_stops_start_up(monkeypatch, tmp_path):
+    monkeypatch.setenv("PRIMO_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ConfigError, match="PRIMO_TIMEZONE"):
+        create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
+    monkeypatch.setenv("PRIMO_TIMEZONE", "America/Montreal")
+    monkeypatch.setenv("PRIMO_CURRENCY", "CAD")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.sqlite")
+    assert app.config["PRIMO_TIMEZONE"] == "America/Montreal"
+    assert app.config["PRIMO_CURRENCY"] == "CAD"
+
+
+def test_without_database_url_the_database_is_a_file_in_the_instance_folder(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/primo.sqlite"
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.sqlite", "sqlite:///x.sqlite"),
+    ],
+)
+def test_postgresql_urls_use_psycopg_3(given, used):
+    assert database_uri(given) == used
+
+
+def test_the_migrations_build_exactly_the_models(app):
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_the_database_is_at_the_latest_migration(app):
+    from pathlib import Path
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    migrations = Path(app.root_path).parent / "migrations"
+    config = Config(str(migrations / "alembic.ini"))
+    config.set_main_option("script_location", str(migrations))
+    with db.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    assert current == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_seed_demo_builds_the_demo_company_once(runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "primo-demo" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Region)) == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Store)) == 12
+    employees = db.session.scalar(sa.select(sa.func.count()).select_from(Employee))
+    assert 140 <= employees <= 170
+    emails = set(db.session.scalars(sa.select(User.email)))
+    assert emails == {
+        "hr@example.com",
+        "hr2@example.com",
+        "manager@example.com",
+        "regional@example.com",
+        "employee@example.com",
+        "payroll@example.com",
+    }
+    # One transfer, one part-timer, one mid-period hire.
+    moved = db.session.scalars(
+        sa.select(Assignment.employee_id).group_by(Assignment.employee_id).having(sa.func.count() > 1)
+    ).all()
+    assert len(moved) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Employee).where(Employee.fte < 1)) == 1
+    hires = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Employee).where(Employee.hire_date > date(2026, 7, 1))
+    )
+    assert hires >= 1
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Employee)) == employees
+
+
+def test_demo_manager_manages_the_demo_employees_store(runner):
+    runner.invoke(args=["seed-demo"])
+    manager = db.session.scalar(sa.select(User).where(User.email == "manager@example.com")).employee
+    employee = db.session.scalar(sa.select(User).where(User.email == "employee@example.com")).employee
+    regional = db.session.scalar(sa.select(User).where(User.email == "regional@example.com")).employee
+    store = employee.latest_assignment.store
+    assert [s.store for s in manager.scopes] == [store]
+    assert [s.region for s in regional.scopes] == [store.region]
