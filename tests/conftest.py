@@ -56,6 +56,9 @@ def session_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         upgrade()
         db.engine.dispose()
     yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()  # close pooled connections: pytest turns an unclosed one into an error
 
 
 def _fresh_globals(sender: Flask, **extra: Any) -> None:

@@ -69,7 +69,7 @@ def _read_csv(content: bytes) -> Table:
             dtype=str,
             keep_default_na=False,
             na_filter=False,
-            skip_blank_lines=True,
+            skip_blank_lines=False,  # keep them so row numbers match the file; empty rows are dropped below
             quoting=csv.QUOTE_MINIMAL,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -94,7 +94,7 @@ def _table(frame: pd.DataFrame, decimal_comma: bool, from_excel: bool = False) -
             text = "" if value is None else str(value).strip()
             if from_excel and (m := _MIDNIGHT.match(text)):
                 text = m.group(1)  # a date cell
-            cells[column] = text
+            cells[column] = unneutralise(text)
         if any(cells.values()):
             rows.append((offset + 2, cells))
     return Table(columns=columns, rows=rows, decimal_comma=decimal_comma)
@@ -163,6 +163,11 @@ def write_csv(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unneutralise(cell: str) -> str:
+    """Undo `neutralise` on the way back in, so that export → import round-trips."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def neutralise(cell: str) -> str:

@@ -100,8 +100,12 @@ def plan_stores(table: Table) -> ImportPlan:
             seen[code] = number
         if not name:
             row_errors.append(RowError(number, "name", "required"))
+        elif len(name) > 200:
+            row_errors.append(RowError(number, "name", "at most 200 characters"))
         if not region:
             row_errors.append(RowError(number, "region", "required"))
+        elif len(region) > 120:
+            row_errors.append(RowError(number, "region", "at most 120 characters"))
         opened_on = None
         if cells["opened_on"]:
             try:
@@ -130,7 +134,8 @@ def _region(name: str, cache: dict[str, Region]) -> Region:
         if region is None:
             region = Region(name=name)
             db.session.add(region)
-            record("region.create", "region", name, summary=name)
+            db.session.flush()
+            record("region.create", "region", region.id, summary=name)
         cache[name] = region
     return cache[name]
 
@@ -361,6 +366,16 @@ def _check_assignment_change(number: int, employee: Employee | None, values: dic
         if since is not None and hire is not None and since < hire:
             return [RowError(number, "store_since", "before the hire date")]
         return []
+    if since is not None and hire is not None and since < hire:
+        return [RowError(number, "store_since", "before the hire date")]
+    first = employee.assignments[0] if employee.assignments else None
+    if (
+        first is not None
+        and hire is not None
+        and first.start_date < hire
+        and not (len(employee.assignments) == 1 and since is not None)
+    ):
+        return [RowError(number, "hire_date", f"after the start in {first.store.code} ({first.start_date})")]
     latest = employee.latest_assignment
     if latest is None:
         return []
