@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from app import config
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints, error handlers, commands."""
-    app = Flask(__name__, instance_relative_config=True)
+    # PRIMO_INSTANCE_PATH moves the instance folder (config.py, the SQLite file) out of the checkout.
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("PRIMO_INSTANCE_PATH") or None)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config.load(app, test_config)
     register_extensions(app)
@@ -41,16 +43,18 @@ def register_blueprints(app: Flask) -> None:
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.core import bp as core_bp
+    from app.feedback import bp as feedback_bp
     from app.org import bp as org_bp
 
-    for blueprint in (core_bp, auth_bp, org_bp, audit_bp):
+    for blueprint in (core_bp, auth_bp, org_bp, feedback_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.core.seed import seed_demo
+    from app.feedback.cli import feedback_cli, kpis_cli, surveys_cli
     from app.org.cli import employees_cli, stores_cli
 
-    for command in (users_cli, stores_cli, employees_cli, seed_demo):
+    for command in (users_cli, stores_cli, employees_cli, surveys_cli, feedback_cli, kpis_cli, seed_demo):
         app.cli.add_command(command)

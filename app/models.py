@@ -2,13 +2,32 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import LoginAttempt, User, UserRole
-from app.core.models import PendingUpload
+from app.core.models import PendingUpload, Setting
+from app.feedback.models import (
+    FeedbackSource,
+    FollowUpCase,
+    ImportBatch,
+    KpiDefinition,
+    KpiValue,
+    PeriodLock,
+    ResponseContact,
+    SurveyResponse,
+)
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 
 __all__ = [
     "Assignment",
     "AuditEvent",
     "Employee",
+    "FeedbackSource",
+    "FollowUpCase",
+    "ImportBatch",
+    "KpiDefinition",
+    "KpiValue",
+    "PeriodLock",
+    "ResponseContact",
+    "Setting",
+    "SurveyResponse",
     "LoginAttempt",
     "ManagerScope",
     "PendingUpload",

@@ -24,3 +24,13 @@ class PendingUpload(db.Model):
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Setting(db.Model):
+    """A company setting that HR can change at run time (JSON value), e.g. the follow-up call guide."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    value: Mapped[object] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

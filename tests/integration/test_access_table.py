@@ -1,95 +1,32 @@
 """Walk every registered URL rule as every kind of user against a hand-written table of expected statuses.
 
-A route added without a line here fails `test_every_route_is_in_the_table`, so nobody ships a route whose
-access nobody thought about. Rules that take an id are called with an object of the user's own (or their
-team's) and with a stranger's: someone else's object is 404, the wrong role is 403.
+A route added without a line in `tests/access/` fails `test_every_route_is_in_the_table`, so nobody ships a
+route whose access nobody thought about. Rules that take an id are called with an object of the user's own
+(or their team's) and with a stranger's: someone else's object is 404, the wrong role is 403.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+import importlib
+import pkgutil
 
 import pytest
 
-ROLES = ("anonymous", "employee", "manager", "payroll", "hr")
+import tests.access
+from tests.access import ROLES, Case
 
 
-@dataclass(frozen=True)
-class Case:
-    method: str
-    own: Callable[[dict[str, Any], str], str]
-    expect: dict[str, int]
-    foreign: Callable[[dict[str, Any], str], str] | None = None
-    expect_foreign: dict[str, int] = field(default_factory=dict)
+def full_table() -> dict[str, Case]:
+    table: dict[str, Case] = {}
+    for module in pkgutil.iter_modules(tests.access.__path__):
+        part = importlib.import_module(f"tests.access.{module.name}").TABLE
+        overlap = table.keys() & part.keys()
+        assert not overlap, f"routes listed twice: {overlap}"
+        table.update(part)
+    return table
 
 
-def fixed(path: str) -> Callable[[dict[str, Any], str], str]:
-    return lambda world, role: path
-
-
-def everyone(status: int, anonymous: int = 302) -> dict[str, int]:
-    return {"anonymous": anonymous, "employee": status, "manager": status, "payroll": status, "hr": status}
-
-
-def only(allowed: dict[str, int], anonymous: int = 302) -> dict[str, int]:
-    expected = {role: 403 for role in ROLES}
-    expected["anonymous"] = anonymous
-    expected.update(allowed)
-    return expected
-
-
-def own_employee(world: dict[str, Any], role: str) -> str:
-    # The employee's own record; for a manager someone in their team; for others, anyone.
-    employee = world["employee"] if role in ("employee", "manager") else world["employee"]
-    return f"/employees/{employee.id}"
-
-
-def own_user(world: dict[str, Any], role: str) -> int:
-    return world["users"]["hr"].id
-
-
-TABLE: dict[str, Case] = {
-    "core.home": Case("GET", fixed("/"), everyone(200)),
-    "auth.login": Case("GET", fixed("/login"), everyone(302, anonymous=200)),
-    "auth.logout": Case("POST", fixed("/logout"), everyone(400)),  # 400: no CSRF token
-    "auth.change_password": Case("GET", fixed("/account/password"), everyone(200)),
-    "auth.reset": Case("GET", fixed("/reset/not-a-token"), everyone(404, anonymous=404)),
-    "auth.users": Case("GET", fixed("/users"), only({"hr": 200})),
-    "auth.user_detail": Case(
-        "GET",
-        lambda w, r: f"/users/{w['users']['hr'].id}",
-        only({"hr": 200}),
-        foreign=lambda w, r: f"/users/{w['users']['employee'].id}",
-        expect_foreign=only({"hr": 200}),
-    ),
-    "auth.user_disable": Case("POST", lambda w, r: f"/users/{w['users']['employee'].id}/disable", only({"hr": 400})),
-    "auth.user_enable": Case("POST", lambda w, r: f"/users/{w['users']['employee'].id}/enable", only({"hr": 400})),
-    "auth.user_reset_link": Case(
-        "POST", lambda w, r: f"/users/{w['users']['employee'].id}/reset-link", only({"hr": 400})
-    ),
-    "org.stores": Case("GET", fixed("/stores"), only({"hr": 200, "manager": 200})),
-    "org.store_detail": Case(
-        "GET",
-        lambda w, r: f"/stores/{w['north'].id}",
-        only({"hr": 200, "manager": 200}),
-        foreign=lambda w, r: f"/stores/{w['south'].id}",
-        expect_foreign=only({"hr": 200, "manager": 404}),
-    ),
-    "org.employees": Case("GET", fixed("/employees"), only({"hr": 200, "manager": 200})),
-    "org.employee_detail": Case(
-        "GET",
-        own_employee,
-        only({"hr": 200, "manager": 200, "employee": 200}),
-        foreign=lambda w, r: f"/employees/{w['stranger'].id}",
-        expect_foreign=only({"hr": 200, "manager": 404, "employee": 404}),
-    ),
-    "org.employees_export": Case("GET", fixed("/employees/export.csv"), only({"hr": 200})),
-    "org.import_upload": Case("GET", fixed("/import/employees"), only({"hr": 200})),
-    "org.import_confirm": Case("POST", fixed("/import/employees/abc/confirm"), only({"hr": 400})),
-    "audit.index": Case("GET", fixed("/audit/"), only({"hr": 200})),
-}
+TABLE = full_table()
 
 
 def test_every_route_is_in_the_table(app):

@@ -16,8 +16,23 @@ from app.extensions import db
 from app.org.models import Assignment, Employee, Region, Store
 
 
+@pytest.fixture(autouse=True)
+def empty_instance(monkeypatch, tmp_path):
+    """Keep the developer's instance/config.py out of these tests."""
+    monkeypatch.setenv("PRIMO_INSTANCE_PATH", str(tmp_path / "instance"))
+    for name in ("SECRET_KEY", "DATABASE_URL", "PRIMO_TIMEZONE", "PRIMO_CURRENCY", "PRIMO_DEFAULT_LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_instance_config_file_is_read(tmp_path):
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "config.py").write_text("SECRET_KEY = 'from-file'\nPRIMO_CURRENCY = 'CHF'\n")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-file"
+    assert app.config["PRIMO_CURRENCY"] == "CHF"
+
+
 def test_start_up_stops_without_a_secret_key(monkeypatch, tmp_path):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
 

@@ -1,0 +1,3 @@
+"""Routes of the feedback blueprint (api)."""
+
+from app.feedback import bp  # noqa: F401

@@ -1,0 +1,189 @@
+"""Survey responses and their import batches, feedback sources, other KPIs, and follow-up cases."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.dbtypes import ExactDecimal, UTCDateTime, utcnow
+from app.extensions import db
+from app.org.models import Employee, Store
+
+SOURCE_FORMATS = ("generic", "typeform")
+CASE_STATUSES = ("open", "contacted", "resolved", "unreachable")
+KPI_DIRECTIONS = ("higher", "lower")
+KPI_AGGREGATES = ("mean", "sum", "last")
+
+
+class FeedbackSource(db.Model):
+    """Where responses come from: a file import name, or a webhook with its signing secret."""
+
+    __tablename__ = "feedback_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    format: Mapped[str] = mapped_column(sa.String(20), default="generic")
+    secret: Mapped[str] = mapped_column(sa.String(128), default=lambda: secrets.token_hex(32))
+    # Typeform: which question ref holds the NPS, CSAT and CES answers.
+    question_refs: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ImportBatch(db.Model):
+    """One file import: HR can undo it as a whole (webhook responses belong to no batch)."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(80))
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    rows_inserted: Mapped[int] = mapped_column(default=0)
+    rows_skipped: Mapped[int] = mapped_column(default=0)
+    first_day: Mapped[date | None]
+    last_day: Mapped[date | None]
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by: Mapped[str | None] = mapped_column(sa.String(254))
+
+
+class SurveyResponse(db.Model):
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "external_id", name="uq_survey_responses_source_external_id"),
+        sa.CheckConstraint("nps IS NULL OR (nps >= 0 AND nps <= 10)", name="nps_range"),
+        sa.CheckConstraint("csat IS NULL OR (csat >= 1 AND csat <= 5)", name="csat_range"),
+        sa.CheckConstraint("ces IS NULL OR (ces >= 1 AND ces <= 7)", name="ces_range"),
+        sa.CheckConstraint("nps IS NOT NULL OR csat IS NOT NULL OR ces IS NOT NULL", name="some_score"),
+        sa.Index("ix_survey_responses_store_month", "store_id", "local_month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(80))
+    external_id: Mapped[str] = mapped_column(sa.String(120))
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batches.id"), index=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The answer's calendar day and month (yyyymm) in the company time zone, fixed at ingest, so that
+    # SQLite (no time-zone database) and PostgreSQL group by the same columns.
+    local_date: Mapped[date]
+    local_month: Mapped[int] = mapped_column(sa.Integer)
+    channel: Mapped[str] = mapped_column(sa.String(40), default="")
+    nps: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    csat: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    ces: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id"), index=True)
+    contact_consent: Mapped[bool] = mapped_column(default=False)
+    excluded: Mapped[bool] = mapped_column(default=False)
+    excluded_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    excluded_by: Mapped[str | None] = mapped_column(sa.String(254))
+    excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    store: Mapped[Store] = relationship()
+    employee: Mapped[Employee | None] = relationship()
+    contact: Mapped[ResponseContact | None] = relationship(
+        back_populates="response", uselist=False, cascade="all, delete-orphan"
+    )
+
+    @property
+    def category(self) -> str | None:
+        if self.nps is None:
+            return None
+        return "promoter" if self.nps >= 9 else "passive" if self.nps >= 7 else "detractor"
+
+
+class ResponseContact(db.Model):
+    """A customer's name and contact, kept only with consent and erased after the retention period."""
+
+    __tablename__ = "response_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_responses.id", ondelete="CASCADE"), unique=True)
+    customer_name: Mapped[str | None] = mapped_column(sa.String(200))
+    customer_contact: Mapped[str | None] = mapped_column(sa.String(254))
+    purge_after: Mapped[date]
+
+    response: Mapped[SurveyResponse] = relationship(back_populates="contact")
+
+
+class KpiDefinition(db.Model):
+    """A KPI other than NPS/CSAT/CES, with its unit, direction and how months make a quarter or a year."""
+
+    __tablename__ = "kpi_definitions"
+    __table_args__ = (
+        sa.CheckConstraint("direction IN ('higher', 'lower')", name="direction"),
+        sa.CheckConstraint("aggregate IN ('mean', 'sum', 'last')", name="aggregate"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    unit: Mapped[str] = mapped_column(sa.String(20), default="")
+    direction: Mapped[str] = mapped_column(sa.String(10), default="higher")
+    aggregate: Mapped[str] = mapped_column(sa.String(10), default="mean")
+
+
+class KpiValue(db.Model):
+    """A KPI value for one store and one period (usually a month)."""
+
+    __tablename__ = "kpi_values"
+    __table_args__ = (sa.UniqueConstraint("kpi_id", "store_id", "period", name="uq_kpi_values_kpi_store_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kpi_id: Mapped[int] = mapped_column(sa.ForeignKey("kpi_definitions.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"), index=True)
+    period: Mapped[str] = mapped_column(sa.String(10))
+    value: Mapped[Decimal] = mapped_column(ExactDecimal(16, 4))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    kpi: Mapped[KpiDefinition] = relationship()
+    store: Mapped[Store] = relationship()
+
+
+class FollowUpCase(db.Model):
+    """A detractor who agreed to be contacted: the store calls them back within 48 hours."""
+
+    __tablename__ = "followup_cases"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'contacted', 'resolved', 'unreachable')", name="status"),
+        sa.Index("ix_followup_cases_store_status", "store_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_responses.id", ondelete="CASCADE"), unique=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id"))
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome_code: Mapped[str | None] = mapped_column(sa.String(40))
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+
+    response: Mapped[SurveyResponse] = relationship()
+    store: Mapped[Store] = relationship()
+    assignee: Mapped[Employee | None] = relationship()
+
+
+class PeriodLock(db.Model):
+    """A month of feedback that a bonus run has read (or paid on): its responses can no longer move.
+
+    Runs write one row per month they read, including previous and last-year months they compared with;
+    `paid` is set once the run is approved. Undoing an import is refused on any lock, excluding a response
+    only once the month is paid.
+    """
+
+    __tablename__ = "period_locks"
+    __table_args__ = (sa.UniqueConstraint("month", "holder", name="uq_period_locks_month_holder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[int] = mapped_column(sa.Integer, index=True)  # yyyymm, like SurveyResponse.local_month
+    holder: Mapped[str] = mapped_column(sa.String(80))  # e.g. "run:12"
+    paid: Mapped[bool] = mapped_column(default=False)
