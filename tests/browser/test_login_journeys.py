@@ -1,0 +1,68 @@
+"""Log in as each demo user in a real browser, see the navigation their roles give, log out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+DEMO_PASSWORD = "primo-demo"
+HR_NAV = ["stores", "employees", "imports", "users", "audit"]
+MANAGER_NAV = ["stores", "employees", "me"]
+EXPECTED_NAV = {
+    "hr@example.com": HR_NAV,
+    "hr2@example.com": HR_NAV,
+    "manager@example.com": MANAGER_NAV,
+    "regional@example.com": MANAGER_NAV,
+    "employee@example.com": ["me"],
+    "payroll@example.com": [],
+}
+
+
+def _login(page, base_url: str, email: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', password)
+    with page.expect_navigation():
+        page.click('form:has(input[name="password"]) button[type="submit"]')
+
+
+@pytest.mark.parametrize("email", list(EXPECTED_NAV))
+def test_login_nav_and_logout(live_server, seeded, page, console_errors, email):
+    _login(page, live_server, email, DEMO_PASSWORD)
+    assert page.url == f"{live_server}/"
+    assert page.locator("nav .who").inner_text() == email
+
+    nav = page.locator("nav [data-nav]")
+    assert sorted(nav.evaluate_all("links => links.map(a => a.dataset.nav)")) == sorted(EXPECTED_NAV[email])
+
+    with page.expect_navigation():
+        page.click('[data-test="logout"]')
+    assert page.url == f"{live_server}/login"
+    assert page.locator("nav").count() == 0
+
+    page.goto(f"{live_server}/")
+    assert re.fullmatch(re.escape(f"{live_server}/login") + r"(\?.*)?", page.url), page.url
+    assert page.locator('input[name="password"]').is_visible()
+
+    assert console_errors == []
+
+
+def test_wrong_password_shows_error_and_stays_on_login(live_server, seeded, page, console_errors):
+    _login(page, live_server, "hr@example.com", "not-the-password")
+    assert page.url == f"{live_server}/login"
+    error = page.locator(".flash-error")
+    assert error.is_visible()
+    assert error.inner_text().strip()
+    assert page.locator("nav").count() == 0
+    assert console_errors == []
+
+
+def test_login_page_has_no_horizontal_scroll_on_phone(live_server, page, console_errors):
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"{live_server}/login")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"login page is {width}px wide at a 375px viewport"
+    assert console_errors == []
