@@ -13,9 +13,27 @@ from app.feedback.models import (
     ResponseContact,
     SurveyResponse,
 )
+from app.incentives.models import (
+    BonusRun,
+    LineQuestion,
+    ObjectiveAck,
+    ObjectivePublication,
+    RunAdjustment,
+    RunLine,
+    Scheme,
+    SchemeVersion,
+)
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 
 __all__ = [
+    "BonusRun",
+    "LineQuestion",
+    "ObjectiveAck",
+    "ObjectivePublication",
+    "RunAdjustment",
+    "RunLine",
+    "Scheme",
+    "SchemeVersion",
     "Assignment",
     "AuditEvent",
     "Employee",

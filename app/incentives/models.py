@@ -1,0 +1,167 @@
+"""Bonus schemes and their versions, published objectives, runs, lines, adjustments and questions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.dbtypes import Money, UTCDateTime, utcnow
+from app.extensions import db
+from app.org.models import Employee, Store
+
+RUN_STATUSES = ("draft", "submitted", "approved", "exported")
+
+
+class Scheme(db.Model):
+    __tablename__ = "schemes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    versions: Mapped[list[SchemeVersion]] = relationship(
+        back_populates="scheme", order_by="SchemeVersion.version", cascade="all, delete-orphan"
+    )
+
+    @property
+    def latest(self) -> SchemeVersion:
+        return self.versions[-1]
+
+
+class SchemeVersion(db.Model):
+    """One version of a scheme: its whole document, frozen once a non-draft run has used it."""
+
+    __tablename__ = "scheme_versions"
+    __table_args__ = (sa.UniqueConstraint("scheme_id", "version", name="uq_scheme_versions_scheme_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(sa.ForeignKey("schemes.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(200))
+    period_type: Mapped[str] = mapped_column(sa.String(10))
+    pay_code: Mapped[str] = mapped_column(sa.String(40))
+    # The scheme document as written by scheme_format.write_document (decimals as strings).
+    document: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    frozen: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    scheme: Mapped[Scheme] = relationship(back_populates="versions")
+
+
+class ObjectivePublication(db.Model):
+    """A scheme version published to its eligible employees for one period (objectives known in advance)."""
+
+    __tablename__ = "objective_publications"
+    __table_args__ = (sa.UniqueConstraint("version_id", "period", name="uq_objective_publications_version_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("scheme_versions.id"))
+    period: Mapped[str] = mapped_column(sa.String(10))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_by: Mapped[str] = mapped_column(sa.String(254), default="")
+
+    version: Mapped[SchemeVersion] = relationship()
+
+
+class ObjectiveAck(db.Model):
+    """When an employee acknowledged the objectives published to them."""
+
+    __tablename__ = "objective_acks"
+    __table_args__ = (
+        sa.UniqueConstraint("publication_id", "employee_id", name="uq_objective_acks_publication_employee"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(sa.ForeignKey("objective_publications.id", ondelete="CASCADE"))
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id"))
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BonusRun(db.Model):
+    """One scheme version × one period: draft → submitted → approved → exported."""
+
+    __tablename__ = "bonus_runs"
+    __table_args__ = (sa.CheckConstraint("status IN ('draft', 'submitted', 'approved', 'exported')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("scheme_versions.id"), index=True)
+    period: Mapped[str] = mapped_column(sa.String(10))
+    status: Mapped[str] = mapped_column(sa.String(12), default="draft")
+    total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    created_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_by: Mapped[str | None] = mapped_column(sa.String(254))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(sa.String(254))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reject_comment: Mapped[str | None] = mapped_column(sa.Text)
+
+    version: Mapped[SchemeVersion] = relationship()
+    lines: Mapped[list[RunLine]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="RunLine.id"
+    )
+    adjustments: Mapped[list[RunAdjustment]] = relationship(
+        back_populates="run",
+        cascade="all, delete-orphan",
+        order_by="RunAdjustment.id",
+        foreign_keys="RunAdjustment.run_id",
+    )
+
+
+class RunLine(db.Model):
+    """One employee × store part of a run, with the full trace it was computed from."""
+
+    __tablename__ = "run_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("bonus_runs.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id"), index=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    trace: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    objectives_late: Mapped[bool] = mapped_column(default=False)
+
+    run: Mapped[BonusRun] = relationship(back_populates="lines")
+    employee: Mapped[Employee] = relationship()
+    store: Mapped[Store] = relationship()
+
+
+class RunAdjustment(db.Model):
+    """A signed manual amount on a run, with its reason; a correction names the line of an earlier run."""
+
+    __tablename__ = "run_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("bonus_runs.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    corrects_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("run_lines.id"))
+    created_by: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    run: Mapped[BonusRun] = relationship(back_populates="adjustments", foreign_keys=[run_id])
+    employee: Mapped[Employee] = relationship()
+
+
+class LineQuestion(db.Model):
+    """An employee's question about their statement, and HR's answer."""
+
+    __tablename__ = "line_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("bonus_runs.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id"))
+    line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("run_lines.id", ondelete="SET NULL"))
+    question: Mapped[str] = mapped_column(sa.Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answer: Mapped[str | None] = mapped_column(sa.Text)
+    answered_by: Mapped[str | None] = mapped_column(sa.String(254))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
