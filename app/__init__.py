@@ -54,8 +54,18 @@ def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.core.seed import seed_demo
     from app.feedback.cli import feedback_cli, kpis_cli, surveys_cli
-    from app.incentives.cli import schemes_cli
+    from app.incentives.cli import runs_cli, schemes_cli
     from app.org.cli import employees_cli, stores_cli
 
-    for command in (users_cli, stores_cli, employees_cli, surveys_cli, feedback_cli, kpis_cli, schemes_cli, seed_demo):
+    for command in (
+        users_cli,
+        stores_cli,
+        employees_cli,
+        surveys_cli,
+        feedback_cli,
+        kpis_cli,
+        schemes_cli,
+        runs_cli,
+        seed_demo,
+    ):
         app.cli.add_command(command)

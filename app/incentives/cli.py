@@ -48,3 +48,123 @@ def export_scheme(code: str, version: int | None) -> None:
     except SchemeError as exc:
         fail(str(exc))
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+runs_cli = AppGroup("runs", help="Bonus runs: create, compute, adjust, submit, approve, reject, show.")
+
+
+def _run(run_id: int):
+    from app.incentives.runs import RunError, get_run
+
+    try:
+        return get_run(run_id)
+    except RunError as exc:
+        fail(str(exc))
+
+
+def _act(action) -> None:
+    """Carry out one run action in one transaction, or print why not and write nothing."""
+    from app.incentives.runs import RunError
+
+    try:
+        action()
+    except RunError as exc:
+        fail(str(exc))
+    db.session.commit()
+
+
+@runs_cli.command("create")
+@click.option("--scheme", "code", required=True, help="Scheme code.")
+@click.option("--version", "version", type=int, default=None, help="Version (default: the latest).")
+@click.option("--period", required=True, help="2026-07, 2026-Q3 or 2026, matching the scheme's period type.")
+def create_run_command(code: str, version: int | None, period: str) -> None:
+    """Open a draft run; its id is printed alone on the last line."""
+    from app.incentives.runs import RunError, create_run
+
+    try:
+        run = create_run(code, period, version)
+    except (RunError, SchemeError) as exc:
+        fail(str(exc))
+    db.session.commit()
+    click.echo(f"draft run of {code} v{run.version.version} for {run.period}")
+    click.echo(str(run.id))
+
+
+@runs_cli.command("compute")
+@click.argument("run_id", type=int)
+def compute_command(run_id: int) -> None:
+    """Compute (or recompute) a draft run from the current data."""
+    from app.incentives.runs import compute
+
+    run = _run(run_id)
+    _act(lambda: compute(run))
+    click.echo(f"run {run.id}: {len(run.lines)} lines, total {run.total}")
+
+
+@runs_cli.command("adjust")
+@click.argument("run_id", type=int)
+@click.option("--employee", "employee_number", required=True)
+@click.option("--amount", required=True, help="Signed amount, e.g. 25.00 or -10.50.")
+@click.option("--reason", required=True)
+@click.option("--user", "email", required=True, help="The HR user making the adjustment.")
+def adjust_command(run_id: int, employee_number: str, amount: str, reason: str, email: str) -> None:
+    """Add a signed manual amount with its reason to a draft run."""
+    from app.incentives.runs import adjust, user_by_email
+
+    run = _run(run_id)
+    _act(lambda: adjust(run, employee_number, amount, reason, user_by_email(email)))
+    click.echo(f"run {run.id}: adjusted {employee_number} by {amount}; total {run.total}")
+
+
+@runs_cli.command("submit")
+@click.argument("run_id", type=int)
+@click.option("--user", "email", required=True)
+def submit_command(run_id: int, email: str) -> None:
+    """Submit a computed draft run for approval."""
+    from app.incentives.runs import submit, user_by_email
+
+    run = _run(run_id)
+    _act(lambda: submit(run, user_by_email(email)))
+    click.echo(f"run {run.id}: submitted")
+
+
+@runs_cli.command("approve")
+@click.argument("run_id", type=int)
+@click.option("--user", "email", required=True)
+def approve_command(run_id: int, email: str) -> None:
+    """Approve a submitted run (a second HR user: four eyes)."""
+    from app.incentives.runs import approve, user_by_email
+
+    run = _run(run_id)
+    _act(lambda: approve(run, user_by_email(email)))
+    click.echo(f"run {run.id}: approved")
+
+
+@runs_cli.command("reject")
+@click.argument("run_id", type=int)
+@click.option("--user", "email", required=True)
+@click.option("--comment", required=True)
+def reject_command(run_id: int, email: str, comment: str) -> None:
+    """Send a submitted run back to draft with a comment."""
+    from app.incentives.runs import reject, user_by_email
+
+    run = _run(run_id)
+    _act(lambda: reject(run, user_by_email(email), comment))
+    click.echo(f"run {run.id}: back to draft")
+
+
+@runs_cli.command("show")
+@click.argument("run_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def show_command(run_id: int, as_json: bool) -> None:
+    """Show a run, its lines and totals."""
+    from app.incentives.runs import run_as_json
+
+    data = run_as_json(_run(run_id))
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"run {data['id']}: {data['scheme']} v{data['version']} {data['period']} {data['status']}")
+    for line in data["lines"]:  # type: ignore[union-attr]
+        click.echo(f"  {line['employee_number']:10} {line['store_code']:8} {line['amount']:>12}")
+    click.echo(f"  total {data['total']}")

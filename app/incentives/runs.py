@@ -1,0 +1,332 @@
+"""Bonus runs: create, compute in one transaction, adjust, submit, approve (four eyes), reject, mark exported.
+
+Services flush and write the audit log; the request or CLI command commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from app.audit.services import record
+from app.auth.models import User
+from app.dbtypes import utcnow
+from app.extensions import db
+from app.incentives import engine, figures
+from app.incentives.models import BonusRun, ObjectivePublication, RunAdjustment, RunLine, SchemeVersion
+from app.incentives.schemes import document_of, freeze, get_version
+from app.money import MoneyError, round_cents, to_decimal
+from app.org.models import Assignment, Employee, Store
+from app.periods import Period, PeriodError
+
+# The only moves a run can make; anything else is refused with RunStateError.
+TRANSITIONS = {
+    ("draft", "submitted"),
+    ("submitted", "approved"),
+    ("submitted", "draft"),  # rejected with a comment
+    ("approved", "exported"),
+    ("exported", "exported"),  # exporting again is allowed and changes nothing
+}
+
+
+class RunError(ValueError):
+    """A run request that cannot be carried out."""
+
+
+class RunStateError(RunError):
+    """An action the run's current status does not allow (a 409 on the page)."""
+
+
+class FourEyesError(RunError):
+    """The approver is the submitter, adjusted the run, or is paid by it."""
+
+
+def check_transition(run: BonusRun, to: str) -> None:
+    """Allow only the moves in TRANSITIONS."""
+    if (run.status, to) not in TRANSITIONS:
+        raise RunStateError(f"run {run.id} is {run.status}: it cannot become {to}")
+
+
+def get_run(run_id: int) -> BonusRun:
+    run = db.session.get(BonusRun, run_id)
+    if run is None:
+        raise RunError(f"no run {run_id}")
+    return run
+
+
+def holder(run: BonusRun) -> str:
+    return f"run:{run.id}"
+
+
+def create_run(code: str, period_label: str, version_number: int | None = None) -> BonusRun:
+    """Open a draft run of a scheme version (latest by default) for a period of the scheme's type."""
+    try:
+        period = Period.parse(period_label)
+    except PeriodError as exc:
+        raise RunError(f"period: {exc}") from None
+    version = get_version(code, version_number)
+    if period.kind != version.period_type:
+        raise RunError(f"period: {code} is paid per {version.period_type}, not per {period.kind}")
+    run = BonusRun(version=version, period=str(period))
+    db.session.add(run)
+    db.session.flush()
+    record("run.create", "run", run.id, summary=f"{code} v{version.version} {period}")
+    return run
+
+
+def _facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, int], dict[str, int]]:
+    """Every employee with an assignment overlapping the period, as engine facts (two queries)."""
+    employees = db.session.scalars(
+        sa.select(Employee)
+        .where(
+            Employee.id.in_(
+                sa.select(Assignment.employee_id).where(
+                    Assignment.start_date <= period.end,
+                    sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= period.start),
+                )
+            ),
+            Employee.hire_date <= period.end,
+        )
+        .options(selectinload(Employee.assignments).selectinload(Assignment.store).selectinload(Store.region))
+    ).all()
+    facts = []
+    for e in employees:
+        facts.append(
+            engine.EmployeeFacts(
+                employee_number=e.number,
+                job_role=e.job_role,
+                fte=e.fte,
+                annual_base=e.annual_base_salary,
+                hire_date=e.hire_date,
+                exit_date=e.exit_date,
+                assignments=tuple(
+                    engine.AssignmentFact(a.store.code, a.store.region.name, a.start_date, a.end_date)
+                    for a in e.assignments
+                ),
+            )
+        )
+    employee_ids = {e.number: e.id for e in employees}
+    store_ids = {code: id_ for id_, code in db.session.execute(sa.select(Store.id, Store.code))}
+    return facts, employee_ids, store_ids
+
+
+def _objectives_late(version: SchemeVersion, period: Period) -> bool:
+    """Whether the objectives reached employees only after the period began (or never)."""
+    publication = db.session.scalar(
+        sa.select(ObjectivePublication).where(
+            ObjectivePublication.version_id == version.id, ObjectivePublication.period == str(period)
+        )
+    )
+    if publication is None:
+        return True
+    zone = ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+    return publication.published_at > datetime.combine(period.start, time(), zone)
+
+
+def compute(run: BonusRun) -> engine.RunResult:
+    """Compute a draft run's lines from today's data, replacing earlier lines; adjustments are kept."""
+    if run.status != "draft":
+        raise RunStateError(f"run {run.id} is {run.status}: only a draft can be recomputed")
+    period = Period.parse(run.period)
+    spec = document_of(run.version).spec(run.version.version)
+    facts, employee_ids, store_ids = _facts(period)
+    try:
+        result = engine.compute_run(spec, period, facts, figures.gather(spec, period))
+    except engine.EngineError as exc:
+        raise RunError(str(exc)) from None
+    late = _objectives_late(run.version, period)
+    before = {"total": run.total, "lines": len(run.lines)}
+    db.session.execute(sa.delete(RunLine).where(RunLine.run_id == run.id))
+    rows = [
+        {
+            "run_id": run.id,
+            "employee_id": employee_ids[line.employee_number],
+            "store_id": store_ids[line.store_code],
+            "amount": line.amount,
+            "trace": engine.trace_to_dict(line),
+            "objectives_late": late,
+        }
+        for line in result.lines
+    ]
+    if rows:
+        db.session.execute(sa.insert(RunLine), rows)
+    db.session.expire(run, ["lines"])
+    run.total = result.total + sum((a.amount for a in run.adjustments), Decimal("0.00"))
+    run.computed_at = utcnow()
+    record(
+        "run.compute",
+        "run",
+        run.id,
+        summary=f"{len(result.lines)} lines",
+        before=before,
+        after={"total": run.total, "lines": len(result.lines)},
+    )
+    return result
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        raise RunError(f"user: no active account {email}")
+    if not user.has_role("hr"):
+        raise RunError(f"user: {email} is not an HR user")
+    return user
+
+
+def adjust(
+    run: BonusRun, employee_number: str, amount: object, reason: str, user: User, corrects_line_id: int | None = None
+) -> RunAdjustment:
+    """Add a signed manual amount to a draft run, with its reason; it survives recomputation."""
+    if run.status != "draft":
+        raise RunStateError(f"run {run.id} is {run.status}: adjust a draft, or correct it in a later run")
+    if not reason or len(reason.strip()) < 3:
+        raise RunError("reason: required")
+    try:
+        value = to_decimal(amount)
+    except MoneyError as exc:
+        raise RunError(f"amount: {exc}") from None
+    if value != round_cents(value) or value == 0:
+        raise RunError("amount: a non-zero amount in whole cents")
+    employee = db.session.scalar(sa.select(Employee).where(Employee.number == employee_number))
+    if employee is None:
+        raise RunError(f"employee: no employee {employee_number}")
+    if corrects_line_id is not None:
+        corrected = db.session.get(RunLine, corrects_line_id)
+        if corrected is None or corrected.run.status not in ("approved", "exported"):
+            raise RunError("corrects: name a line of an approved or exported run")
+    adjustment = RunAdjustment(
+        run=run,
+        employee_id=employee.id,
+        amount=value,
+        reason=reason.strip(),
+        created_by=user.email,
+        corrects_line_id=corrects_line_id,
+    )
+    db.session.add(adjustment)
+    before = run.total
+    run.total = run.total + value
+    db.session.flush()
+    record(
+        "run.adjust",
+        "run",
+        run.id,
+        summary=f"{employee_number}: {value} ({reason.strip()})",
+        before={"total": before},
+        after={"total": run.total, "employee": employee_number, "amount": value, "reason": reason.strip()},
+    )
+    return adjustment
+
+
+def submit(run: BonusRun, user: User) -> None:
+    """Send a computed draft for approval; the scheme version freezes and the months read are locked."""
+    check_transition(run, "submitted")
+    if run.computed_at is None:
+        raise RunStateError(f"run {run.id} has not been computed")
+    run.status = "submitted"
+    run.submitted_by = user.email
+    run.submitted_at = utcnow()
+    run.reject_comment = None
+    freeze(run.version)
+    spec = document_of(run.version).spec(run.version.version)
+    figures.lock_months(holder(run), figures.periods_read(spec, Period.parse(run.period)))
+    record("run.submit", "run", run.id, before={"status": "draft"}, after={"status": "submitted"})
+
+
+def paid_employee_ids(run: BonusRun) -> set[int]:
+    ids = set(db.session.scalars(sa.select(RunLine.employee_id).where(RunLine.run_id == run.id)))
+    return ids | {a.employee_id for a in run.adjustments}
+
+
+def approve(run: BonusRun, user: User) -> None:
+    """Approve a submitted run as a second HR user: not its submitter, not an adjuster, not paid by it."""
+    check_transition(run, "approved")
+    if not user.has_role("hr"):
+        raise FourEyesError(f"{user.email} is not an HR user")
+    if user.email == run.submitted_by:
+        raise FourEyesError(f"{user.email} submitted this run: another HR user must approve it")
+    if any(a.created_by == user.email for a in run.adjustments):
+        raise FourEyesError(f"{user.email} adjusted this run: another HR user must approve it")
+    if user.employee_id is not None and user.employee_id in paid_employee_ids(run):
+        raise FourEyesError(f"{user.email} is paid by this run: another HR user must approve it")
+    run.status = "approved"
+    run.approved_by = user.email
+    run.approved_at = utcnow()
+    figures.lock_months(holder(run), [Period.parse(run.period)], paid=True)
+    record("run.approve", "run", run.id, before={"status": "submitted"}, after={"status": "approved"})
+
+
+def reject(run: BonusRun, user: User, comment: str) -> None:
+    """Send a submitted run back to draft with a comment; its months are unlocked."""
+    check_transition(run, "draft")
+    if not comment or not comment.strip():
+        raise RunError("comment: say why the run goes back")
+    run.status = "draft"
+    run.reject_comment = comment.strip()
+    figures.release_months(holder(run))
+    record(
+        "run.reject",
+        "run",
+        run.id,
+        summary=comment.strip()[:200],
+        before={"status": "submitted"},
+        after={"status": "draft"},
+    )
+
+
+def mark_exported(run: BonusRun) -> None:
+    check_transition(run, "exported")
+    if run.status != "exported":
+        run.status = "exported"
+        run.exported_at = utcnow()
+        record("run.export", "run", run.id, before={"status": "approved"}, after={"status": "exported"})
+
+
+def run_as_json(run: BonusRun) -> dict[str, object]:
+    """The run as `flask runs show --json` prints it (amounts as strings)."""
+    lines: Sequence[RunLine] = db.session.scalars(
+        sa.select(RunLine)
+        .where(RunLine.run_id == run.id)
+        .options(selectinload(RunLine.employee), selectinload(RunLine.store))
+        .order_by(RunLine.id)
+    ).all()
+    return {
+        "id": run.id,
+        "scheme": run.version.scheme.code,
+        "version": run.version.version,
+        "period": run.period,
+        "status": run.status,
+        "total": str(run.total),
+        "computed_at": run.computed_at.isoformat() if run.computed_at else None,
+        "submitted_by": run.submitted_by,
+        "approved_by": run.approved_by,
+        "lines": [
+            {
+                "id": line.id,
+                "employee_number": line.employee.number,
+                "store_code": line.store.code,
+                "amount": str(line.amount),
+                "objectives_late": line.objectives_late,
+                "trace": line.trace,
+            }
+            for line in lines
+        ],
+        "adjustments": [
+            {
+                "employee_number": a.employee.number,
+                "amount": str(a.amount),
+                "reason": a.reason,
+                "by": a.created_by,
+                "corrects_line_id": a.corrects_line_id,
+            }
+            for a in run.adjustments
+        ],
+    }
+
+
+user_by_email = _user
