@@ -8,15 +8,15 @@ from typing import Any
 
 from flask import Flask
 
-from app import config
+from app import config as settings
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints, error handlers, commands."""
     # PRIMO_INSTANCE_PATH moves the instance folder (config.py, the SQLite file) out of the checkout.
     app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("PRIMO_INSTANCE_PATH") or None)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    config.load(app, test_config)
+    settings.load(app, config)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
