@@ -24,6 +24,7 @@ from app.incentives.models import (
     SchemeVersion,
 )
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
+from app.reports.models import PayrollExport, RenderJob, StatementDocument
 
 __all__ = [
     "BonusRun",
@@ -45,10 +46,13 @@ __all__ = [
     "PeriodLock",
     "ResponseContact",
     "Setting",
+    "StatementDocument",
     "SurveyResponse",
     "LoginAttempt",
     "ManagerScope",
+    "PayrollExport",
     "PendingUpload",
+    "RenderJob",
     "Region",
     "Store",
     "User",
