@@ -44,9 +44,12 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.core import bp as core_bp
     from app.feedback import bp as feedback_bp
+    from app.incentives import bp as incentives_bp
     from app.org import bp as org_bp
+    from app.recognition import bp as recognition_bp
+    from app.reports import bp as reports_bp
 
-    for blueprint in (core_bp, auth_bp, org_bp, feedback_bp, audit_bp):
+    for blueprint in (core_bp, auth_bp, org_bp, feedback_bp, incentives_bp, recognition_bp, reports_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 
@@ -56,6 +59,8 @@ def register_commands(app: Flask) -> None:
     from app.feedback.cli import feedback_cli, kpis_cli, surveys_cli
     from app.incentives.cli import runs_cli, schemes_cli
     from app.org.cli import employees_cli, stores_cli
+    from app.recognition.cli import badges_cli, budgets_cli, points_cli
+    from app.reports.cli import payroll_cli, statements_cli
 
     for command in (
         users_cli,
@@ -66,6 +71,11 @@ def register_commands(app: Flask) -> None:
         kpis_cli,
         schemes_cli,
         runs_cli,
+        budgets_cli,
+        points_cli,
+        badges_cli,
+        statements_cli,
+        payroll_cli,
         seed_demo,
     ):
         app.cli.add_command(command)

@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "PRIMO_LOGIN_WINDOW_MINUTES": 15,
     "PRIMO_RESET_LINK_HOURS": 72,
     "PRIMO_PAGE_SIZE": 25,
+    "PRIMO_MIN_RESPONSES": 30,
+    "PRIMO_CONTACT_RETENTION_DAYS": 90,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -37,7 +39,11 @@ ENVIRONMENT = {
     "PRIMO_DEFAULT_LANGUAGE": "PRIMO_DEFAULT_LANGUAGE",
     "PRIMO_COMPANY_NAME": "PRIMO_COMPANY_NAME",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "PRIMO_MIN_RESPONSES": "PRIMO_MIN_RESPONSES",
+    "PRIMO_CONTACT_RETENTION_DAYS": "PRIMO_CONTACT_RETENTION_DAYS",
+    "PRIMO_LOGO": "PRIMO_LOGO",
 }
+INTEGERS = {"PRIMO_MIN_RESPONSES", "PRIMO_CONTACT_RETENTION_DAYS"}
 
 
 class ConfigError(RuntimeError):
@@ -61,6 +67,10 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
             value: Any = os.environ[env_name]
             if key == "SESSION_COOKIE_SECURE":
                 value = value.lower() in ("1", "true", "yes")
+            elif key in INTEGERS:
+                if not value.isdigit():
+                    raise ConfigError(f"{env_name} must be a whole number, not {value!r}")
+                value = int(value)
             app.config[key] = value
     if overrides:
         app.config.update(overrides)

@@ -24,9 +24,29 @@ from app.incentives.models import (
     SchemeVersion,
 )
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
+from app.recognition.models import (
+    Award,
+    Badge,
+    BadgeGrant,
+    Budget,
+    BudgetEntry,
+    PointsEntry,
+    RecognitionPreference,
+    Redemption,
+    Reward,
+)
 from app.reports.models import PayrollExport, RenderJob, StatementDocument
 
 __all__ = [
+    "Award",
+    "Badge",
+    "BadgeGrant",
+    "Budget",
+    "BudgetEntry",
+    "PointsEntry",
+    "RecognitionPreference",
+    "Redemption",
+    "Reward",
     "BonusRun",
     "LineQuestion",
     "ObjectiveAck",

@@ -12,8 +12,11 @@ from flask.cli import with_appcontext
 from app.auth.services import create_user, find_user
 from app.core.tabular import Table
 from app.extensions import db
+from app.feedback.demo import seed_feedback
+from app.incentives.demo import seed_incentives
 from app.org import services
 from app.org.services import EMPLOYEE_COLUMNS
+from app.recognition.demo import seed_recognition
 
 DEMO_PASSWORD = "primo-demo"
 REGIONS = {
@@ -150,8 +153,22 @@ def seed_demo() -> None:
     ]
     for email, roles, number in accounts:
         create_user(email, roles, password=DEMO_PASSWORD, employee_number=number)
+    feedback = seed_feedback(rng, date.today())
+    incentives = seed_incentives(date.today())
+    recognition = seed_recognition(rng, date.today())
     db.session.commit()
     click.echo(f"Demo company created: 3 regions, 12 stores, {len(people)} employees.")
+    click.echo(
+        f"Demo feedback: {feedback['responses']} survey responses over 24 months, {feedback['cases']} follow-up cases."
+    )
+    click.echo(
+        f"Demo bonuses: approved run {incentives['approved_run']} ({incentives['approved_total']} €), "
+        f"draft run {incentives['draft_run']}."
+    )
+    click.echo(
+        f"Demo recognition: {recognition['awards']} awards, {recognition['redemptions']} redemptions, "
+        f"{recognition['badges']} rule badges."
+    )
     click.echo(f"Demo users (password {DEMO_PASSWORD}):")
     for email, roles, _number in accounts:
         click.echo(f"  {email:24} {', '.join(roles)}")

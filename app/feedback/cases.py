@@ -1,16 +1,142 @@
-"""Follow-up cases: a detractor who agreed to be contacted is called back by the store within 48 hours."""
+"""Follow-up cases: a detractor who agreed to be contacted is called back by the store within 48 hours.
+
+Life cycle (the one place that says which moves are allowed is `check_transition`):
+
+    open ──→ contacted ──→ resolved | unreachable
+      └───────────────────→ resolved | unreachable
+
+A case may close straight from `open` (the customer was reached and the matter settled in the first call, or
+every attempt failed); once `resolved` or `unreachable` it never moves again, and nothing goes back to `open`.
+Closing needs an outcome code that fits the closing status. Audit records name statuses, outcome codes and
+employee ids only: never the customer's name or contact, nor the free-text notes (which may quote them).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from app.audit.services import current_actor, record
+from app.auth.models import User
+from app.dbtypes import UTCDateTime, utcnow
 from app.extensions import db
 from app.feedback.models import FollowUpCase, SurveyResponse
+from app.org.models import Employee
+from app.org.scope import managed_store_ids, team_condition
 
 FOLLOW_UP_DELAY = timedelta(hours=48)
 DETRACTOR_MAX = 6
+NOTES_MAX = 20_000
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CONTACTED = "contacted"
+    RESOLVED = "resolved"
+    UNREACHABLE = "unreachable"
+
+
+CLOSED = frozenset({CaseStatus.RESOLVED, CaseStatus.UNREACHABLE})
+ACTIVE = frozenset({CaseStatus.OPEN, CaseStatus.CONTACTED})
+
+ALLOWED_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    CaseStatus.OPEN: frozenset({CaseStatus.CONTACTED, CaseStatus.RESOLVED, CaseStatus.UNREACHABLE}),
+    CaseStatus.CONTACTED: frozenset({CaseStatus.RESOLVED, CaseStatus.UNREACHABLE}),
+    CaseStatus.RESOLVED: frozenset(),
+    CaseStatus.UNREACHABLE: frozenset(),
+}
+
+# The outcome codes a closing status accepts: a case is resolved by doing something for the customer,
+# or closed unreachable for a reason that says why nobody could talk to them.
+OUTCOMES: dict[CaseStatus, tuple[str, ...]] = {
+    CaseStatus.RESOLVED: ("apologised", "explained", "refunded", "replaced", "voucher", "no_action"),
+    CaseStatus.UNREACHABLE: ("no_answer", "wrong_number", "declined"),
+}
+OUTCOME_LABELS = {
+    "apologised": _l("Apologised"),
+    "explained": _l("Explained"),
+    "refunded": _l("Refunded"),
+    "replaced": _l("Replaced the product"),
+    "voucher": _l("Gave a voucher"),
+    "no_action": _l("No action needed"),
+    "no_answer": _l("No answer after several attempts"),
+    "wrong_number": _l("Wrong number or address"),
+    "declined": _l("Customer declined to talk"),
+}
+STATUS_LABELS = {
+    CaseStatus.OPEN: _l("Open"),
+    CaseStatus.CONTACTED: _l("Contacted"),
+    CaseStatus.RESOLVED: _l("Resolved"),
+    CaseStatus.UNREACHABLE: _l("Unreachable"),
+}
+
+
+class CaseError(Exception):
+    """A change to a case that the rules refuse; the message is safe to show."""
+
+
+class CaseTransitionError(CaseError):
+    """The case cannot move from its status to the one asked for."""
+
+
+class CaseOutcomeError(CaseError):
+    """Closing without an outcome code, or with one that does not fit the closing status."""
+
+
+class CaseAssignmentError(CaseError):
+    """The case cannot be handed to that person."""
+
+
+def check_transition(current: CaseStatus | str, target: CaseStatus | str) -> None:
+    """Raise CaseTransitionError unless a case may move from `current` to `target`."""
+    try:
+        current, target = CaseStatus(current), CaseStatus(target)
+    except ValueError as exc:
+        raise CaseTransitionError(_("Unknown case status: %(error)s", error=exc)) from None
+    if target not in ALLOWED_TRANSITIONS[current]:
+        raise CaseTransitionError(
+            _(
+                "A case cannot go from %(current)s to %(target)s.",
+                current=STATUS_LABELS[current],
+                target=STATUS_LABELS[target],
+            )
+        )
+
+
+def check_outcome(target: CaseStatus | str, outcome: str | None) -> str | None:
+    """The outcome code to store for a move to `target` (None unless closing); raise CaseOutcomeError."""
+    target = CaseStatus(target)
+    outcome = (outcome or "").strip() or None
+    if target not in CLOSED:
+        if outcome is not None:
+            raise CaseOutcomeError(_("An outcome is given only when closing a case."))
+        return None
+    if outcome is None:
+        raise CaseOutcomeError(_("Choose an outcome to close the case as %(status)s.", status=STATUS_LABELS[target]))
+    if outcome not in OUTCOMES[target]:
+        allowed = ", ".join(str(OUTCOME_LABELS[code]) for code in OUTCOMES[target])
+        raise CaseOutcomeError(
+            _(
+                "The outcome “%(outcome)s” does not fit a case closed as %(status)s (choose among: %(allowed)s).",
+                outcome=outcome,
+                status=STATUS_LABELS[target],
+                allowed=allowed,
+            )
+        )
+    return outcome
+
+
+def next_statuses(current: CaseStatus | str) -> list[CaseStatus]:
+    """The statuses a case may move to next, in life-cycle order."""
+    allowed = ALLOWED_TRANSITIONS[CaseStatus(current)]
+    return [status for status in CaseStatus if status in allowed]
+
+
+# --- opening ---------------------------------------------------------------------------------------
 
 
 def needs_case(response: SurveyResponse) -> bool:
@@ -32,26 +158,216 @@ def open_case_for_response(response: SurveyResponse) -> FollowUpCase | None:
 
 
 def open_cases_for_batch(batch_id: int) -> int:
-    """Open the cases of every consenting detractor of an import batch in one pass; returns how many."""
-    rows = db.session.execute(
-        sa.select(SurveyResponse.id, SurveyResponse.store_id, SurveyResponse.answered_at).where(
-            SurveyResponse.batch_id == batch_id,
-            SurveyResponse.contact_consent.is_(True),
-            SurveyResponse.nps <= DETRACTOR_MAX,
-            SurveyResponse.excluded.is_(False),
+    """Open the cases of every consenting detractor of an import batch in one INSERT … SELECT; returns how many."""
+    answered = SurveyResponse.answered_at
+    if db.session.get_bind().dialect.name == "sqlite":
+        # The text layout UTCDateTime writes ("YYYY-MM-DD HH:MM:SS.ffffff"): whole hours keep the fraction.
+        hours = int(FOLLOW_UP_DELAY.total_seconds() // 3600)
+        due = sa.func.datetime(answered, f"+{hours} hours").op("||")(sa.func.substr(answered, 20))
+    else:
+        due = answered + sa.literal(FOLLOW_UP_DELAY, sa.Interval())
+    query = sa.select(
+        SurveyResponse.id, SurveyResponse.store_id, sa.literal("open"), sa.literal(utcnow(), UTCDateTime()), due
+    ).where(
+        SurveyResponse.batch_id == batch_id,
+        SurveyResponse.contact_consent.is_(True),
+        SurveyResponse.nps <= DETRACTOR_MAX,
+        SurveyResponse.excluded.is_(False),
+    )
+    opened = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if opened:
+        columns = ["response_id", "store_id", "status", "opened_at", "due_at"]
+        # rowcount of INSERT … SELECT is -1 on psycopg, hence the count above.
+        db.session.execute(sa.insert(FollowUpCase.__table__).from_select(columns, query))
+    return opened
+
+
+def visible_cases_condition(user: User) -> sa.ColumnElement[bool]:
+    """Cases a user may see: HR all, managers their stores' cases, anyone the cases handed to them."""
+    if user.has_role("hr"):
+        return sa.true()
+    conditions = []
+    stores = managed_store_ids(user)
+    if stores:
+        conditions.append(FollowUpCase.store_id.in_(stores))
+    if user.employee_id is not None:
+        conditions.append(FollowUpCase.assignee_id == user.employee_id)
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def manages_case(user: User, case: FollowUpCase) -> bool:
+    return case.store_id in managed_store_ids(user)
+
+
+def holds_case(user: User, case: FollowUpCase) -> bool:
+    return user.employee_id is not None and case.assignee_id == user.employee_id
+
+
+def may_see_contact(user: User, case: FollowUpCase) -> bool:
+    """The customer's name and contact: the store's managers and whoever holds the case, HR included only so."""
+    return manages_case(user, case) or holds_case(user, case)
+
+
+def may_work_on(user: User, case: FollowUpCase) -> bool:
+    """Record calls, notes and the outcome: the same people who may call the customer."""
+    return may_see_contact(user, case)
+
+
+def overdue_condition(now: datetime) -> sa.ColumnElement[bool]:
+    """Nobody has reached the customer yet and the 48 hours are over."""
+    return sa.and_(FollowUpCase.status == CaseStatus.OPEN.value, FollowUpCase.due_at < now)
+
+
+def is_overdue(case: FollowUpCase, now: datetime | None = None) -> bool:
+    return case.status == CaseStatus.OPEN.value and case.due_at < (now or utcnow())
+
+
+def queue_order(now: datetime) -> tuple[sa.ColumnElement, ...]:
+    """Overdue cases first, then still-active cases due soonest, closed ones last (latest closed first)."""
+    active = FollowUpCase.status.in_([s.value for s in ACTIVE])
+    return (
+        sa.case((overdue_condition(now), 0), (active, 1), else_=2),
+        sa.case((active, FollowUpCase.due_at), else_=None),
+        FollowUpCase.closed_at.desc(),
+        FollowUpCase.id,
+    )
+
+
+def case_notice(user: User, now: datetime | None = None) -> dict[str, int]:
+    """How many open cases the user should act on: `new` (still within 48 h) and `overdue` (past due).
+
+    Counts the cases of the stores the user manages and those handed to them; HR alone gets zeros (HR
+    oversees, it does not call customers back).
+    """
+    now = now or utcnow()
+    conditions = []
+    stores = managed_store_ids(user)
+    if stores:
+        conditions.append(FollowUpCase.store_id.in_(stores))
+    if user.employee_id is not None:
+        conditions.append(FollowUpCase.assignee_id == user.employee_id)
+    if not conditions:
+        return {"new": 0, "overdue": 0}
+    overdue = FollowUpCase.due_at < now
+    row = db.session.execute(
+        sa.select(
+            sa.func.count().filter(overdue),
+            sa.func.count().filter(sa.not_(overdue)),
+        ).where(FollowUpCase.status == CaseStatus.OPEN.value, sa.or_(*conditions))
+    ).one()
+    return {"new": int(row[1] or 0), "overdue": int(row[0] or 0)}
+
+
+# --- changes ---------------------------------------------------------------------------------------
+
+
+def _with_note(existing: str | None, text: str, now: datetime) -> str:
+    _actor_id, actor = current_actor()
+    entry = f"[{now:%Y-%m-%d %H:%M} UTC, {actor}] {text.strip()}"
+    combined = f"{existing}\n\n{entry}" if existing else entry
+    if len(combined) > NOTES_MAX:
+        raise CaseError(_("The notes of a case are limited to %(n)d characters.", n=NOTES_MAX))
+    return combined
+
+
+def transition_case(
+    case: FollowUpCase,
+    target: CaseStatus | str,
+    *,
+    outcome: str | None = None,
+    notes: str | None = None,
+    now: datetime | None = None,
+) -> FollowUpCase:
+    """Move a case to `target`, with its outcome code when closing and an optional note (flush only).
+
+    The UPDATE names the status it expects, so two people closing the same case at once cannot both win.
+    """
+    now = now or utcnow()
+    current = CaseStatus(case.status)
+    check_transition(current, target)
+    target = CaseStatus(target)
+    outcome = check_outcome(target, outcome)
+    values: dict[str, object] = {"status": target.value}
+    if target is CaseStatus.CONTACTED or (target is CaseStatus.RESOLVED and case.contacted_at is None):
+        # Resolving straight from open means the customer was reached in that very call.
+        values["contacted_at"] = now
+    if target in CLOSED:
+        values["closed_at"] = now
+        values["outcome_code"] = outcome
+    note = (notes or "").strip()
+    if note:
+        values["notes"] = _with_note(case.notes, note, now)
+    result = db.session.execute(
+        sa.update(FollowUpCase)
+        .where(FollowUpCase.id == case.id, FollowUpCase.status == current.value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise CaseTransitionError(_("The case changed meanwhile; reload it and try again."))
+    db.session.refresh(case)
+    record(
+        "case.transition",
+        "followup_case",
+        case.id,
+        summary=f"{current.value} → {target.value}" + (f" ({outcome})" if outcome else ""),
+        before={"status": current.value},
+        after={
+            "status": target.value,
+            "outcome_code": outcome,
+            "contacted_at": case.contacted_at,
+            "closed_at": case.closed_at,
+            "note_added": bool(note),
+        },
+    )
+    return case
+
+
+def add_note(case: FollowUpCase, text: str, *, now: datetime | None = None) -> FollowUpCase:
+    """Append a dated note to a case, open or closed (flush only)."""
+    text = (text or "").strip()
+    if not text:
+        raise CaseError(_("A note cannot be empty."))
+    case.notes = _with_note(case.notes, text, now or utcnow())
+    db.session.flush()
+    record("case.note", "followup_case", case.id, summary="note added", after={"note_added": True})
+    return case
+
+
+def assignable_employees(case: FollowUpCase, on: date) -> list[Employee]:
+    """The store's team on `on`: the people a case of that store may be handed to."""
+    return list(
+        db.session.scalars(
+            sa.select(Employee)
+            .where(team_condition({case.store_id}, on))
+            .order_by(Employee.last_name, Employee.first_name, Employee.number)
         )
-    ).all()
-    if rows:
-        db.session.execute(
-            sa.insert(FollowUpCase),
-            [
-                {
-                    "response_id": r.id,
-                    "store_id": r.store_id,
-                    "status": "open",
-                    "due_at": r.answered_at + FOLLOW_UP_DELAY,
-                }
-                for r in rows
-            ],
+    )
+
+
+def assign_case(case: FollowUpCase, employee_id: int | None, *, on: date) -> FollowUpCase:
+    """Hand a case to a member of its store's team on `on`, or back to the managers with None (flush only)."""
+    if CaseStatus(case.status) in CLOSED:
+        raise CaseAssignmentError(_("A closed case cannot be handed to anyone."))
+    if employee_id is not None:
+        in_team = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Employee)
+            .where(Employee.id == employee_id, team_condition({case.store_id}, on))
         )
-    return len(rows)
+        if not in_team:
+            raise CaseAssignmentError(_("A case can only be handed to someone currently working in its store."))
+    before = case.assignee_id
+    if before == employee_id:
+        return case
+    case.assignee_id = employee_id
+    db.session.flush()
+    record(
+        "case.assign",
+        "followup_case",
+        case.id,
+        summary="handed over" if employee_id else "taken back by the managers",
+        before={"assignee_id": before},
+        after={"assignee_id": employee_id},
+    )
+    return case

@@ -1,0 +1,18 @@
+"""Bonus schemes and runs: the designer, objectives, runs and their approval, questions, simulation, my bonus."""
+
+from flask import Blueprint
+
+bp = Blueprint("incentives", __name__)
+
+from app.incentives import (  # noqa: E402, F401
+    routes_common,
+    routes_employee,
+    routes_objectives,
+    routes_questions,
+    routes_runs,
+    routes_schemes,
+    routes_simulation,
+)
+
+bp.add_app_template_filter(routes_common.as_decimal, "as_decimal")
+bp.add_app_template_filter(routes_common.printed, "kpi_printed")

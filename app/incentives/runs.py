@@ -5,7 +5,9 @@ Services flush and write the audit log; the request or CLI command commits once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -16,13 +18,13 @@ from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
 from app.auth.models import User
-from app.dbtypes import utcnow
+from app.dbtypes import Money, utcnow
 from app.extensions import db
 from app.incentives import engine, figures
 from app.incentives.models import BonusRun, ObjectivePublication, RunAdjustment, RunLine, SchemeVersion
 from app.incentives.schemes import document_of, freeze, get_version
 from app.money import MoneyError, round_cents, to_decimal
-from app.org.models import Assignment, Employee, Store
+from app.org.models import Assignment, Employee, Region, Store
 from app.periods import Period, PeriodError
 
 # The only moves a run can make; anything else is refused with RunStateError.
@@ -80,40 +82,104 @@ def create_run(code: str, period_label: str, version_number: int | None = None) 
     return run
 
 
-def _facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, int], dict[str, int]]:
-    """Every employee with an assignment overlapping the period, as engine facts (two queries)."""
-    employees = db.session.scalars(
-        sa.select(Employee)
-        .where(
-            Employee.id.in_(
-                sa.select(Assignment.employee_id).where(
-                    Assignment.start_date <= period.end,
-                    sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= period.start),
-                )
+def employee_facts(employees: Iterable[Employee]) -> list[engine.EmployeeFacts]:
+    """Engine facts of employees whose assignments, stores and regions are loaded."""
+    return [
+        engine.EmployeeFacts(
+            employee_number=e.number,
+            job_role=e.job_role,
+            fte=e.fte,
+            annual_base=e.annual_base_salary,
+            hire_date=e.hire_date,
+            exit_date=e.exit_date,
+            assignments=tuple(
+                engine.AssignmentFact(a.store.code, a.store.region.name, a.start_date, a.end_date)
+                for a in e.assignments
             ),
-            Employee.hire_date <= period.end,
         )
-        .options(selectinload(Employee.assignments).selectinload(Assignment.store).selectinload(Store.region))
-    ).all()
-    facts = []
-    for e in employees:
-        facts.append(
-            engine.EmployeeFacts(
-                employee_number=e.number,
-                job_role=e.job_role,
-                fte=e.fte,
-                annual_base=e.annual_base_salary,
-                hire_date=e.hire_date,
-                exit_date=e.exit_date,
-                assignments=tuple(
-                    engine.AssignmentFact(a.store.code, a.store.region.name, a.start_date, a.end_date)
-                    for a in e.assignments
-                ),
+        for e in employees
+    ]
+
+
+def _with_assignments() -> sa.Select:
+    return sa.select(Employee).options(
+        selectinload(Employee.assignments).selectinload(Assignment.store).selectinload(Store.region)
+    )
+
+
+def _in_period(period: Period) -> sa.ColumnElement[bool]:
+    """Employees hired by the period's end with an assignment overlapping it."""
+    return sa.and_(
+        Employee.id.in_(
+            sa.select(Assignment.employee_id).where(
+                Assignment.start_date <= period.end,
+                sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= period.start),
             )
+        ),
+        Employee.hire_date <= period.end,
+    )
+
+
+def period_employees(period: Period) -> list[Employee]:
+    """Every employee hired by the period's end with an assignment overlapping it (one query)."""
+    return list(db.session.scalars(sa.select(Employee).where(_in_period(period)).order_by(Employee.id)))
+
+
+def facts_of(employee_ids: Iterable[int]) -> dict[int, engine.EmployeeFacts]:
+    """Engine facts of the given employees, by employee id."""
+    ids = set(employee_ids)
+    if not ids:
+        return {}
+    employees = db.session.scalars(_with_assignments().where(Employee.id.in_(ids))).all()
+    return {e.id: f for e, f in zip(employees, employee_facts(employees), strict=True)}
+
+
+def period_facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, int], dict[str, int]]:
+    """Every employee with an assignment overlapping the period, as engine facts, with employee and store ids.
+
+    Three plain queries whatever the number of employees (no ORM objects, no IN lists of ids): the employees, all
+    their assignments with store and region, and the store ids.
+    """
+    people = db.session.execute(
+        sa.select(
+            Employee.id,
+            Employee.number,
+            Employee.job_role,
+            Employee.fte,
+            Employee.annual_base_salary,
+            Employee.hire_date,
+            Employee.exit_date,
         )
-    employee_ids = {e.number: e.id for e in employees}
+        .where(_in_period(period))
+        .order_by(Employee.id)
+    ).all()
+    stays: dict[int, list[engine.AssignmentFact]] = {}
+    for row in db.session.execute(
+        sa.select(Assignment.employee_id, Store.code, Region.name, Assignment.start_date, Assignment.end_date)
+        .join(Store, Store.id == Assignment.store_id)
+        .join(Region, Region.id == Store.region_id)
+        .where(Assignment.employee_id.in_(sa.select(Employee.id).where(_in_period(period))))
+        .order_by(Assignment.employee_id, Assignment.start_date, Assignment.id)
+    ):
+        stays.setdefault(row[0], []).append(engine.AssignmentFact(row[1], row[2], row[3], row[4]))
+    facts = [
+        engine.EmployeeFacts(
+            employee_number=p.number,
+            job_role=p.job_role,
+            fte=p.fte,
+            annual_base=p.annual_base_salary,
+            hire_date=p.hire_date,
+            exit_date=p.exit_date,
+            assignments=tuple(stays.get(p.id, ())),
+        )
+        for p in people
+    ]
+    employee_ids = {p.number: p.id for p in people}
     store_ids = {code: id_ for id_, code in db.session.execute(sa.select(Store.id, Store.code))}
     return facts, employee_ids, store_ids
+
+
+_facts = period_facts
 
 
 def _objectives_late(version: SchemeVersion, period: Period) -> bool:
@@ -135,13 +201,16 @@ def compute(run: BonusRun) -> engine.RunResult:
         raise RunStateError(f"run {run.id} is {run.status}: only a draft can be recomputed")
     period = Period.parse(run.period)
     spec = document_of(run.version).spec(run.version.version)
-    facts, employee_ids, store_ids = _facts(period)
+    facts, employee_ids, store_ids = period_facts(period)
     try:
         result = engine.compute_run(spec, period, facts, figures.gather(spec, period))
     except engine.EngineError as exc:
         raise RunError(str(exc)) from None
     late = _objectives_late(run.version, period)
-    before = {"total": run.total, "lines": len(run.lines)}
+    before = {
+        "total": run.total,
+        "lines": db.session.scalar(sa.select(sa.func.count()).where(RunLine.run_id == run.id)),
+    }
     db.session.execute(sa.delete(RunLine).where(RunLine.run_id == run.id))
     rows = [
         {
@@ -155,7 +224,7 @@ def compute(run: BonusRun) -> engine.RunResult:
         for line in result.lines
     ]
     if rows:
-        db.session.execute(sa.insert(RunLine), rows)
+        _insert_lines(rows)
     db.session.expire(run, ["lines"])
     run.total = result.total + sum((a.amount for a in run.adjustments), Decimal("0.00"))
     run.computed_at = utcnow()
@@ -168,6 +237,35 @@ def compute(run: BonusRun) -> engine.RunResult:
         after={"total": run.total, "lines": len(result.lines)},
     )
     return result
+
+
+LINE_COLUMNS = ("run_id", "employee_id", "store_id", "amount", "trace", "objectives_late")
+
+
+def _insert_lines(rows: list[dict[str, object]]) -> None:
+    """Write a run's lines in one statement, inside the session's transaction.
+
+    PostgreSQL gets a COPY (10 k lines with their traces are about 25 MB of JSON: an executemany spends seconds
+    there); other databases a Core executemany. Amounts go through the Money type's own check either way.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        db.session.execute(sa.insert(RunLine.__table__), rows)
+        return
+    money = RunLine.__table__.c.amount.type
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY run_lines ({', '.join(LINE_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                (
+                    row["run_id"],
+                    row["employee_id"],
+                    row["store_id"],
+                    money.process_bind_param(row["amount"], connection.dialect),
+                    json.dumps(row["trace"]),
+                    row["objectives_late"],
+                )
+            )
 
 
 def _user(email: str) -> User:
@@ -259,6 +357,10 @@ def approve(run: BonusRun, user: User) -> None:
     run.approved_at = utcnow()
     figures.lock_months(holder(run), [Period.parse(run.period)], paid=True)
     record("run.approve", "run", run.id, before={"status": "submitted"}, after={"status": "approved"})
+    # Render and store every statement of the run in the background, once the approval commits.
+    from app.reports.jobs import queue_statements_for  # reports imports incentives, so not at module level
+
+    queue_statements_for(run)
 
 
 def reject(run: BonusRun, user: User, comment: str) -> None:
@@ -330,3 +432,91 @@ def run_as_json(run: BonusRun) -> dict[str, object]:
 
 
 user_by_email = _user
+
+
+# --- review: what HR looks at before approving -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreTotal:
+    """A store's share of a run."""
+
+    store_id: int
+    code: str
+    name: str
+    region: str
+    lines: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class FallbackStore:
+    """A store where a component was paid on its fallback rule because too few customers answered."""
+
+    store_code: str
+    component_key: str
+    kpi_code: str
+    n: int
+    min_responses: int
+    fallback_used: str
+    achievement: Decimal
+
+
+def spec_of(run: BonusRun) -> engine.SchemeSpec:
+    return document_of(run.version).spec(run.version.version)
+
+
+def store_totals(run: BonusRun) -> list[StoreTotal]:
+    """Lines and amount per store, in one GROUP BY."""
+    rows = db.session.execute(
+        sa.select(
+            Store.id,
+            Store.code,
+            Store.name,
+            Region.name.label("region"),
+            sa.func.count(RunLine.id).label("lines"),
+            sa.func.sum(RunLine.amount, type_=Money()).label("amount"),
+        )
+        .join(RunLine, RunLine.store_id == Store.id)
+        .join(Region, Region.id == Store.region_id)
+        .where(RunLine.run_id == run.id)
+        .group_by(Store.id, Store.code, Store.name, Region.name)
+        .order_by(Store.code)
+    )
+    return [StoreTotal(r.id, r.code, r.name, r.region, int(r.lines), r.amount or Decimal("0.00")) for r in rows]
+
+
+def fallback_stores(run: BonusRun) -> list[FallbackStore]:
+    """Stores paid on a fallback, read from one line's trace per store (every line of a store shares its figures)."""
+    first_lines = sa.select(sa.func.min(RunLine.id)).where(RunLine.run_id == run.id).group_by(RunLine.store_id)
+    found = []
+    for trace in db.session.scalars(sa.select(RunLine.trace).where(RunLine.id.in_(first_lines))):
+        for c in trace["components"]:
+            if c.get("fallback_used"):
+                found.append(
+                    FallbackStore(
+                        trace["store_code"],
+                        c["key"],
+                        c["kpi_code"],
+                        int(c.get("n") or 0),
+                        int(c.get("min_responses") or 0),
+                        c["fallback_used"],
+                        Decimal(str(c["achievement"])),
+                    )
+                )
+    return sorted(found, key=lambda f: (f.store_code, f.component_key))
+
+
+def run_coin_flips(run: BonusRun) -> list[engine.CoinFlip]:
+    """The run's stores whose KPI lies within its margin of error of a curve threshold, from today's figures."""
+    store_ids = sa.select(RunLine.store_id).where(RunLine.run_id == run.id).distinct()
+    store_regions = dict(
+        db.session.execute(sa.select(Store.code, Region.name).join(Region).where(Store.id.in_(store_ids)))
+        .tuples()
+        .all()
+    )
+    if not store_regions:
+        return []
+    spec = spec_of(run)
+    period = Period.parse(run.period)
+    return engine.coin_flips(spec, period, store_regions, figures.gather(spec, period))

@@ -81,3 +81,18 @@ def render_pdf(html: str, stylesheets: tuple[str, ...] = (), fetcher: StaticOnly
     fonts = _font_config()
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher or StaticOnlyFetcher())
     return document.write_pdf(stylesheets=[stylesheet(name) for name in stylesheets], font_config=fonts)
+
+
+def render_document(html: str, stylesheets: tuple[str, ...] = (), fetcher: StaticOnlyFetcher | None = None):
+    """Lay a document out without writing it, so that several can be merged into one PDF."""
+    fonts = _font_config()
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher or StaticOnlyFetcher())
+    return document.render(stylesheets=[stylesheet(name) for name in stylesheets], font_config=fonts)
+
+
+def merge_documents(documents: list) -> bytes:
+    """Write the pages of several laid-out documents as one PDF (each keeps its own page numbering)."""
+    if not documents:
+        raise ValueError("nothing to merge")
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf()

@@ -9,15 +9,46 @@ import pytest
 pytestmark = pytest.mark.browser
 
 DEMO_PASSWORD = "primo-demo"
-HR_NAV = ["stores", "employees", "imports", "users", "audit"]
-MANAGER_NAV = ["stores", "employees", "me"]
+HR_NAV = [
+    "dashboard",
+    "stores",
+    "employees",
+    "cases",
+    "happy",
+    "payroll",
+    "schemes",
+    "runs",
+    "questions",
+    "simulation",
+    "reports",
+    "imports",
+    "surveys",
+    "kpis",
+    "responses",
+    "recognition",
+    "users",
+    "audit",
+]
+MANAGER_NAV = [
+    "dashboard",
+    "stores",
+    "employees",
+    "cases",
+    "happy",
+    "award",
+    "bonus",
+    "objectives",
+    "statements",
+    "points",
+    "me",
+]
 EXPECTED_NAV = {
     "hr@example.com": HR_NAV,
     "hr2@example.com": HR_NAV,
     "manager@example.com": MANAGER_NAV,
     "regional@example.com": MANAGER_NAV,
-    "employee@example.com": ["me"],
-    "payroll@example.com": [],
+    "employee@example.com": ["cases", "happy", "bonus", "objectives", "statements", "points", "me"],
+    "payroll@example.com": ["payroll"],
 }
 
 

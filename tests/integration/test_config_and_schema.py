@@ -135,3 +135,15 @@ def test_demo_manager_manages_the_demo_employees_store(runner):
     store = employee.latest_assignment.store
     assert [s.store for s in manager.scopes] == [store]
     assert [s.region for s in regional.scopes] == [store.region]
+
+
+def test_numeric_settings_from_the_environment_are_checked(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/n.sqlite")
+    monkeypatch.setenv("PRIMO_MIN_RESPONSES", "50")
+    monkeypatch.setenv("PRIMO_CONTACT_RETENTION_DAYS", "30")
+    app = create_app()
+    assert (app.config["PRIMO_MIN_RESPONSES"], app.config["PRIMO_CONTACT_RETENTION_DAYS"]) == (50, 30)
+    monkeypatch.setenv("PRIMO_MIN_RESPONSES", "lots")
+    with pytest.raises(ConfigError, match="PRIMO_MIN_RESPONSES"):
+        create_app()

@@ -241,3 +241,14 @@ def test_a_transfer_gives_one_line_per_store_part(runner, worked_example, make_s
         line["store_code"]: line["trace"]["presence_days"] for line in data["lines"] if line["employee_number"] == "M1"
     }
     assert parts == {"S1": 47, "S2": 45}
+
+
+def test_approving_a_run_queues_the_rendering_of_its_statements(runner, worked_example):
+    from app.reports.models import RenderJob
+
+    run_id = create_and_compute(runner)
+    runner.invoke(args=["runs", "submit", str(run_id), "--user", "hr1@test.example"])
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RenderJob)) == 0
+    runner.invoke(args=["runs", "approve", str(run_id), "--user", "hr2@test.example"])
+    job = db.session.scalar(sa.select(RenderJob).where(RenderJob.run_id == run_id))
+    assert (job.kind, job.status) == ("store", "queued")

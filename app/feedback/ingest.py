@@ -1,0 +1,1132 @@
+"""Survey responses in: a CSV/XLSX file streamed in chunks, every row checked, all rows written in one transaction
+(executemany on SQLite, COPY through a staging table on PostgreSQL); the webhook's single response goes through
+the same checks. Also undoing an import batch, erasing customer contacts after the retention period, and
+registering feedback sources.
+
+Services flush, never commit: the CLI command or the route commits (or rolls back) once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import queue
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from flask import current_app
+
+from app.audit.services import current_actor, record
+from app.core.models import PendingUpload
+from app.core.tabular import XLSX_MAGIC, CellError, ImportRejected, RowError, parse_bool, unneutralise
+from app.dbtypes import utcnow
+from app.extensions import db
+from app.feedback.cases import open_case_for_response, open_cases_for_batch
+from app.feedback.locks import locked_months, month_label
+from app.feedback.models import (
+    SOURCE_FORMATS,
+    FeedbackSource,
+    FollowUpCase,
+    ImportBatch,
+    ResponseContact,
+    SurveyResponse,
+)
+from app.feedback.webhook import REF_KEYS
+from app.org.models import Employee, Store
+
+COLUMNS = (
+    "external_id",
+    "store_code",
+    "answered_at",
+    "channel",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+    "employee_number",
+    "contact_consent",
+)
+CONTACT_COLUMNS = ("customer_name", "customer_contact")
+ALL_COLUMNS = COLUMNS + CONTACT_COLUMNS
+SCORES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+DEFAULT_SOURCE = "import"
+SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+# Rows read, checked and written at a time: memory holds at most three chunks whatever the file's size.
+CHUNK_ROWS = 25_000
+MAX_LISTED_ERRORS = 1_000
+DEFAULT_RETENTION_DAYS = 90
+# Previews keep the uploaded file (customer names included) until confirmed; abandoned ones go after a day.
+PENDING_UPLOAD_LIFETIME = timedelta(days=1)
+UPLOAD_KIND = "surveys"
+
+_WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}")
+_MIN_TIMESTAMP_LENGTH = len("YYYY-MM-DDTHH:MM")
+_TIMESTAMP_HINT = "YYYY-MM-DDTHH:MM[:SS][+HH:MM or Z]"
+_COLUMN_ORDER = {c: i for i, c in enumerate(("", *ALL_COLUMNS, "nps, csat, ces"))}
+
+NEW, SKIPPED, DUPLICATE = 0, 1, 2
+
+
+class IngestError(Exception):
+    """A request the feedback data cannot honour (bad source name, unknown batch…): nothing is written."""
+
+
+class BatchNotFound(IngestError):
+    pass
+
+
+class BatchLocked(IngestError):
+    """Bonus runs have read months this batch covers: its responses can no longer move."""
+
+    def __init__(self, batch_id: int, months: list[int]) -> None:
+        self.batch_id = batch_id
+        self.months = months
+        labels = ", ".join(month_label(m) for m in months)
+        super().__init__(f"import {batch_id} cannot be undone: bonus runs have read {labels}")
+
+
+class ResponseRejected(ValueError):
+    """A webhook response with bad values."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in errors))
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+def _header_errors(columns: Iterable[str]) -> list[RowError]:
+    present = set(columns)
+    return [RowError(1, c, "column missing from the header") for c in COLUMNS if c not in present]
+
+
+def _open(source: bytes | str | os.PathLike[str]) -> BinaryIO:
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    try:
+        return open(source, "rb")  # noqa: SIM115 (closed by read_chunks)
+    except OSError as exc:
+        raise ImportRejected([RowError(0, "", f"cannot read the file: {exc.strerror}")]) from None
+
+
+def read_chunks(
+    source: bytes | str | os.PathLike[str], filename: str = "", chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Yield a CSV (UTF-8, `,` or `;`) or XLSX file as frames of text cells with lower-case column names,
+    indexed by file row number (the header is row 1), never holding more than `chunk_rows` rows."""
+    name = filename or ("" if isinstance(source, bytes) else str(source))
+    with _open(source) as handle:
+        head = handle.read(65536)
+        handle.seek(0)
+        if head.startswith(XLSX_MAGIC) or name.lower().endswith((".xlsx", ".xlsm")):
+            yield from _xlsx_chunks(handle, chunk_rows)
+        else:
+            yield from _csv_chunks(handle, head, chunk_rows)
+
+
+def _csv_chunks(handle: BinaryIO, head: bytes, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    text = head.decode("utf-8-sig", errors="ignore")
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    separator = ";" if first_line.count(";") > first_line.count(",") else ","
+    header = next(csv.reader([first_line], delimiter=separator), [])
+    columns = [c.strip().lower() for c in header]
+    if errors := _header_errors(columns):
+        raise ImportRejected(errors)
+    try:
+        reader = pd.read_csv(
+            handle,
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,  # keep them so that row numbers match the file; blank rows are dropped later
+            chunksize=chunk_rows,
+            encoding="utf-8-sig",
+        )
+        with reader:
+            for frame in reader:
+                frame.columns = columns
+                frame.index = frame.index + 2
+                yield frame
+    except UnicodeDecodeError as exc:
+        raise ImportRejected([RowError(0, "", f"the file is not UTF-8 text (byte {exc.start})")]) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise ImportRejected([RowError(0, "", f"the file cannot be read as CSV: {exc}")]) from None
+
+
+def _xlsx_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a spreadsheet has no "7.0" apart from 7
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _xlsx_chunks(handle: BinaryIO, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ImportRejected([RowError(0, "", f"the file cannot be read as XLSX: {exc}")]) from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        columns = [_xlsx_text(c).lower() for c in next(rows, ())]
+        if errors := _header_errors(columns):
+            raise ImportRejected(errors)
+        width = len(columns)
+        buffer: list[list[str]] = []
+        numbers: list[int] = []
+        for number, values in enumerate(rows, start=2):
+            cells = [_xlsx_text(v) for v in values[:width]]
+            buffer.append(cells + [""] * (width - len(cells)))
+            numbers.append(number)
+            if len(buffer) >= chunk_rows:
+                yield pd.DataFrame(buffer, columns=columns, index=numbers, dtype=str)
+                buffer, numbers = [], []
+        if buffer:
+            yield pd.DataFrame(buffer, columns=columns, index=numbers, dtype=str)
+    finally:
+        workbook.close()
+
+
+# --- checking -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    """The good rows of one chunk, column by column, as plain Python values ready for the database."""
+
+    total: int = 0  # non-blank rows read, good or bad
+    errors: list[RowError] = field(default_factory=list)
+    row_no: list[int] = field(default_factory=list)
+    external_id: list[str] = field(default_factory=list)
+    store_id: list[int] = field(default_factory=list)
+    answered_at: list[str] = field(default_factory=list)  # UTC, "YYYY-MM-DD HH:MM:SS.ffffff"
+    local_date: list[str] = field(default_factory=list)  # "YYYY-MM-DD" in the company time zone
+    local_month: list[int] = field(default_factory=list)  # yyyymm in the company time zone
+    channel: list[str] = field(default_factory=list)
+    nps: list[int | None] = field(default_factory=list)
+    csat: list[int | None] = field(default_factory=list)
+    ces: list[int | None] = field(default_factory=list)
+    comment: list[str | None] = field(default_factory=list)
+    employee_id: list[int | None] = field(default_factory=list)
+    contact_consent: list[bool] = field(default_factory=list)
+    # Kept only when the customer consented; None otherwise.
+    customer_name: list[str | None] = field(default_factory=list)
+    customer_contact: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.row_no)
+
+
+@dataclass
+class _Judged:
+    """A low-cardinality column judged once per distinct value, then spread back over the rows."""
+
+    values: np.ndarray  # object array, one value per row
+    codes: np.ndarray
+    messages: list[str | None]  # per distinct value
+    uniques: list[str]  # the distinct cells, as read
+
+    def where(self, predicate: Callable[[str], bool]) -> np.ndarray:
+        """Rows whose cell satisfies `predicate` (judged once per distinct cell)."""
+        chosen = [i for i, u in enumerate(self.uniques) if predicate(u)]
+        return np.isin(self.codes, chosen) if chosen else np.zeros(len(self.codes), dtype=bool)
+
+    def bad(self) -> np.ndarray:
+        bad_codes = [i for i, m in enumerate(self.messages) if m]
+        return np.isin(self.codes, bad_codes) if bad_codes else np.zeros(len(self.codes), dtype=bool)
+
+    def message(self, position: int) -> str:
+        return self.messages[self.codes[position]] or ""
+
+
+def _judge(series: pd.Series, judge: Callable[[str], tuple[Any, str | None]]) -> _Judged:
+    codes, found = pd.factorize(series, sort=False)
+    uniques = [str(u) for u in found]
+    results = [judge(u) for u in uniques]
+    values = np.empty(len(results), dtype=object)
+    values[:] = [v for v, _m in results]
+    return _Judged(values[codes], codes, [m for _v, m in results], uniques)
+
+
+def _score_judge(lo: int, hi: int) -> Callable[[str], tuple[int | None, str | None]]:
+    def judge(raw: str) -> tuple[int | None, str | None]:
+        text = raw.strip()
+        if not text:
+            return None, None
+        if not _WHOLE_NUMBER.fullmatch(text):
+            return None, f"{text!r} is not a whole number"
+        value = int(text)
+        if not lo <= value <= hi:
+            return None, f"{value} is out of range ({lo} to {hi})"
+        return value, None
+
+    return judge
+
+
+def _clean_cells(cells: Iterable[str]) -> np.ndarray:
+    """Strip cells and undo spreadsheet neutralising (plain list work: far cheaper than pandas string methods)."""
+    cleaned = [cell.strip() for cell in cells]
+    joined = "\x00".join(cleaned)  # one C-level search instead of a startswith per cell
+    if joined.startswith("'") or "\x00'" in joined:
+        cleaned = [unneutralise(cell) for cell in cleaned]
+    out = np.empty(len(cleaned), dtype=object)
+    out[:] = cleaned
+    return out
+
+
+def _lengths(cells: np.ndarray) -> np.ndarray:
+    return np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+
+
+def _localise(naive: pd.DatetimeIndex, zone: ZoneInfo) -> np.ndarray:
+    """Local wall-clock times to naive UTC; in a DST overlap or gap do what Python's zoneinfo does (fold=0)."""
+    local = naive.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    utc = local.tz_convert(UTC).tz_localize(None).as_unit("us").to_numpy().copy()
+    for position in np.flatnonzero(local.isna() & ~naive.isna()):
+        moment = naive[position].to_pydatetime().replace(tzinfo=zone).astimezone(UTC)
+        utc[position] = np.datetime64(moment.replace(tzinfo=None), "us")
+    return utc
+
+
+def _one_by_one(texts: np.ndarray, zone: ZoneInfo) -> np.ndarray:
+    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[us]")
+    for position, text in enumerate(texts):
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            continue
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+        out[position] = np.datetime64(moment.replace(tzinfo=None), "us")
+    return out
+
+
+def _timestamps(cells: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:
+    """ISO 8601 timestamps to naive UTC datetime64 (NaT where unreadable), and the unreadable mask.
+
+    A timestamp without an offset is local time in `zone`. Each kind is parsed in one vectorised call.
+    """
+    texts = _clean_cells(cells)
+    n = len(texts)
+    short = _lengths(texts) < _MIN_TIMESTAMP_LENGTH
+    aware = np.fromiter((t.endswith(("Z", "z")) or "+" in t[10:] or "-" in t[10:] for t in texts), dtype=bool, count=n)
+    utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    try:
+        if aware.any():
+            parsed = pd.to_datetime(texts[aware], format="ISO8601", errors="coerce", utc=True)
+            utc[aware] = parsed.tz_localize(None).as_unit("us").to_numpy()
+        if not aware.all():
+            utc[~aware] = _localise(pd.to_datetime(texts[~aware], format="ISO8601", errors="coerce"), zone)
+    except (ValueError, OverflowError, TypeError, AttributeError):
+        utc = _one_by_one(texts, zone)  # a cell the quick split misjudged: read them one by one
+    return utc, short | np.isnat(utc)
+
+
+@dataclass
+class _Checker:
+    """Check survey rows against the stores and employees on file, in the company time zone."""
+
+    stores: dict[str, int]
+    employees: dict[str, int]
+    zone: ZoneInfo
+
+    @classmethod
+    def for_file(cls) -> _Checker:
+        return cls(
+            dict(db.session.execute(sa.select(Store.code, Store.id)).tuples().all()),
+            dict(db.session.execute(sa.select(Employee.number, Employee.id)).tuples().all()),
+            company_zone(),
+        )
+
+    @classmethod
+    def for_row(cls, cells: dict[str, str]) -> _Checker:
+        code, number = cells.get("store_code", "").strip(), cells.get("employee_number", "").strip()
+        stores = db.session.execute(sa.select(Store.code, Store.id).where(Store.code == code)).tuples().all()
+        employees = db.session.execute(sa.select(Employee.number, Employee.id).where(Employee.number == number))
+        return cls(dict(stores), dict(employees.tuples().all()), company_zone())
+
+    def _store(self, raw: str) -> tuple[int | None, str | None]:
+        code = raw.strip()
+        if not code:
+            return None, "required"
+        found = self.stores.get(code)
+        return (found, None) if found is not None else (None, f"unknown store {code!r}")
+
+    def _employee(self, raw: str) -> tuple[int | None, str | None]:
+        number = raw.strip()
+        if not number:
+            return None, None
+        found = self.employees.get(number)
+        return (found, None) if found is not None else (None, f"unknown employee {number!r}")
+
+    @staticmethod
+    def _consent(raw: str) -> tuple[bool, str | None]:
+        if not raw.strip():
+            return False, None
+        try:
+            return parse_bool(raw), None
+        except CellError as exc:
+            return False, str(exc)
+
+    @staticmethod
+    def _channel(raw: str) -> tuple[str, str | None]:
+        text = unneutralise(raw.strip())
+        return (text, None) if len(text) <= 40 else ("", "at most 40 characters")
+
+    def check(self, frame: pd.DataFrame) -> Checked:
+        """Check one chunk: the good rows' values and every problem of the bad ones, by row and column."""
+        id_values = _clean_cells(frame["external_id"].to_numpy(dtype=object))
+        frame, id_values = _drop_blank(frame, id_values)
+        n = len(frame)
+        result = Checked(total=n)
+        if n == 0:
+            return result
+        rows = frame.index.to_numpy()
+        bad = np.zeros(n, dtype=bool)
+        problems: list[tuple[int, str, str]] = []
+
+        def flag(mask: np.ndarray, column: str, message: Callable[[int], str] | str) -> None:
+            for position in np.flatnonzero(mask):
+                problems.append((position, column, message if isinstance(message, str) else message(position)))
+            bad[mask] = True
+
+        lengths = _lengths(id_values)
+        flag(lengths == 0, "external_id", "required")
+        flag(lengths > 120, "external_id", "at most 120 characters")
+        repeated = pd.Series(id_values, dtype=object).duplicated(keep="first").to_numpy() & (lengths > 0)
+        flag(repeated, "external_id", lambda p: f"{id_values[p]!r} appears more than once in the file")
+
+        store = _judge(frame["store_code"], self._store)
+        flag(store.bad(), "store_code", store.message)
+
+        raw_times = frame["answered_at"].to_numpy(dtype=object)
+        utc, unreadable = _timestamps(raw_times, self.zone)
+        flag(
+            unreadable,
+            "answered_at",
+            lambda p: (
+                "required"
+                if not raw_times[p].strip()
+                else f"{raw_times[p].strip()!r} is not an ISO 8601 timestamp ({_TIMESTAMP_HINT})"
+            ),
+        )
+
+        channel = _judge(frame["channel"], self._channel)
+        flag(channel.bad(), "channel", channel.message)
+
+        scores: dict[str, _Judged] = {}
+        no_score = np.ones(n, dtype=bool)
+        for column, (lo, hi) in SCORES.items():
+            scores[column] = judged = _judge(frame[column], _score_judge(lo, hi))
+            flag(judged.bad(), column, judged.message)
+            no_score &= judged.where(lambda cell: not cell.strip())
+        flag(no_score, "nps, csat, ces", "every score is empty: give at least one of nps, csat, ces")
+
+        employee = _judge(frame["employee_number"], self._employee)
+        flag(employee.bad(), "employee_number", employee.message)
+        consent = _judge(frame["contact_consent"], self._consent)
+        flag(consent.bad(), "contact_consent", consent.message)
+        consenting = consent.values.astype(bool)
+
+        # Customer details are read only where the customer agreed to be contacted; elsewhere they are dropped.
+        contact: dict[str, np.ndarray] = {}
+        for column, limit in (("customer_name", 200), ("customer_contact", 254)):
+            values = np.full(n, None, dtype=object)
+            if column in frame.columns and consenting.any():
+                cells = _clean_cells(frame[column].to_numpy(dtype=object)[consenting])
+                values[consenting] = [cell or None for cell in cells]
+                too_long = np.zeros(n, dtype=bool)
+                too_long[consenting] = _lengths(cells) > limit
+                flag(too_long, column, f"at most {limit} characters")  # never echo customer data
+            contact[column] = values
+
+        comments = _clean_cells(frame["comment"].to_numpy(dtype=object))
+
+        result.errors = [
+            RowError(int(rows[p]), column, message)
+            for p, column, message in sorted(problems, key=lambda e: (e[0], _COLUMN_ORDER.get(e[1], 99)))
+        ]
+        good = np.flatnonzero(~bad)
+        if not len(good):
+            return result
+        local_all = pd.DatetimeIndex(utc[good]).tz_localize(UTC).tz_convert(self.zone).tz_localize(None).to_numpy()
+        months_all = local_all.astype("datetime64[M]").astype(np.int64)
+        # Good rows in (store, month) order: the store-month index then grows in runs rather than at random
+        # places, which makes the insert markedly cheaper. Row numbers travel with the rows.
+        order = np.lexsort((months_all, np.asarray(store.values[good], dtype=np.int64)))
+        good, local_naive, months = good[order], local_all[order], months_all[order]
+        utc_naive = utc[good]
+        stamps = np.datetime_as_string(utc_naive, unit="us")
+        stamps.view("U1").reshape(len(good), -1)[:, 10] = " "  # the layout SQLAlchemy gives SQLite DATETIME
+        result.row_no = rows[good].tolist()
+        result.external_id = id_values[good].tolist()
+        result.store_id = store.values[good].tolist()
+        result.answered_at = stamps.tolist()
+        result.local_date = np.datetime_as_string(local_naive.astype("datetime64[D]")).tolist()
+        result.local_month = ((1970 + months // 12) * 100 + months % 12 + 1)[:].tolist()
+        result.channel = channel.values[good].tolist()
+        result.nps, result.csat, result.ces = (scores[c].values[good].tolist() for c in SCORES)
+        result.comment = [c or None for c in comments[good].tolist()]
+        result.employee_id = employee.values[good].tolist()
+        result.contact_consent = consenting[good].tolist()
+        result.customer_name = contact["customer_name"][good].tolist()
+        result.customer_contact = contact["customer_contact"][good].tolist()
+        return result
+
+
+def _drop_blank(frame: pd.DataFrame, ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Drop rows whose every cell is empty (only a row without an external id can be one)."""
+    candidates = _lengths(ids) == 0
+    if not candidates.any():
+        return frame, ids
+    blank = candidates.copy()
+    blank[candidates] = frame[candidates].apply(lambda column: column.str.strip() == "").all(axis=1).to_numpy()
+    return (frame[~blank], ids[~blank]) if blank.any() else (frame, ids)
+
+
+def company_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+
+
+def company_today() -> date:
+    return datetime.now(company_zone()).date()
+
+
+def purge_date(today: date | None = None) -> date:
+    """When a contact stored today is erased: today (company time) plus the retention period."""
+    days = int(current_app.config.get("PRIMO_CONTACT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    return (today or company_today()) + timedelta(days=days)
+
+
+# --- writing ------------------------------------------------------------------------------------------------
+
+_INSERT_COLUMNS = (
+    "external_id",
+    "store_id",
+    "answered_at",
+    "local_date",
+    "local_month",
+    "channel",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+    "employee_id",
+    "contact_consent",
+)
+_STAGING = "primo_ingest_staging"
+_SKIPPED = "primo_ingest_skipped"
+_IN_BATCH = 500
+_SQLITE_CACHE_KIB = 16 * 1024
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class _Writer:
+    """Bulk writes of checked chunks on the session's own connection and transaction.
+
+    Rows go in with ON CONFLICT DO NOTHING; when a chunk inserts fewer rows than it holds, the stored rows of its
+    ids tell apart an id stored before (skipped), one this batch stored from an earlier chunk (a duplicate in the
+    file), and ids skipped twice (a duplicate too, tracked in a temporary table so memory stays bounded).
+    """
+
+    def __init__(self, source: str, batch_id: int, purge_after: date) -> None:
+        self.source = source
+        self.batch_id = batch_id
+        self.purge_after = purge_after
+        self.connection = db.session.connection()
+        self.driver = self.connection.connection.driver_connection
+        self.postgres = self.connection.dialect.name == "postgresql"
+        self.mark = "%s" if self.postgres else "?"
+        self._skipped_table = False
+        self._last_inserted = -1
+        self._new_ids: dict[str, int] = {}
+        self._cache_size: int | None = None
+        if not self.postgres:
+            # SQLite's default 2 MB page cache thrashes on the table's four indexes at a million rows (the
+            # import took twice as long); 16 MB, allocated only as pages are touched, keeps memory bounded.
+            # Put back by close().
+            with closing(self.driver.cursor()) as cursor:
+                self._cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
+                cursor.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+        if self.postgres:
+            with closing(self.driver.cursor()) as cursor:
+                cursor.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (row_no integer, external_id text, store_id integer,"
+                    " answered_at timestamp, local_date date, local_month integer, channel text, nps smallint,"
+                    " csat smallint, ces smallint, comment text, employee_id integer, contact_consent boolean)"
+                    " ON COMMIT DROP"
+                )
+
+    def max_id(self) -> int:
+        return db.session.scalar(sa.select(sa.func.max(SurveyResponse.id))) or 0
+
+    def insert(self, checked: Checked) -> int:
+        """Insert the chunk's rows, those whose id is already stored left out; returns how many went in."""
+        columns = ", ".join(_INSERT_COLUMNS)
+        values = [getattr(checked, c) for c in _INSERT_COLUMNS]
+        with closing(self.driver.cursor()) as cursor:
+            if not self.postgres:
+                # Timestamps and dates go in as the very text SQLAlchemy writes for SQLite DATETIME and DATE.
+                cursor.executemany(
+                    f"INSERT INTO survey_responses (source, batch_id, excluded, {columns}) VALUES "
+                    f"({_literal(self.source)}, {int(self.batch_id)}, 0, {', '.join('?' * len(values))}) "
+                    "ON CONFLICT DO NOTHING",
+                    zip(*values, strict=True),
+                )
+                self._last_inserted = cursor.rowcount
+                return cursor.rowcount
+            cursor.execute(f"TRUNCATE {_STAGING}")
+            staged = ("row_no", *_INSERT_COLUMNS)
+            with cursor.copy(f"COPY {_STAGING} ({', '.join(staged)}) FROM STDIN") as copy:
+                for row in zip(*(getattr(checked, c) for c in staged), strict=True):
+                    copy.write_row(row)
+            selected = columns.replace("answered_at", "answered_at AT TIME ZONE 'UTC'")
+            cursor.execute(
+                f"INSERT INTO survey_responses (source, batch_id, excluded, {columns}) "
+                f"SELECT %s, %s, false, {selected} FROM {_STAGING} ON CONFLICT DO NOTHING RETURNING external_id, id",
+                (self.source, self.batch_id),
+            )
+            # The ids of this chunk's new rows, for their contacts (a join back would scan the growing table).
+            self._new_ids = dict(cursor.fetchall())
+            return len(self._new_ids)
+
+    def insert_contacts(self, checked: Checked, positions: np.ndarray, inserted_after: int) -> int:
+        """Store the contacts of the chunk's new consenting rows (rows with an id above `inserted_after`)."""
+        if not len(positions):
+            return 0
+        names, contacts, ids = checked.customer_name, checked.customer_contact, checked.external_id
+        with closing(self.driver.cursor()) as cursor:
+            if self.postgres:
+                columns = "response_id, customer_name, customer_contact, purge_after"
+                with cursor.copy(f"COPY response_contacts ({columns}) FROM STDIN") as copy:
+                    for p in positions.tolist():
+                        copy.write_row((self._new_ids[ids[p]], names[p], contacts[p], self.purge_after))
+                return len(positions)
+            purge = self.purge_after.isoformat()
+            if self._inserted_as_range(checked, inserted_after):
+                cursor.executemany(
+                    "INSERT INTO response_contacts (response_id, customer_name, customer_contact, purge_after) "
+                    "VALUES (?, ?, ?, ?)",
+                    ((inserted_after + 1 + p, names[p], contacts[p], purge) for p in positions.tolist()),
+                )
+                return cursor.rowcount
+            cursor.executemany(
+                "INSERT INTO response_contacts (response_id, customer_name, customer_contact, purge_after) "
+                f"SELECT id, ?, ?, {_literal(self.purge_after.isoformat())} FROM survey_responses "
+                f"WHERE source = {_literal(self.source)} AND external_id = ? AND id > {int(inserted_after)}",
+                ((names[p], contacts[p], ids[p]) for p in positions.tolist()),
+            )
+            return cursor.rowcount
+
+    def _inserted_as_range(self, checked: Checked, inserted_after: int) -> bool:
+        """Whether the chunk's rows got the ids inserted_after + 1, + 2, … in order (SQLite gives each new row
+        the largest id plus one; when every row went in and the largest id moved by exactly that many, the ids
+        are that range), so that contacts can name their response without looking it up."""
+        return self.max_id() == inserted_after + len(checked) and self._last_inserted == len(checked)
+
+    def classify(self, checked: Checked, inserted_after: int) -> np.ndarray:
+        """NEW, SKIPPED or DUPLICATE for each row of a chunk that did not all go in."""
+        stored: dict[str, tuple[int, int | None]] = {}
+        ids = checked.external_id
+        for start in range(0, len(ids), _IN_BATCH):
+            part = ids[start : start + _IN_BATCH]
+            query = sa.select(SurveyResponse.external_id, SurveyResponse.id, SurveyResponse.batch_id).where(
+                SurveyResponse.source == self.source, SurveyResponse.external_id.in_(part)
+            )
+            stored.update((e, (i, b)) for e, i, b in db.session.execute(query).tuples())
+        status = np.full(len(ids), NEW, dtype=np.int8)
+        skipped: list[int] = []
+        for position, external_id in enumerate(ids):
+            response_id, batch_id = stored[external_id]
+            if batch_id != self.batch_id:
+                status[position] = SKIPPED
+                skipped.append(position)
+            elif response_id <= inserted_after:
+                status[position] = DUPLICATE  # this batch stored it from an earlier chunk
+        if skipped:
+            for position in self._skipped_before([ids[p] for p in skipped], skipped):
+                status[position] = DUPLICATE
+        return status
+
+    def _skipped_before(self, ids: list[str], positions: list[int]) -> list[int]:
+        """Remember skipped ids; return the positions of those already skipped from an earlier chunk."""
+        with closing(self.driver.cursor()) as cursor:
+            if not self._skipped_table:
+                temp = "TEMP TABLE IF NOT EXISTS"
+                suffix = " ON COMMIT DROP" if self.postgres else ""
+                cursor.execute(f"CREATE {temp} {_SKIPPED} (external_id text PRIMARY KEY){suffix}")
+                cursor.execute(f"DELETE FROM {_SKIPPED}")
+                self._skipped_table = True
+            seen: set[str] = set()
+            for start in range(0, len(ids), _IN_BATCH):
+                part = ids[start : start + _IN_BATCH]
+                marks = ", ".join([self.mark] * len(part))
+                cursor.execute(f"SELECT external_id FROM {_SKIPPED} WHERE external_id IN ({marks})", part)
+                seen.update(r[0] for r in cursor.fetchall())
+            cursor.executemany(
+                f"INSERT INTO {_SKIPPED} (external_id) VALUES ({self.mark})", [(i,) for i in ids if i not in seen]
+            )
+        return [p for p, i in zip(positions, ids, strict=True) if i in seen]
+
+    def finish(self) -> None:
+        """Drop the work tables (PostgreSQL drops them at commit; SQLite keeps temp tables per connection)."""
+        if not self.postgres and self._skipped_table:
+            with closing(self.driver.cursor()) as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS temp.{_SKIPPED}")
+
+    def close(self) -> None:
+        """Give the pooled connection its page cache size back."""
+        if self._cache_size is not None:
+            with closing(self.driver.cursor()) as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+            self._cache_size = None
+
+
+# --- the import -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StoreTally:
+    code: str
+    new: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class ImportSummary:
+    """What an import wrote (or, in a preview rolled back afterwards, would write)."""
+
+    batch_id: int
+    source: str
+    filename: str
+    rows: int = 0
+    new: int = 0
+    skipped: int = 0
+    contacts: int = 0
+    cases: int = 0
+    first_day: date | None = None
+    last_day: date | None = None
+    per_store: dict[int, StoreTally] = field(default_factory=dict)
+
+    def stores(self) -> list[StoreTally]:
+        return sorted(self.per_store.values(), key=lambda t: t.code)
+
+    def counts(self) -> dict[str, Any]:
+        """The figures for the audit log and the batch page: counts only, never customer data."""
+        return {
+            "source": self.source,
+            "filename": self.filename,
+            "rows": self.rows,
+            "new": self.new,
+            "skipped": self.skipped,
+            "contacts": self.contacts,
+            "cases": self.cases,
+            "first_day": self.first_day,
+            "last_day": self.last_day,
+        }
+
+
+class _Errors:
+    """Every problem counted; the first `limit` kept to be listed."""
+
+    def __init__(self, limit: int = MAX_LISTED_ERRORS) -> None:
+        self.limit = limit
+        self.count = 0
+        self.kept: list[RowError] = []
+
+    def extend(self, errors: Iterable[RowError]) -> None:
+        for error in errors:
+            self.count += 1
+            if len(self.kept) < self.limit:
+                self.kept.append(error)
+
+    def listed(self) -> list[RowError]:
+        errors = sorted(self.kept, key=lambda e: (e.row, _COLUMN_ORDER.get(e.column, 99)))
+        if self.count > len(self.kept):
+            errors.append(RowError(0, "", f"{self.count - len(self.kept)} more problem(s) not listed"))
+        return errors
+
+
+def check_source_name(name: str) -> str:
+    name = (name or "").strip()
+    if not SOURCE_NAME.fullmatch(name):
+        raise IngestError(
+            f"{name!r} is not a valid source name (letters, digits, '.', '_' and '-', at most 80 characters)"
+        )
+    return name
+
+
+def import_responses(
+    file: bytes | str | os.PathLike[str],
+    filename: str = "",
+    source: str = DEFAULT_SOURCE,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ImportSummary:
+    """Import a survey file as one batch, all or nothing: raises ImportRejected listing every bad row.
+
+    Ids already stored for the source are skipped and counted. The caller commits, or rolls back for a preview.
+    """
+    source = check_source_name(source)
+    filename = Path(filename or ("upload" if isinstance(file, bytes) else str(file))).name[:255]
+    checker = _Checker.for_file()
+    batch = ImportBatch(source=source, filename=filename, created_by=current_actor()[1][:254])
+    db.session.add(batch)
+    db.session.flush()
+    run = _Import(batch, checker, _Writer(source, batch.id, purge_date()))
+    chunks = _Prefetch(checker.check(frame) for frame in read_chunks(file, filename, chunk_rows))
+    try:
+        run.load(chunks)
+    finally:
+        chunks.close()
+        run.writer.close()
+    summary, errors = run.summary, run.errors
+    if not summary.rows and not errors.count:
+        errors.extend([RowError(0, "", "the file holds no responses")])
+    if errors.count:
+        raise ImportRejected(errors.listed())
+    run.writer.finish()
+    summary.cases = open_cases_for_batch(batch.id)
+    batch.rows_inserted, batch.rows_skipped = summary.new, summary.skipped
+    batch.first_day, batch.last_day = summary.first_day, summary.last_day
+    record(
+        "surveys.import",
+        "import_batch",
+        batch.id,
+        summary=f"{summary.new} new, {summary.skipped} already imported (skipped) from {filename}",
+        after=summary.counts(),
+    )
+    db.session.flush()
+    return summary
+
+
+class _Prefetch:
+    """Run a generator one item ahead in a worker thread.
+
+    Reading and checking the next chunk then overlaps with the database writing this one: pandas' parser,
+    sqlite3 and psycopg all release the GIL while they work. At most one finished chunk waits in the queue,
+    so memory stays bounded.
+    """
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(items,), name="survey-import-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self, items: Iterator[Any]) -> None:
+        try:
+            for item in items:
+                if not self._put(("item", item)):
+                    return
+            self._put(("done", None))
+        except BaseException as exc:  # handed to the consuming thread, which raises it
+            self._put(("error", exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    def _put(self, message: tuple[str, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(message, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            kind, value = self._queue.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    def close(self) -> None:
+        """Stop the worker (it finishes the chunk in hand) and wait for it."""
+        self._stop.set()
+        self._thread.join()
+
+
+class _Import:
+    """One file going in: checked chunks written as they come, problems gathered to be listed together."""
+
+    def __init__(self, batch: ImportBatch, checker: _Checker, writer: _Writer) -> None:
+        self.writer = writer
+        self.summary = ImportSummary(batch_id=batch.id, source=batch.source, filename=batch.filename)
+        self.errors = _Errors()
+        self.codes = {store_id: code for code, store_id in checker.stores.items()}
+
+    def load(self, chunks: Iterable[Checked]) -> None:
+        try:
+            for checked in chunks:
+                self.summary.rows += checked.total
+                self.errors.extend(checked.errors)
+                if len(checked):
+                    self._write(checked)
+        except ImportRejected as exc:  # the file itself cannot be read on
+            self.errors.extend(exc.errors)
+
+    def _write(self, checked: Checked) -> None:
+        inserted_after = self.writer.max_id()
+        status = np.full(len(checked), NEW, dtype=np.int8)
+        if self.writer.insert(checked) < len(checked):
+            status = self.writer.classify(checked, inserted_after)
+            self.errors.extend(
+                RowError(
+                    checked.row_no[p], "external_id", f"{checked.external_id[p]!r} appears more than once in the file"
+                )
+                for p in np.flatnonzero(status == DUPLICATE)
+            )
+        if self.errors.count:
+            return  # the file is rejected: reading goes on only to list every problem
+        _tally(self.summary, checked, status, self.codes)
+        has_contact = np.fromiter(
+            (
+                n is not None or c is not None
+                for n, c in zip(checked.customer_name, checked.customer_contact, strict=True)
+            ),
+            dtype=bool,
+            count=len(checked),
+        )
+        wanted = np.flatnonzero(has_contact & (status == NEW))
+        self.summary.contacts += self.writer.insert_contacts(checked, wanted, inserted_after)
+
+
+def _tally(summary: ImportSummary, checked: Checked, status: np.ndarray, codes: dict[int, str]) -> None:
+    stores = np.asarray(checked.store_id, dtype=np.int64)
+    for kind, attribute in ((NEW, "new"), (SKIPPED, "skipped")):
+        mask = status == kind
+        if not mask.any():
+            continue
+        setattr(summary, attribute, getattr(summary, attribute) + int(mask.sum()))
+        for store_id, count in zip(*np.unique(stores[mask], return_counts=True), strict=True):
+            tally = summary.per_store.setdefault(int(store_id), StoreTally(codes[int(store_id)]))
+            setattr(tally, attribute, getattr(tally, attribute) + int(count))
+    new = np.flatnonzero(status == NEW)
+    if len(new):
+        days = np.asarray(checked.local_date, dtype="datetime64[D]")[new]
+        first, last = date.fromisoformat(str(days.min())), date.fromisoformat(str(days.max()))
+        summary.first_day = min(summary.first_day or first, first)
+        summary.last_day = max(summary.last_day or last, last)
+
+
+# --- the webhook --------------------------------------------------------------------------------------------
+
+
+def store_response(source: FeedbackSource, cells: dict[str, str]) -> tuple[str, int]:
+    """Store one response from a webhook: ("created", id), or ("duplicate", id) when its id is already stored.
+
+    Raises ResponseRejected with the reasons when a value is bad. Flushes; the caller commits.
+    """
+    frame = pd.DataFrame([{c: cells.get(c, "") for c in ALL_COLUMNS}], index=[1], dtype=str)
+    checked = _Checker.for_row(cells).check(frame)
+    if checked.errors:
+        raise ResponseRejected(checked.errors)
+    if not len(checked):
+        raise ResponseRejected([RowError(0, "", "the body holds no response")])
+    existing = db.session.scalar(
+        sa.select(SurveyResponse.id).where(
+            SurveyResponse.source == source.name, SurveyResponse.external_id == checked.external_id[0]
+        )
+    )
+    if existing is not None:
+        return "duplicate", existing
+    response = SurveyResponse(
+        source=source.name,
+        external_id=checked.external_id[0],
+        store_id=checked.store_id[0],
+        answered_at=datetime.fromisoformat(checked.answered_at[0]).replace(tzinfo=UTC),
+        local_date=date.fromisoformat(checked.local_date[0]),
+        local_month=checked.local_month[0],
+        channel=checked.channel[0],
+        nps=checked.nps[0],
+        csat=checked.csat[0],
+        ces=checked.ces[0],
+        comment=checked.comment[0],
+        employee_id=checked.employee_id[0],
+        contact_consent=checked.contact_consent[0],
+    )
+    if checked.customer_name[0] is not None or checked.customer_contact[0] is not None:
+        response.contact = ResponseContact(
+            customer_name=checked.customer_name[0],
+            customer_contact=checked.customer_contact[0],
+            purge_after=purge_date(),
+        )
+    db.session.add(response)
+    db.session.flush()
+    open_case_for_response(response)
+    db.session.flush()
+    return "created", response.id
+
+
+# --- undo and purge -------------------------------------------------------------------------------------------
+
+
+def batch_months(batch_id: int) -> list[int]:
+    """The months (yyyymm) a batch's responses fall in."""
+    query = sa.select(SurveyResponse.local_month).where(SurveyResponse.batch_id == batch_id).distinct()
+    return sorted(db.session.scalars(query))
+
+
+def undo_batch(batch_id: int) -> dict[str, int]:
+    """Delete an import batch's responses with their contacts and cases; refused once a run has read its months."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise BatchNotFound(f"no import batch {batch_id}")
+    if batch.undone_at is not None:
+        raise IngestError(f"import {batch_id} was already undone")
+    months = batch_months(batch_id)
+    if locked := locked_months(months):
+        raise BatchLocked(batch_id, locked)
+    ids = sa.select(SurveyResponse.id).where(SurveyResponse.batch_id == batch_id)
+    no_sync = {"synchronize_session": False}
+    detached = _detach_other_references(ids)
+    counts = {
+        "cases": db.session.execute(
+            sa.delete(FollowUpCase).where(FollowUpCase.response_id.in_(ids)), execution_options=no_sync
+        ).rowcount,
+        "contacts": db.session.execute(
+            sa.delete(ResponseContact).where(ResponseContact.response_id.in_(ids)), execution_options=no_sync
+        ).rowcount,
+        "responses": db.session.execute(
+            sa.delete(SurveyResponse).where(SurveyResponse.batch_id == batch_id), execution_options=no_sync
+        ).rowcount,
+    }
+    batch.undone_at = utcnow()
+    batch.undone_by = current_actor()[1][:254]
+    record(
+        "surveys.undo",
+        "import_batch",
+        batch_id,
+        summary=f"import {batch_id} undone: {counts['responses']} responses deleted",
+        after={**counts, "months": [month_label(m) for m in months], **({"detached": detached} if detached else {})},
+    )
+    db.session.flush()
+    db.session.expire_all()
+    return counts
+
+
+def _detach_other_references(ids: sa.Select) -> dict[str, int]:
+    """Unlink rows of other features that point at responses about to go (e.g. a recognition given for a
+    compliment): the row stays, its optional link is cleared. A required link refuses the undo."""
+    owned = {ResponseContact.__table__.name, FollowUpCase.__table__.name, SurveyResponse.__table__.name}
+    detached: dict[str, int] = {}
+    for table in db.metadata.sorted_tables:
+        if table.name in owned:
+            continue
+        for key in table.foreign_keys:
+            if key.column.table.name != SurveyResponse.__table__.name:
+                continue
+            column = key.parent
+            linked = sa.select(sa.func.count()).select_from(table).where(column.in_(ids))
+            if not db.session.scalar(linked):
+                continue
+            if not column.nullable:
+                raise IngestError(f"responses of this import are used by {table.name}: it cannot be undone")
+            result = db.session.execute(sa.update(table).where(column.in_(ids)).values({column.name: None}))
+            detached[f"{table.name}.{column.name}"] = result.rowcount
+    return detached
+
+
+def purge_contacts(as_of: date | None = None) -> int:
+    """Erase the customer contacts whose retention ends on or before `as_of` (default: today); idempotent.
+
+    Also drops survey uploads left in preview for more than a day, since the file holds customer details.
+    """
+    as_of = as_of or company_today()
+    erased = db.session.execute(
+        sa.delete(ResponseContact).where(ResponseContact.purge_after <= as_of),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    uploads = db.session.execute(
+        sa.delete(PendingUpload).where(
+            PendingUpload.kind.startswith(UPLOAD_KIND + ":"),
+            PendingUpload.created_at < utcnow() - PENDING_UPLOAD_LIFETIME,
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if erased or uploads:
+        record(
+            "feedback.purge",
+            "response_contact",
+            "-",
+            summary=f"{erased} customer contact(s) erased",
+            after={"as_of": as_of, "contacts": erased, "stale_uploads": uploads},
+        )
+    db.session.flush()
+    db.session.expire_all()
+    return erased
+
+
+# --- sources ------------------------------------------------------------------------------------------------
+
+
+def clean_refs(refs: dict[str, str | None]) -> dict[str, str]:
+    unknown = sorted(set(refs) - set(REF_KEYS))
+    if unknown:
+        raise IngestError(f"unknown question ref key(s): {', '.join(unknown)} (known: {', '.join(REF_KEYS)})")
+    cleaned = {k: (v or "").strip() for k, v in refs.items()}
+    too_long = [k for k, v in cleaned.items() if len(v) > 120]
+    if too_long:
+        raise IngestError(f"question ref too long: {', '.join(too_long)}")
+    return {k: v for k, v in cleaned.items() if v}
+
+
+def create_source(name: str, fmt: str, refs: dict[str, str | None] | None = None) -> FeedbackSource:
+    """Register a webhook source with a fresh signing secret (shown once by the caller)."""
+    name = check_source_name(name)
+    if fmt not in SOURCE_FORMATS:
+        raise IngestError(f"unknown format {fmt!r} (use {' or '.join(SOURCE_FORMATS)})")
+    if db.session.scalar(sa.select(FeedbackSource.id).where(FeedbackSource.name == name)) is not None:
+        raise IngestError(f"a source named {name!r} already exists")
+    source = FeedbackSource(name=name, format=fmt, secret=secrets.token_hex(32), question_refs=clean_refs(refs or {}))
+    db.session.add(source)
+    db.session.flush()
+    record(
+        "feedback.source_create",
+        "feedback_source",
+        source.id,
+        summary=f"source {name} ({fmt})",
+        after={"name": name, "format": fmt, "question_refs": source.question_refs},
+    )
+    return source
+
+
+def update_source_refs(source: FeedbackSource, refs: dict[str, str | None]) -> None:
+    before = dict(source.question_refs or {})
+    source.question_refs = clean_refs(refs)
+    record(
+        "feedback.source_refs",
+        "feedback_source",
+        source.id,
+        summary=f"question refs of {source.name}",
+        before={"question_refs": before},
+        after={"question_refs": source.question_refs},
+    )
+    db.session.flush()

@@ -1,0 +1,35 @@
+"""Forms of the run pages (create, reject, adjust) and of the questions on lines."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class CreateRunForm(FlaskForm):
+    version = SelectField(_l("Scheme version"), validators=[DataRequired()])
+    period = StringField(_l("Period (e.g. 2026-Q3)"), validators=[DataRequired(), Length(max=10)])
+
+
+class RejectForm(FlaskForm):
+    comment = TextAreaField(_l("Why does the run go back to draft?"), validators=[DataRequired(), Length(max=2000)])
+
+
+class AdjustForm(FlaskForm):
+    employee = StringField(_l("Employee number"), validators=[DataRequired(), Length(max=40)])
+    amount = StringField(_l("Amount (signed, e.g. 25.00 or -10.50)"), validators=[DataRequired(), Length(max=20)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(min=3, max=500)])
+    corrects = StringField(
+        _l("Corrects line id (of an approved run, optional)"), validators=[Optional(), Length(max=12)]
+    )
+    question = HiddenField()
+
+
+class AskForm(FlaskForm):
+    question = TextAreaField(_l("Your question about this line"), validators=[DataRequired(), Length(min=10, max=2000)])
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(min=2, max=4000)])

@@ -1,0 +1,301 @@
+"""Server-rendered SVG for statements and HR reports: a payout curve with the store's point, bars, a histogram and
+a scatter. Plain functions from Decimals to markup: presentation attributes only (the CSP allows them, WeasyPrint
+draws them), every text escaped, coordinates rounded to 0.1 px.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from app.incentives import engine
+from app.money import round_half_up
+
+INK = "#1d2433"
+MUTED = "#667085"
+GRID = "#e4e7ec"
+BRAND = "#0b6e4f"
+ACCENT = "#d92d20"
+BAND = "#fdb022"
+
+
+def _px(value: Decimal | int) -> str:
+    return str(round_half_up(Decimal(value), 1))
+
+
+def _label(value: Decimal) -> str:
+    """A short axis label: no trailing zeros, at most two decimals."""
+    rounded = round_half_up(Decimal(value), 2).normalize()
+    text = format(rounded, "f")
+    return text if text != "-0" else "0"
+
+
+def _nice_ceiling(value: Decimal) -> Decimal:
+    """A round number at or above `value` (1, 2, 2.5 or 5 times a power of ten)."""
+    if value <= 0:
+        return Decimal(1)
+    exponent = value.adjusted()
+    base = Decimal(1).scaleb(exponent)
+    for factor in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
+        if base * factor >= value:
+            return base * factor
+    return base * 10  # pragma: no cover
+
+
+def curve_points(
+    curve: Mapping[str, Any], direction: str, low: Decimal, high: Decimal
+) -> list[tuple[Decimal, Decimal]]:
+    """The curve as a polyline from `low` to `high`, vertical at every step (exact for linear curves)."""
+    shape = engine.curve_from_dict(curve)
+    breaks = [b for b in engine.curve_thresholds(shape) if low < b < high]
+    eps = (high - low) / 1000
+    xs = [low]
+    for b in sorted(breaks):
+        xs += [b - eps, b, b + eps]
+    xs.append(high)
+    return [(x, engine.achievement(shape, x, direction)) for x in xs]
+
+
+def curve_chart(
+    curve: Mapping[str, Any],
+    direction: str,
+    *,
+    marker: Decimal | None = None,
+    marker_achievement: Decimal | None = None,
+    moe: Decimal | None = None,
+    title: str = "",
+    x_label: str = "",
+    width: int = 330,
+    height: int = 150,
+) -> Markup:
+    """The payout curve (achievement % against the KPI) with where the store sits and its margin of error."""
+    shape = engine.curve_from_dict(curve)
+    thresholds = list(engine.curve_thresholds(shape))
+    anchors = thresholds + ([marker - (moe or 0), marker + (moe or 0)] if marker is not None else [])
+    span = (max(anchors) - min(anchors)) or Decimal(10)
+    low, high = min(anchors) - span / 5, max(anchors) + span / 5
+    points = curve_points(curve, direction, low, high)
+    top = _nice_ceiling(max(max(p for _x, p in points), Decimal(100)) * Decimal("1.1"))
+    left, right, upper, lower = 34, 8, 10, 28
+    plot_w, plot_h = width - left - right, height - upper - lower
+
+    def sx(x: Decimal) -> Decimal:
+        return left + (x - low) * plot_w / (high - low)
+
+    def sy(y: Decimal) -> Decimal:
+        return upper + plot_h - y * plot_h / top
+
+    out = [
+        f'<svg class="chart chart-curve" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
+    ]
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    for pct in (Decimal(0), Decimal(100), top):
+        y = _px(sy(pct))
+        out.append(f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="{GRID}" stroke-width="1"/>')
+        out.append(
+            f'<text x="{left - 4}" y="{y}" font-size="8" fill="{MUTED}" text-anchor="end" '
+            f'dominant-baseline="middle">{_label(pct)} %</text>'
+        )
+    if marker is not None and moe:
+        x0, x1 = sx(max(low, marker - moe)), sx(min(high, marker + moe))
+        out.append(
+            f'<rect class="chart-band" x="{_px(x0)}" y="{upper}" width="{_px(x1 - x0)}" height="{plot_h}" '
+            f'fill="{BAND}" fill-opacity="0.25"/>'
+        )
+    polyline = " ".join(f"{_px(sx(x))},{_px(sy(y))}" for x, y in points)
+    out.append(
+        f'<polyline class="chart-curve-line" points="{polyline}" fill="none" stroke="{BRAND}" stroke-width="2"/>'
+    )
+    base = _px(upper + plot_h)
+    for t in thresholds:
+        x = _px(sx(t))
+        out.append(f'<line x1="{x}" y1="{base}" x2="{x}" y2="{_px(upper + plot_h + 3)}" stroke="{MUTED}"/>')
+        out.append(
+            f'<text x="{x}" y="{_px(upper + plot_h + 12)}" font-size="8" fill="{MUTED}" '
+            f'text-anchor="middle">{_label(t)}</text>'
+        )
+    if marker is not None:
+        y_value = marker_achievement if marker_achievement is not None else engine.achievement(shape, marker, direction)
+        x, y = _px(sx(marker)), _px(sy(y_value))
+        out.append(f'<line x1="{x}" y1="{upper}" x2="{x}" y2="{base}" stroke="{ACCENT}" stroke-dasharray="3 2"/>')
+        out.append(f'<circle class="chart-marker" cx="{x}" cy="{y}" r="4" fill="{ACCENT}"/>')
+    if x_label:
+        out.append(
+            f'<text x="{left + plot_w / 2}" y="{height - 2}" font-size="8" fill="{INK}" '
+            f'text-anchor="middle">{escape(x_label)}</text>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: Decimal
+    title: str = ""
+
+
+def bar_chart(
+    bars: Sequence[Bar], *, title: str = "", value_text: Callable[[Decimal], str] = _label, width: int = 640
+) -> Markup:
+    """Horizontal bars, one per label, longest first as given."""
+    row, left, right, top_pad = 22, 120, 90, 6
+    height = top_pad * 2 + row * max(len(bars), 1)
+    top_value = max((b.value for b in bars), default=Decimal(0))
+    scale_to = top_value if top_value > 0 else Decimal(1)
+    plot_w = width - left - right
+    out = [
+        f'<svg class="chart chart-bars" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}">'
+    ]
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    for i, b in enumerate(bars):
+        y = top_pad + i * row
+        w = max(Decimal(0), b.value) * plot_w / scale_to
+        out.append(
+            f'<text x="{left - 6}" y="{y + row / 2}" font-size="11" fill="{INK}" text-anchor="end" '
+            f'dominant-baseline="middle">{escape(b.label)}</text>'
+        )
+        out.append(
+            f'<rect class="bar" x="{left}" y="{y + 3}" width="{_px(w)}" height="{row - 6}" fill="{BRAND}">'
+            f"<title>{escape(b.title or b.label)}</title></rect>"
+        )
+        out.append(
+            f'<text x="{_px(left + w + 4)}" y="{y + row / 2}" font-size="11" fill="{MUTED}" '
+            f'dominant-baseline="middle">{escape(value_text(b.value))}</text>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def histogram_bins(values: Sequence[Decimal], bins: int = 10) -> list[tuple[Decimal, Decimal, int]]:
+    """Equal-width bins from 0 (or the lowest value) to the highest, each with its count; the last is closed."""
+    if not values:
+        return []
+    low = min(Decimal(0), min(values))
+    high = max(values)
+    if high == low:
+        return [(low, high, len(values))]
+    width = (high - low) / bins
+    counts = [0] * bins
+    for v in values:
+        index = min(bins - 1, int((v - low) / width))
+        counts[index] += 1
+    return [(low + i * width, low + (i + 1) * width, counts[i]) for i in range(bins)]
+
+
+def histogram_chart(
+    bins: Sequence[tuple[Decimal, Decimal, int]], *, title: str = "", width: int = 640, height: int = 220
+) -> Markup:
+    """Vertical bars of counts per amount bin."""
+    left, right, upper, lower = 36, 10, 10, 40
+    plot_w, plot_h = width - left - right, height - upper - lower
+    top = max((c for _a, _b, c in bins), default=0) or 1
+    out = [
+        f'<svg class="chart chart-histogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}">'
+    ]
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    out.append(f'<line x1="{left}" y1="{upper + plot_h}" x2="{width - right}" y2="{upper + plot_h}" stroke="{MUTED}"/>')
+    slot = Decimal(plot_w) / max(len(bins), 1)
+    for i, (a, b, count) in enumerate(bins):
+        h = Decimal(count) * plot_h / top
+        x = left + slot * i
+        out.append(
+            f'<rect class="bar" x="{_px(x + 1)}" y="{_px(upper + plot_h - h)}" width="{_px(slot - 2)}" '
+            f'height="{_px(h)}" fill="{BRAND}"><title>{escape(_label(a))}–{escape(_label(b))}: {count}</title></rect>'
+        )
+        out.append(
+            f'<text x="{_px(x + slot / 2)}" y="{_px(upper + plot_h - h - 3)}" font-size="10" fill="{INK}" '
+            f'text-anchor="middle">{count}</text>'
+        )
+        out.append(
+            f'<text x="{_px(x + slot / 2)}" y="{upper + plot_h + 14}" font-size="9" fill="{MUTED}" '
+            f'text-anchor="middle">{escape(_label(a))}</text>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class ScatterPoint:
+    label: str
+    x: Decimal
+    y: Decimal
+
+
+def scatter_chart(
+    points: Sequence[ScatterPoint],
+    *,
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    width: int = 640,
+    height: int = 320,
+) -> Markup:
+    """One labelled dot per store: x against y, axes from their data (x may be negative, as NPS can be)."""
+    left, right, upper, lower = 56, 16, 12, 40
+    plot_w, plot_h = width - left - right, height - upper - lower
+    xs = [p.x for p in points] or [Decimal(0), Decimal(100)]
+    ys = [p.y for p in points] or [Decimal(0), Decimal(1)]
+    x_low, x_high = min(xs), max(xs)
+    if x_high == x_low:
+        x_low, x_high = x_low - 10, x_high + 10
+    pad = (x_high - x_low) / 10
+    x_low, x_high = x_low - pad, x_high + pad
+    y_high = _nice_ceiling(max(ys) * Decimal("1.1")) if max(ys) > 0 else Decimal(1)
+    y_low = min(Decimal(0), min(ys))
+
+    def sx(x: Decimal) -> Decimal:
+        return left + (x - x_low) * plot_w / (x_high - x_low)
+
+    def sy(y: Decimal) -> Decimal:
+        return upper + plot_h - (y - y_low) * plot_h / (y_high - y_low)
+
+    out = [
+        f'<svg class="chart chart-scatter" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}">'
+    ]
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    base = _px(upper + plot_h)
+    out.append(f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="{MUTED}"/>')
+    out.append(f'<line x1="{left}" y1="{upper}" x2="{left}" y2="{base}" stroke="{MUTED}"/>')
+    for value in (x_low + pad, x_high - pad):
+        out.append(
+            f'<text x="{_px(sx(value))}" y="{_px(upper + plot_h + 14)}" font-size="10" fill="{MUTED}" '
+            f'text-anchor="middle">{_label(value.quantize(Decimal("0.1"), rounding=ROUND_CEILING))}</text>'
+        )
+    for value in (y_low, y_high):
+        out.append(
+            f'<text x="{left - 4}" y="{_px(sy(value))}" font-size="10" fill="{MUTED}" text-anchor="end" '
+            f'dominant-baseline="middle">{_label(value)}</text>'
+        )
+    for p in points:
+        x, y = _px(sx(p.x)), _px(sy(p.y))
+        out.append(
+            f'<circle class="chart-point" cx="{x}" cy="{y}" r="4" fill="{BRAND}">'
+            f"<title>{escape(p.label)}: {_label(p.x)} / {_label(p.y)}</title></circle>"
+        )
+        out.append(f'<text x="{x}" y="{_px(Decimal(y) - 7)}" font-size="9" fill="{INK}" text-anchor="middle">')
+        out.append(f"{escape(p.label)}</text>")
+    if x_label:
+        out.append(
+            f'<text x="{left + plot_w / 2}" y="{height - 4}" font-size="11" fill="{INK}" '
+            f'text-anchor="middle">{escape(x_label)}</text>'
+        )
+    if y_label:
+        out.append(
+            f'<text x="12" y="{upper + plot_h / 2}" font-size="11" fill="{INK}" text-anchor="middle" '
+            f'transform="rotate(-90 12 {upper + plot_h / 2})">{escape(y_label)}</text>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))

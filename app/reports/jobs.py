@@ -1,0 +1,158 @@
+"""Render jobs: a row per background rendering (store an approved run's statements, or a bulk ZIP / merged PDF),
+queued on Huey once the row is committed, run by the queue consumer, with progress readable by the run page.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.audit.services import current_actor, record
+from app.dbtypes import utcnow
+from app.extensions import db
+from app.incentives.models import BonusRun
+from app.reports import documents, sources
+from app.reports.models import RenderJob
+
+KINDS = ("store", "zip", "pdf")
+ACTIVE = ("queued", "running")
+PENDING_KEY = "primo_render_jobs"
+
+
+class JobError(ValueError):
+    """A rendering that cannot be queued."""
+
+
+def _schedule(job: RenderJob) -> None:
+    """Enqueue the job once the transaction that created it commits (a rollback forgets it)."""
+    db.session.info.setdefault(PENDING_KEY, []).append(job.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    pending = session.info.pop(PENDING_KEY, [])
+    if pending:
+        from app.reports import queue
+
+        for job_id in pending:
+            try:
+                queue.enqueue(job_id)
+            except Exception:  # the broker is down: the job stays queued and HR can queue it again
+                logging.getLogger(__name__).exception("render job %s could not be queued", job_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def create_job(run: BonusRun, kind: str, store_code: str | None = None, requested_by: str | None = None) -> RenderJob:
+    """Queue a rendering of a run's statements (enqueued when the caller commits)."""
+    if kind not in KINDS:
+        raise JobError(f"kind: one of {', '.join(KINDS)}, not {kind!r}")
+    if kind == "store" and not documents.is_final(run):
+        raise JobError(f"run {run.id} is {run.status}: statements are stored once the run is approved")
+    employees = sources.run_employee_ids(run, store_code)
+    if store_code is not None and not employees:
+        raise JobError(f"store: run {run.id} pays nobody in store {store_code}")
+    job = RenderJob(
+        run_id=run.id,
+        kind=kind,
+        store_code=store_code,
+        status="queued",
+        total=len(employees),
+        done=0,
+        requested_by=requested_by if requested_by is not None else current_actor()[1],
+    )
+    db.session.add(job)
+    db.session.flush()
+    _schedule(job)
+    return job
+
+
+def queue_statements_for(run: BonusRun) -> RenderJob:
+    """Queue the rendering and storing of an approved run's statements (PDF and Excel, with their SHA-256).
+
+    Call it in the approval transaction, before the commit: the job reaches the queue only once it commits.
+    """
+    job = create_job(run, "store")
+    record("run.statements_queued", "run", run.id, summary=f"render job {job.id}: {job.total} statements")
+    return job
+
+
+def jobs_of(run_id: int, limit: int = 10) -> list[RenderJob]:
+    return list(
+        db.session.scalars(
+            sa.select(RenderJob).where(RenderJob.run_id == run_id).order_by(RenderJob.id.desc()).limit(limit)
+        )
+    )
+
+
+def _progress_writer(job: RenderJob, every: float = 0.5) -> Callable[[int], None]:
+    """Record progress and commit (which also keeps statements stored so far), at most every `every` seconds."""
+    last = [0.0]
+
+    def write(done: int) -> None:
+        job.done = done
+        now = time.monotonic()
+        if now - last[0] >= every or done >= job.total:
+            db.session.commit()
+            last[0] = now
+
+    return write
+
+
+def run_job(job_id: int) -> None:
+    """Carry out a render job (in the queue consumer): running → done, or failed with the reason."""
+    job = db.session.get(RenderJob, job_id)
+    if job is None:
+        raise LookupError(f"render job {job_id} not found")  # retried: its row may not be visible yet
+    if job.status not in ACTIVE:
+        return
+    run = db.session.get(BonusRun, job.run_id)
+    job.status = "running"
+    db.session.commit()
+    progress = _progress_writer(job)
+    try:
+        if run is None:
+            raise JobError(f"run {job.run_id} no longer exists")
+        if job.kind == "store":
+            ids = sources.run_employee_ids(run)
+            job.total = len(ids)
+            documents.store_statements(run, ids, progress)
+        else:
+
+            def total(n: int) -> None:
+                job.total = n
+
+            job.result = documents.bulk_statements(run, job.kind, job.store_code, progress, total)
+        job.done = job.total
+        job.status = "done"
+        job.finished_at = utcnow()
+        db.session.commit()
+    except Exception as exc:  # a failed job says why on the page; the consumer stays up
+        db.session.rollback()
+        job = db.session.get(RenderJob, job_id)
+        assert job is not None
+        job.status = "failed"
+        job.error = str(exc)[:2000] or type(exc).__name__
+        job.finished_at = utcnow()
+        db.session.commit()
+
+
+def as_json(job: RenderJob, download_url: str | None) -> dict[str, object]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "store_code": job.store_code,
+        "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "error": job.error,
+        "download_url": download_url,
+    }

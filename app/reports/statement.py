@@ -1,0 +1,402 @@
+"""What a bonus statement shows, as plain frozen data built from a run line's stored trace (no Flask, no database).
+
+The builders in `statements.py` render this to HTML, PDF and Excel; bulk rendering ships it (or its HTML) to worker
+processes. Every figure comes from the trace as stored when the run was computed, never from today's data, so a
+statement re-rendered years later says what was paid and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from app.incentives import engine
+from app.money import ZERO
+
+HUNDRED = Decimal(100)
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class KpiLabel:
+    """How a KPI is named on a statement, and the unit its figures carry ("%" for CSAT)."""
+
+    name: str
+    unit: str = ""
+
+
+BUILTIN_KPIS = {
+    "nps": KpiLabel("NPS"),
+    "csat": KpiLabel("CSAT", "%"),
+    "ces": KpiLabel("CES"),
+}
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    """One component of one store part: the KPI as printed (n, margin, previous value), the curve and its result."""
+
+    key: str
+    kpi_code: str
+    kpi_name: str
+    unit: str
+    scope: str
+    scope_key: str
+    weight: Decimal  # percent
+    measure: str
+    direction: str
+    min_responses: int
+    value: Decimal | None
+    n: int
+    moe: Decimal | None
+    lower: Decimal | None
+    upper: Decimal | None
+    previous_label: str | None
+    previous_value: Decimal | None
+    previous_n: int | None
+    pooled_label: str | None
+    pooled_value: Decimal | None
+    pooled_n: int | None
+    measured: Decimal | None
+    curve: Mapping[str, Any]
+    achievement: Decimal  # percent, full precision
+    fallback_used: str | None
+
+    @property
+    def contribution(self) -> Decimal:
+        """Weight × achievement, in percent of the target."""
+        return self.weight * self.achievement / HUNDRED
+
+    @property
+    def curve_kind(self) -> str:
+        return str(self.curve.get("kind", ""))
+
+    @property
+    def steps(self) -> list[tuple[Decimal, Decimal]]:
+        return [(Decimal(str(t)), Decimal(str(p))) for t, p in self.curve.get("steps", [])]
+
+    def curve_number(self, name: str) -> Decimal:
+        return Decimal(str(self.curve[name]))
+
+
+@dataclass(frozen=True)
+class PartView:
+    """One store part of the employee's line: presence in that store, its components and its amount."""
+
+    line_id: int | None
+    store_code: str
+    store_name: str
+    region: str
+    presence_start: date
+    presence_end: date
+    presence_days: int
+    period_days: int
+    period_base: Decimal
+    target: Decimal
+    components: tuple[ComponentView, ...]
+    weighted_achievement: Decimal  # percent
+    amount_before_cap: Decimal  # full precision
+    cap: Decimal | None
+    cap_applied: bool
+    cap_factor: Decimal | None
+    amount_after_cap: Decimal
+    pool_factor: Decimal
+    amount: Decimal
+
+    @property
+    def presence_factor(self) -> Decimal:
+        return Decimal(self.presence_days) / Decimal(self.period_days)
+
+    @property
+    def pool_scaled(self) -> bool:
+        return self.pool_factor != ONE
+
+
+@dataclass(frozen=True)
+class AdjustmentView:
+    """A signed manual amount on the run for this employee, with its reason."""
+
+    amount: Decimal
+    reason: str
+    created_at: datetime | None = None
+    corrects_line_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BadgeView:
+    name: str
+    awarded_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RecognitionView:
+    """Points and badges of the period and the balance at its end; `available` is False when there is no data."""
+
+    available: bool = False
+    points: int = 0
+    badges: tuple[BadgeView, ...] = ()
+    balance: int | None = None
+    balance_on: date | None = None
+
+
+@dataclass(frozen=True)
+class StatementData:
+    """Everything one employee's statement for one run prints: one statement, one or more store parts."""
+
+    run_id: int
+    run_status: str
+    scheme_code: str
+    scheme_name: str
+    scheme_version: int
+    scheme_description: str
+    pay_code: str
+    period_label: str
+    period_start: date
+    period_end: date
+    employee_id: int
+    employee_number: str
+    payroll_id: str
+    first_name: str
+    last_name: str
+    job_role: str
+    language: str
+    fte: Decimal | None
+    annual_base: Decimal | None
+    target_kind: str
+    target_value: Decimal | None
+    parts: tuple[PartView, ...]
+    adjustments: tuple[AdjustmentView, ...] = ()
+    recognition: RecognitionView = field(default_factory=RecognitionView)
+    currency: str = "EUR"
+    company_name: str = ""
+    logo: str = ""
+    question_hint: str = ""
+    generated_at: datetime | None = None
+    timezone: str = "Europe/Paris"
+    approved_at: datetime | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def lines_total(self) -> Decimal:
+        return sum((p.amount for p in self.parts), ZERO)
+
+    @property
+    def adjustments_total(self) -> Decimal:
+        return sum((a.amount for a in self.adjustments), ZERO)
+
+    @property
+    def final_amount(self) -> Decimal:
+        return self.lines_total + self.adjustments_total
+
+    @property
+    def cap(self) -> Decimal | None:
+        return self.parts[0].cap if self.parts else None
+
+    @property
+    def cap_applied(self) -> bool:
+        return any(p.cap_applied for p in self.parts)
+
+    @property
+    def pool_factor(self) -> Decimal:
+        return self.parts[0].pool_factor if self.parts else ONE
+
+    @property
+    def period_base(self) -> Decimal | None:
+        return self.parts[0].period_base if self.parts else None
+
+    @property
+    def target(self) -> Decimal | None:
+        return self.parts[0].target if self.parts else None
+
+    @property
+    def months(self) -> int:
+        return {"month": 1, "quarter": 3, "year": 12}.get(_period_kind(self.period_label), 0)
+
+    @property
+    def presence_days(self) -> int:
+        return sum(p.presence_days for p in self.parts)
+
+    @property
+    def filename_stem(self) -> str:
+        return f"statement-{self.run_id}-{self.employee_number}"
+
+
+def _period_kind(label: str) -> str:
+    if "-Q" in label:
+        return "quarter"
+    return "month" if "-" in label else "year"
+
+
+def kpi_label(code: str, custom: Mapping[str, KpiLabel] | None = None) -> KpiLabel:
+    """The statement name of a KPI: the built-in ones, then HR's own definitions, else its code."""
+    if code in BUILTIN_KPIS:
+        return BUILTIN_KPIS[code]
+    return (custom or {}).get(code) or KpiLabel(code)
+
+
+def component_view(trace: engine.ComponentTrace, custom: Mapping[str, KpiLabel] | None = None) -> ComponentView:
+    """A component as the statement shows it, from its stored trace."""
+    label = kpi_label(trace.kpi_code, custom)
+    return ComponentView(
+        key=trace.key,
+        kpi_code=trace.kpi_code,
+        kpi_name=label.name,
+        unit=label.unit,
+        scope=trace.scope,
+        scope_key=trace.scope_key,
+        weight=trace.weight,
+        measure=trace.measure,
+        direction=trace.direction,
+        min_responses=trace.min_responses,
+        value=trace.value,
+        n=trace.n,
+        moe=trace.moe,
+        lower=trace.lower,
+        upper=trace.upper,
+        previous_label=trace.previous_label,
+        previous_value=trace.previous_value,
+        previous_n=trace.previous_n,
+        pooled_label=trace.pooled_label,
+        pooled_value=trace.pooled_value,
+        pooled_n=trace.pooled_n,
+        measured=trace.measured,
+        curve=dict(trace.curve),
+        achievement=trace.achievement,
+        fallback_used=trace.fallback_used,
+    )
+
+
+def part_view(
+    trace: Mapping[str, Any],
+    line_id: int | None = None,
+    store_name: str = "",
+    custom: Mapping[str, KpiLabel] | None = None,
+) -> PartView:
+    """A store part from a stored trace (`engine.trace_to_dict` output)."""
+    line = engine.line_from_dict(trace)
+    after_cap = line.amount_after_cap if line.amount_after_cap is not None else line.amount
+    return PartView(
+        line_id=line_id,
+        store_code=line.store_code,
+        store_name=store_name or line.store_code,
+        region=line.region,
+        presence_start=line.presence_start,
+        presence_end=line.presence_end,
+        presence_days=line.presence_days,
+        period_days=line.period_days,
+        period_base=line.period_base,
+        target=line.target,
+        components=tuple(component_view(c, custom) for c in line.components),
+        weighted_achievement=line.weighted_achievement,
+        amount_before_cap=line.amount_before_cap,
+        cap=line.cap,
+        cap_applied=line.cap_applied,
+        cap_factor=line.cap_factor,
+        amount_after_cap=after_cap,
+        pool_factor=line.pool_factor,
+        amount=line.amount,
+    )
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """The run a statement belongs to, as plain values."""
+
+    run_id: int
+    status: str
+    scheme_code: str
+    scheme_name: str
+    scheme_version: int
+    scheme_description: str
+    pay_code: str
+    period_label: str
+    period_start: date
+    period_end: date
+    approved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EmployeeFacts:
+    """Who the statement is for, as plain values."""
+
+    employee_id: int
+    number: str
+    payroll_id: str
+    first_name: str
+    last_name: str
+    language: str
+    job_role: str = ""
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """One stored run line: its id, the store's name, and the trace it was computed with."""
+
+    line_id: int | None
+    store_name: str
+    trace: Mapping[str, Any]
+
+
+def build_statement_data(
+    run: RunFacts,
+    employee: EmployeeFacts,
+    lines: Sequence[LineFacts],
+    adjustments: Iterable[AdjustmentView] = (),
+    recognition: RecognitionView | None = None,
+    *,
+    custom_kpis: Mapping[str, KpiLabel] | None = None,
+    currency: str = "EUR",
+    company_name: str = "",
+    logo: str = "",
+    question_hint: str = "",
+    generated_at: datetime | None = None,
+    timezone: str = "Europe/Paris",
+) -> StatementData:
+    """Assemble one employee's statement from the stored traces of their lines (one part per store)."""
+    parts = tuple(
+        sorted(
+            (part_view(line.trace, line.line_id, line.store_name, custom_kpis) for line in lines),
+            key=lambda p: (p.presence_start, p.store_code),
+        )
+    )
+    first = engine.line_from_dict(lines[0].trace) if lines else None
+    return StatementData(
+        run_id=run.run_id,
+        run_status=run.status,
+        scheme_code=run.scheme_code,
+        scheme_name=run.scheme_name,
+        scheme_version=run.scheme_version,
+        scheme_description=run.scheme_description,
+        pay_code=run.pay_code,
+        period_label=run.period_label,
+        period_start=run.period_start,
+        period_end=run.period_end,
+        approved_at=run.approved_at,
+        employee_id=employee.employee_id,
+        employee_number=employee.number,
+        payroll_id=employee.payroll_id,
+        first_name=employee.first_name,
+        last_name=employee.last_name,
+        # The job role, FTE and base the line was computed with, not today's.
+        job_role=(first.job_role if first and first.job_role else employee.job_role),
+        language=employee.language if employee.language in ("fr", "en") else "fr",
+        fte=first.fte if first else None,
+        annual_base=first.annual_base if first else None,
+        target_kind=first.target_kind if first else "",
+        target_value=first.target_value if first else None,
+        parts=parts,
+        adjustments=tuple(adjustments),
+        recognition=recognition or RecognitionView(),
+        currency=currency,
+        company_name=company_name,
+        logo=logo,
+        question_hint=question_hint,
+        generated_at=generated_at,
+        timezone=timezone,
+    )

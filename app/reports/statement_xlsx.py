@@ -1,0 +1,191 @@
+"""The Excel statement: one sheet, labels beside real cells (numbers, percentages as fractions, dates).
+
+Called by `statements.build_statement_xlsx` inside the employee's locale, so labels come out in their language.
+Text cells are neutralised against formula injection; numbers never are.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from app.core.tabular import neutralise
+from app.reports.statement import StatementData
+
+MONEY = "#,##0.00"
+EXACT = "#,##0.0000"
+PERCENT = "0.00%"
+FACTOR = "0.000000"
+DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm"
+HUNDRED = Decimal(100)
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
+
+
+def _fraction(percent: Decimal | None) -> Decimal | None:
+    return None if percent is None else percent / HUNDRED
+
+
+def _places_format(value: Decimal | None) -> str:
+    if value is None:
+        return "General"
+    places = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
+    return "0" + ("." + "0" * places if places else "")
+
+
+class _Sheet:
+    """Appends rows of (value, number format) cells, neutralising text."""
+
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+        self.row = 0
+
+    def put(self, *cells: object, bold: bool = False) -> int:
+        self.row += 1
+        for column, cell in enumerate(cells, start=1):
+            value, number_format = cell if isinstance(cell, tuple) else (cell, None)
+            if isinstance(value, str):
+                value = neutralise(value)
+            target = self.ws.cell(row=self.row, column=column, value=value)
+            if number_format:
+                target.number_format = number_format
+            if bold:
+                target.font = BOLD
+        return self.row
+
+    def blank(self) -> None:
+        self.row += 1
+
+    def heading(self, text: str) -> None:
+        self.blank()
+        self.put(text, bold=True)
+
+
+def write_statement(data: StatementData) -> Workbook:
+    """Fill a workbook with one employee's statement for one run."""
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = _("Statement")[:31]
+    generated = data.generated_at or datetime.now(UTC)
+    # Fixed document dates keep the stored file's metadata tied to the statement, not to the save.
+    workbook.properties.created = generated.replace(tzinfo=None)
+    workbook.properties.modified = generated.replace(tzinfo=None)
+    workbook.properties.creator = "Primo"
+    sheet = _Sheet(ws)
+    sheet.put(f"{data.company_name} — {_('Bonus statement')}", bold=True)
+    ws.cell(row=1, column=1).font = TITLE
+
+    sheet.heading(_("Employee"))
+    sheet.put(_("Name"), data.full_name)
+    sheet.put(_("Employee number"), data.employee_number)
+    sheet.put(_("Payroll id"), data.payroll_id)
+    sheet.put(_("Job role"), data.job_role)
+    sheet.put(_("FTE"), (data.fte, "0.00##"))
+    sheet.put(_("Annual base salary"), (data.annual_base, MONEY), data.currency)
+
+    sheet.heading(_("Run"))
+    sheet.put(_("Run"), data.run_id)
+    sheet.put(_("Scheme"), f"{data.scheme_code} v{data.scheme_version}")
+    sheet.put(_("Scheme name"), data.scheme_name)
+    sheet.put(_("Period"), data.period_label)
+    sheet.put(_("Period start"), (data.period_start, DATE))
+    sheet.put(_("Period end"), (data.period_end, DATE))
+    sheet.put(_("Run status"), data.run_status)
+    sheet.put(_("Pay code"), data.pay_code)
+    local = generated.astimezone(ZoneInfo(data.timezone)).replace(tzinfo=None)
+    sheet.put(_("Generated at"), (local, DATETIME), data.timezone)
+    if data.scheme_description:
+        sheet.put(_("How the scheme works"), data.scheme_description)
+
+    for part in data.parts:
+        sheet.heading(
+            _("Store %(code)s — %(name)s (%(region)s)", code=part.store_code, name=part.store_name, region=part.region)
+        )
+        sheet.put(_("Present from"), (part.presence_start, DATE))
+        sheet.put(_("Present until"), (part.presence_end, DATE))
+        sheet.put(_("Days present"), part.presence_days)
+        sheet.put(_("Days in the period"), part.period_days)
+        sheet.put(_("Presence factor"), (part.presence_factor, PERCENT))
+        sheet.put(_("Period base salary"), (part.period_base, MONEY), data.currency)
+        if data.target_kind == "fixed":
+            sheet.put(_("Target bonus (fixed amount × FTE)"), (part.target, MONEY), data.currency)
+        else:
+            sheet.put(_("Target bonus (% of period base)"), (_fraction(data.target_value), PERCENT))
+            sheet.put(_("Target bonus"), (part.target, MONEY), data.currency)
+        sheet.blank()
+        sheet.put(
+            _("KPI"),
+            _("Scope"),
+            _("Measure"),
+            _("Value"),
+            _("Unit"),
+            _("Answers (n)"),
+            _("Margin (±)"),
+            _("Previous value"),
+            _("Measured"),
+            _("Achievement"),
+            _("Weight"),
+            _("Weight × achievement"),
+            _("Fallback"),
+            bold=True,
+        )
+        for c in part.components:
+            sheet.put(
+                c.kpi_name,
+                f"{c.scope} {c.scope_key}",
+                c.measure,
+                (c.value, _places_format(c.value)),
+                c.unit,
+                c.n,
+                (c.moe, _places_format(c.moe)),
+                (c.previous_value, _places_format(c.previous_value)),
+                (c.measured, _places_format(c.measured)),
+                (_fraction(c.achievement), PERCENT),
+                (_fraction(c.weight), PERCENT),
+                (_fraction(c.contribution), PERCENT),
+                c.fallback_used or "",
+            )
+        sheet.blank()
+        sheet.put(_("Weighted achievement"), (_fraction(part.weighted_achievement), PERCENT))
+        sheet.put(_("Amount before cap (unrounded)"), (part.amount_before_cap, EXACT), data.currency)
+        sheet.put(_("Cap per employee and run"), (part.cap, MONEY) if part.cap is not None else _("none"))
+        if part.cap_applied:
+            sheet.put(_("Cap factor"), (part.cap_factor, FACTOR))
+        sheet.put(_("Amount after cap, rounded to the cent"), (part.amount_after_cap, MONEY), data.currency)
+        sheet.put(_("Pool factor"), (part.pool_factor, FACTOR))
+        sheet.put(_("Amount of this part"), (part.amount, MONEY), data.currency, bold=True)
+
+    if data.adjustments:
+        sheet.heading(_("Adjustments"))
+        sheet.put(_("Date"), _("Reason"), _("Amount"), bold=True)
+        for a in data.adjustments:
+            when = a.created_at.astimezone(ZoneInfo(data.timezone)).date() if a.created_at else None
+            sheet.put((when, DATE) if when else "", a.reason, (a.amount, MONEY))
+
+    sheet.heading(_("Total"))
+    sheet.put(_("Lines"), (data.lines_total, MONEY), data.currency)
+    sheet.put(_("Adjustments"), (data.adjustments_total, MONEY), data.currency)
+    sheet.put(_("Amount paid"), (data.final_amount, MONEY), data.currency, bold=True)
+
+    sheet.heading(_("Recognition"))
+    if data.recognition.available:
+        sheet.put(_("Points earned in the period"), data.recognition.points)
+        sheet.put(_("Badges received in the period"), ", ".join(b.name for b in data.recognition.badges) or "—")
+        sheet.put(_("Points balance at the end of the period"), data.recognition.balance)
+    else:
+        sheet.put(_("No recognition data for this period."))
+
+    sheet.heading(_("Questions"))
+    sheet.put(data.question_hint)
+    ws.column_dimensions["A"].width = 42
+    for column in "BCDEFGHIJKLM":
+        ws.column_dimensions[column].width = 16
+    ws.cell(row=sheet.row, column=1).alignment = Alignment(wrap_text=False)
+    return workbook

@@ -1,0 +1,94 @@
+"""HR designs a scheme in a real browser (watching the curve preview follow the fields), opens, computes and
+submits a run; a second HR user approves it (four eyes)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from app.periods import Period
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page, base_url: str, email: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', "primo-demo")
+    with page.expect_navigation():
+        page.click('form:has(input[name="password"]) button[type="submit"]')
+
+
+def _logout(page) -> None:
+    with page.expect_navigation():
+        page.click('[data-test="logout"]')
+
+
+def test_hr_designs_a_scheme_and_two_hr_users_take_a_run_to_approval(live_server, seeded, page, console_errors):
+    _login(page, live_server, "hr@example.com")
+    page.goto(f"{live_server}/schemes/new")
+    preview = page.locator('[data-test="curve-preview-0"]')
+    assert preview.locator(".chart-empty").count() == 1  # nothing to draw yet
+
+    page.fill("#code", "BROWSER-NPS")
+    page.fill("#name", "Prime NPS du magasin")
+    page.fill("#valid_from", "2026-01-01")
+    page.fill("#pay_code", "PRIME_NPS")
+    page.fill("#target_value", "4")
+    page.select_option("#components-0-kpi", "nps")
+    page.fill("#components-0-weight", "100")
+    page.select_option("#components-0-curve_type", "linear")
+    # The step rows belong to the other curve type: the script hides them.
+    assert page.locator('[data-test="component-0"] [data-curve-fields="steps"]').is_hidden()
+    for name, value in (("threshold", "20"), ("floor", "50"), ("target", "40"), ("maximum", "60"), ("ceiling", "150")):
+        page.fill(f"#components-0-{name}", value)
+    preview.locator("polyline.chart-line").wait_for()
+    assert preview.locator(".curve-problems").count() == 0
+
+    page.fill("#components-0-target", "10")  # below the threshold: the preview says what is wrong
+    preview.locator(".curve-problems").wait_for()
+    assert "target must be above threshold" in preview.inner_text()
+    page.fill("#components-0-target", "40")
+    preview.locator(".curve-problems").wait_for(state="detached")
+
+    page.select_option("#components-1-curve_type", "steps")
+    assert page.locator('[data-test="component-1"] [data-curve-fields="steps"]').is_visible()
+    assert page.locator('[data-test="component-1"] [data-curve-fields="linear"]').is_hidden()
+
+    with page.expect_navigation():
+        page.click('[data-test="save-scheme"]')
+    assert "/schemes/BROWSER-NPS" in page.url
+    assert "BROWSER-NPS" in page.locator('[data-test="scheme-title"]').inner_text()
+    assert page.locator("svg.chart-curve polyline.chart-line").count() == 1
+
+    last_quarter = str(Period.containing(date.today(), "quarter").previous())
+    page.goto(f"{live_server}/runs")
+    page.select_option("#version", "BROWSER-NPS:1")
+    page.fill("#period", last_quarter)
+    with page.expect_navigation():
+        page.click('[data-test="create-run"] button[type="submit"]')
+    assert re.search(r"/runs/\d+$", page.url), page.url
+    run_url = page.url
+    with page.expect_navigation():
+        page.click('[data-test="compute"]')
+    assert page.locator('[data-test="lines"] tbody tr[data-line]').count() == 50  # the first page of lines
+    assert page.locator('[data-test="review"]').is_visible()
+    with page.expect_navigation():
+        page.click('[data-test="submit"]')
+    assert page.locator('[data-test="run-status"]').inner_text() == "submitted"
+    # The submitter's own approval is refused (four eyes).
+    with page.expect_navigation():
+        page.click('[data-test="approve"]')
+    assert "submitted this run" in page.content()
+    _logout(page)
+
+    _login(page, live_server, "hr2@example.com")
+    page.goto(run_url)
+    with page.expect_navigation():
+        page.click('[data-test="approve"]')
+    assert page.locator('[data-test="run-status"]').inner_text() == "approved"
+    assert "hr2@example.com" in page.content()
+    # The 409 page above logs "Failed to load resource: 409" in the console; nothing else may.
+    assert [e for e in console_errors if "409" not in e] == []

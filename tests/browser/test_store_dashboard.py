@@ -1,0 +1,62 @@
+"""A store manager opens their dashboard in a real browser: figures with n and margin, SVG charts, another period."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.feedback.models import ImportBatch
+from app.periods import Period
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page, base_url: str, email: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', "primo-demo")
+    with page.expect_navigation():
+        page.click('form:has(input[name="password"]) button[type="submit"]')
+
+
+@pytest.fixture
+def demo_feedback(seeded) -> None:
+    """The demo company's survey answers (seed-demo adds them itself once it calls seed_feedback)."""
+    from app.feedback.demo import seed_feedback
+
+    if db.session.scalar(sa.select(ImportBatch).where(ImportBatch.source == "demo")) is None:
+        seed_feedback(random.Random(20260701), date.today())
+        db.session.commit()
+
+
+def test_manager_reads_the_store_dashboard_and_changes_the_period(live_server, demo_feedback, page, console_errors):
+    _login(page, live_server, "manager@example.com")
+    page.goto(f"{live_server}/dashboard")
+    assert re.search(r"/dashboard/store/\d+$", page.url), page.url
+    assert "S01" in page.locator('[data-test="dashboard-title"]').inner_text()
+
+    nps = page.locator('[data-kpi="nps"]')
+    assert re.search(r"-?\d+[.,]\d", nps.locator(".figure").inner_text())
+    assert re.fullmatch(r"± \d+[.,]\d", nps.locator(".moe").inner_text())
+    assert re.fullmatch(r"n = \d+", nps.locator(".n").inner_text())
+    assert page.locator("svg.chart-trend").first.is_visible()
+    assert page.locator("svg.chart-distribution rect.bar").count() == 11
+    assert page.locator("svg.chart-trend .chart-point").count() >= 10
+
+    last_quarter = str(Period.containing(date.today(), "quarter").previous())
+    page.select_option("#period", last_quarter)
+    with page.expect_navigation():
+        page.click('[data-test="period-picker"] button[type="submit"]')
+    assert page.url.endswith(f"?period={last_quarter}")
+    assert page.locator("#period").input_value() == last_quarter
+    assert int(nps.locator(".n").inner_text().removeprefix("n = ")) >= 30
+
+    with page.expect_navigation():
+        page.click('[data-test="previous-period"]')
+    assert page.url.endswith(f"?period={Period.parse(last_quarter).previous()}")
+    assert console_errors == []

@@ -1,0 +1,270 @@
+"""The run pages through the test client: create, compute, review, submit, approve with four eyes, reject, adjust."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.extensions import db
+from app.incentives.models import BonusRun, RunAdjustment, RunLine
+from tests.integration.test_incentives_support import client_for, post, text, worked_example
+from tests.integration.test_runs import add_responses
+
+
+@pytest.fixture
+def worked(app, make_store, make_employee, make_user):
+    return worked_example(make_store, make_employee, make_user)
+
+
+@pytest.fixture
+def hr1(app, worked):
+    return client_for(app, "hr1@test.example")
+
+
+@pytest.fixture
+def hr2(app, worked):
+    return client_for(app, "hr2@test.example")
+
+
+def create_run(client, period: str = "2026-Q3", version: str = "STORE-NPS-CSAT:1") -> int:
+    response = post(client, "/runs/new", {"version": version, "period": period})
+    assert response.status_code == 302, text(response)
+    return int(response.headers["Location"].rstrip("/").split("/")[-1])
+
+
+def computed_run(client) -> int:
+    run_id = create_run(client)
+    assert post(client, f"/runs/{run_id}/compute").status_code == 302
+    return run_id
+
+
+def test_hr_creates_and_computes_a_run_and_sees_the_worked_example(hr1):
+    run_id = create_run(hr1)
+    assert "Compute" in text(hr1.get(f"/runs/{run_id}"))
+    response = post(hr1, f"/runs/{run_id}/compute")
+    assert response.status_code == 302
+    page = text(hr1.get(f"/runs/{run_id}"))
+    assert "290,63 €" in page and "192,70 €" in page
+    assert "483,33 €" in page  # the total
+    run = db.session.get(BonusRun, run_id)
+    assert run.total == Decimal("483.33")
+
+
+def test_the_runs_list_shows_status_and_total(hr1):
+    run_id = computed_run(hr1)
+    page = text(hr1.get("/runs"))
+    assert f'data-run="{run_id}"' in page
+    assert "483,33 €" in page and "draft" in page
+
+
+def test_a_bad_period_is_refused_naming_the_field(hr1):
+    response = post(hr1, "/runs/new", {"version": "STORE-NPS-CSAT:1", "period": "2026-07"})
+    assert response.status_code == 400
+    assert "per quarter" in text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BonusRun)) == 0
+
+
+def test_lines_can_be_filtered_by_store_employee_and_late_objectives(hr1, worked, make_store, make_employee):
+    other = make_store("S2", region="East")
+    make_employee(other, number="Z9", first_name="Zoé", hire_date=date(2020, 1, 1))
+    run_id = computed_run(hr1)
+    everything = text(hr1.get(f"/runs/{run_id}"))
+    assert 'data-employee="W1"' in everything and 'data-employee="Z9"' in everything
+    by_store = text(hr1.get(f"/runs/{run_id}?store={other.id}"))
+    assert 'data-employee="Z9"' in by_store and 'data-employee="W1"' not in by_store
+    by_name = text(hr1.get(f"/runs/{run_id}?q=zo"))
+    assert 'data-employee="Z9"' in by_name and 'data-employee="W1"' not in by_name
+    # Nothing was published: every line's objectives are late, and the page says so.
+    assert 'data-test="objectives-late"' in everything
+    late_only = text(hr1.get(f"/runs/{run_id}?late=1"))
+    assert 'data-employee="W1"' in late_only
+
+
+def test_totals_by_store(hr1, worked, make_store, make_employee):
+    other = make_store("S2", region="East")
+    make_employee(other, number="Z9", hire_date=date(2020, 1, 1))
+    run_id = computed_run(hr1)
+    page = text(hr1.get(f"/runs/{run_id}"))
+    totals = page.split('data-test="store-totals"')[1].split("</table>")[0]
+    assert 'data-store="S1"' in totals and "483,33 €" in totals
+    assert 'data-store="S2"' in totals  # S2 has no answers: paid 0 on the fallback
+
+
+def test_before_approval_the_page_shows_fallback_and_coin_flip_stores(hr1, worked, make_store, make_employee):
+    small = make_store("S3", region="West")
+    add_responses(small, 7, [9] * 10 + [3] * 5, [5] * 12)  # 15 NPS answers, 12 CSAT: below the 30 needed
+    make_employee(small, number="Q1", hire_date=date(2020, 1, 1))
+    run_id = computed_run(hr1)
+    page = text(hr1.get(f"/runs/{run_id}"))
+    review = page.split('data-test="review"')[1]
+    fallbacks = review.split('data-test="fallbacks"')[1].split("</table>")[0]
+    assert "S3" in fallbacks and "zero" in fallbacks
+    # S1's NPS of 35.0 ± 14.2 lies within its margin of the 30 threshold (and of 50 and the CSAT steps near it).
+    flips = review.split('data-test="coin-flips"')[1].split("</table>")[0]
+    assert "S1" in flips and "nps" in flips and "35,0" in flips
+
+
+def test_submit_then_a_second_hr_user_approves(hr1, hr2):
+    run_id = computed_run(hr1)
+    assert post(hr1, f"/runs/{run_id}/submit").status_code == 302
+    assert db.session.get(BonusRun, run_id).status == "submitted"
+    response = post(hr2, f"/runs/{run_id}/approve")
+    assert response.status_code == 302
+    run = db.session.get(BonusRun, run_id)
+    db.session.refresh(run)
+    assert (run.status, run.submitted_by, run.approved_by) == ("approved", "hr1@test.example", "hr2@test.example")
+
+
+def test_the_submitter_cannot_approve_409_with_the_reason(hr1):
+    run_id = computed_run(hr1)
+    post(hr1, f"/runs/{run_id}/submit")
+    response = post(hr1, f"/runs/{run_id}/approve")
+    assert response.status_code == 409
+    assert "submitted this run" in text(response)
+    assert db.session.get(BonusRun, run_id).status == "submitted"
+
+
+def test_an_adjuster_cannot_approve(hr1, hr2):
+    run_id = computed_run(hr1)
+    response = post(hr2, f"/runs/{run_id}/adjust", {"employee": "W1", "amount": "10.00", "reason": "late survey"})
+    assert response.status_code == 302, text(response)
+    post(hr1, f"/runs/{run_id}/submit")
+    refused = post(hr2, f"/runs/{run_id}/approve")
+    assert refused.status_code == 409
+    assert "adjusted this run" in text(refused)
+
+
+def test_someone_paid_by_the_run_cannot_approve(app, hr1, worked, make_user, make_employee):
+    paid = make_employee(worked.store, number="HR3", hire_date=date(2020, 1, 1))
+    make_user("hr3@test.example", "hr", employee=paid)
+    run_id = computed_run(hr1)
+    post(hr1, f"/runs/{run_id}/submit")
+    refused = post(client_for(app, "hr3@test.example"), f"/runs/{run_id}/approve")
+    assert refused.status_code == 409
+    assert "paid by this run" in text(refused)
+
+
+def test_state_errors_are_409_pages(hr1, hr2):
+    run_id = create_run(hr1)
+    not_computed = post(hr1, f"/runs/{run_id}/submit")
+    assert not_computed.status_code == 409
+    assert "has not been computed" in text(not_computed)
+    post(hr1, f"/runs/{run_id}/compute")
+    post(hr1, f"/runs/{run_id}/submit")
+    post(hr2, f"/runs/{run_id}/approve")
+    for path, data in (
+        (f"/runs/{run_id}/compute", {}),
+        (f"/runs/{run_id}/submit", {}),
+        (f"/runs/{run_id}/reject", {"comment": "no"}),
+        (f"/runs/{run_id}/adjust", {"employee": "W1", "amount": "1.00", "reason": "why not"}),
+        (f"/runs/{run_id}/approve", {}),
+    ):
+        response = post(hr1, path, data)
+        assert response.status_code == 409, path
+        assert "approved" in text(response), path
+    assert db.session.get(BonusRun, run_id).total == Decimal("483.33")
+
+
+def test_reject_needs_a_comment_and_goes_back_to_draft(hr1, hr2):
+    run_id = computed_run(hr1)
+    post(hr1, f"/runs/{run_id}/submit")
+    missing = post(hr2, f"/runs/{run_id}/reject", {"comment": ""})
+    assert missing.status_code == 400
+    assert 'data-field="comment"' in text(missing)
+    assert db.session.get(BonusRun, run_id).status == "submitted"
+    response = post(hr2, f"/runs/{run_id}/reject", {"comment": "check S1's survey dates"})
+    assert response.status_code == 302
+    run = db.session.get(BonusRun, run_id)
+    db.session.refresh(run)
+    assert (run.status, run.reject_comment) == ("draft", "check S1's survey dates")
+    assert "check S1&#39;s survey dates" in text(hr1.get(f"/runs/{run_id}"))
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"employee": "W1", "amount": "abc", "reason": "a reason"}, "amount", "not an amount"),
+        ({"employee": "W1", "amount": "1.005", "reason": "a reason"}, "amount", "whole cents"),
+        ({"employee": "W1", "amount": "5.00", "reason": ""}, "reason", ""),  # the form's own "required", translated
+        ({"employee": "NOBODY", "amount": "5.00", "reason": "a reason"}, "employee", "no employee"),
+        ({"employee": "W1", "amount": "5.00", "reason": "a reason", "corrects": "x"}, "corrects", "whole number"),
+    ],
+)
+def test_a_bad_adjustment_names_its_field(hr1, data, field, message):
+    run_id = computed_run(hr1)
+    response = post(hr1, f"/runs/{run_id}/adjust", data)
+    assert response.status_code == 400
+    page = text(response)
+    assert f'data-field="{field}"' in page
+    assert message in page.split(f'data-field="{field}"')[1].split("</p>")[0]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RunAdjustment)) == 0
+
+
+def test_an_adjustment_is_signed_audited_and_survives_a_recompute(hr1):
+    run_id = computed_run(hr1)
+    response = post(hr1, f"/runs/{run_id}/adjust", {"employee": "H1", "amount": "-2.70", "reason": "rounding agreed"})
+    assert response.status_code == 302
+    post(hr1, f"/runs/{run_id}/compute")
+    run = db.session.get(BonusRun, run_id)
+    db.session.refresh(run)
+    assert run.total == Decimal("480.63")
+    assert "rounding agreed" in text(hr1.get(f"/runs/{run_id}"))
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "run.adjust"))
+    assert event.actor == "hr1@test.example"
+    assert event.before == {"total": "483.33"} and event.after["amount"] == "-2.70"
+
+
+def test_a_correction_after_approval_is_an_adjustment_in_a_later_run_naming_the_line(hr1, hr2, worked):
+    approved = computed_run(hr1)
+    post(hr1, f"/runs/{approved}/submit")
+    post(hr2, f"/runs/{approved}/approve")
+    line = db.session.scalar(
+        sa.select(RunLine).where(RunLine.run_id == approved, RunLine.employee_id == worked.whole.id)
+    )
+    later = create_run(hr1, "2026-Q4")
+    wrong_person = post(
+        hr1, f"/runs/{later}/adjust", {"employee": "H1", "amount": "5.00", "reason": "fix", "corrects": str(line.id)}
+    )
+    assert wrong_person.status_code == 400
+    assert "another employee" in text(wrong_person)
+    response = post(
+        hr1,
+        f"/runs/{later}/adjust",
+        {"employee": "W1", "amount": "12.50", "reason": "CSAT answers filed late", "corrects": str(line.id)},
+    )
+    assert response.status_code == 302, text(response)
+    adjustment = db.session.scalar(sa.select(RunAdjustment).where(RunAdjustment.run_id == later))
+    assert (adjustment.corrects_line_id, adjustment.amount) == (line.id, Decimal("12.50"))
+    assert f"#{line.id}" in text(hr1.get(f"/runs/{later}"))
+    # A draft run's line cannot be "corrected": corrections name lines of approved or exported runs.
+    draft_line = create_run(hr1, "2026-Q2")
+    post(hr1, f"/runs/{draft_line}/compute")
+    own = db.session.scalar(
+        sa.select(RunLine.id).where(RunLine.run_id == draft_line, RunLine.employee_id == worked.whole.id)
+    )
+    refused = post(
+        hr1, f"/runs/{later}/adjust", {"employee": "W1", "amount": "1.00", "reason": "fix", "corrects": str(own)}
+    )
+    assert refused.status_code == 400
+    assert "approved or exported" in text(refused)
+
+
+def test_a_line_is_explained_in_plain_words(hr1, worked):
+    run_id = computed_run(hr1)
+    line = db.session.scalar(sa.select(RunLine).where(RunLine.run_id == run_id, RunLine.employee_id == worked.hired.id))
+    page = text(hr1.get(f"/runs/{run_id}/lines/{line.id}"))
+    assert "61 jours sur 92" in page
+    assert "192,70 €" in page
+    assert "n = 120" in page
+    assert page.count('class="chart chart-curve chart-small"') == 2
+
+
+def test_other_roles_cannot_reach_the_run_pages(app, worked, hr1):
+    run_id = computed_run(hr1)
+    employee = client_for(app, "w1@test.example")
+    assert employee.get(f"/runs/{run_id}").status_code == 403
+    assert employee.get("/runs").status_code == 403

@@ -1,0 +1,320 @@
+"""Statements through the database: the worked example on the PDF (read back with pdftotext) and in Excel, the
+stored copy of an approved run, a transfer on one statement, the logo fetcher, access, and the CLI.
+
+The `paid_run` fixture here is shared with the other report tests (they import it).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from html import unescape
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from app.core.models import Setting
+from app.extensions import db
+from app.incentives import runs
+from app.incentives.models import BonusRun
+from app.org.models import Assignment
+from app.reports import documents, sources
+from app.reports.models import StatementDocument
+from app.reports.pdf import StaticOnlyFetcher
+from app.reports.statements import build_statement_pdf
+from tests.conftest import login
+from tests.integration.test_runs import EXAMPLE, add_responses
+
+SPACES = re.compile(r"[\u00a0\u202f ]+")
+
+
+def pdf_text(content: bytes) -> str:
+    """The PDF's text as pdftotext reads it, with every kind of space folded into one plain space."""
+    result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True)
+    return SPACES.sub(" ", result.stdout.decode("utf-8"))
+
+
+def make_run(runner, status: str) -> BonusRun:
+    created = runner.invoke(args=["runs", "create", "--scheme", "STORE-NPS-CSAT", "--period", "2026-Q3"])
+    assert created.exit_code == 0, created.output
+    run = db.session.get(BonusRun, int(created.output.strip().splitlines()[-1]))
+    runs.compute(run)
+    db.session.commit()
+    if status in ("submitted", "approved"):
+        runs.submit(run, runs.user_by_email("hr1@test.example"))
+        db.session.commit()
+    if status == "approved":
+        runs.approve(run, runs.user_by_email("hr2@test.example"))
+        db.session.commit()
+    return run
+
+
+def build_paid_world(make_store, make_employee, make_user, runner) -> dict:
+    """The worked example (S1, 2026-Q3): W1 the whole quarter (fr), H1 hired 1 August (en), M1 moving from S1 to S2
+    on 17 August; S2 has the same answers. Users: HR pair, W1 and H1 as employees, S2's manager, payroll."""
+    s1 = make_store("S1", region="West", name="Lyon Part-Dieu")
+    s2 = make_store("S2", region="West", name="Lyon Confluence")
+    for store in (s1, s2):
+        add_responses(store, 7, [9] * 66 + [8] * 30 + [3] * 24, [5] * 69 + [2] * 11)
+    whole = make_employee(
+        s1, number="W1", first_name="Wanda", last_name="Whole", language="fr", hire_date=date(2020, 1, 1)
+    )
+    hired = make_employee(
+        s1, number="H1", first_name="Hugo", last_name="Hired", language="en", hire_date=date(2026, 8, 1)
+    )
+    mover = make_employee(
+        s1, number="M1", first_name="Mia", last_name="Mover", language="fr", hire_date=date(2020, 1, 1)
+    )
+    mover.assignments[0].end_date = date(2026, 8, 16)
+    mover.assignments.append(Assignment(store=s2, start_date=date(2026, 8, 17)))
+    boss = make_employee(s2, number="B2", job_role="store_manager", manages=[s2], hire_date=date(2026, 10, 1))
+    db.session.commit()
+    users = {
+        "hr1": make_user("hr1@test.example", "hr"),
+        "hr2": make_user("hr2@test.example", "hr"),
+        "whole": make_user("whole@test.example", "employee", employee=whole),
+        "hired": make_user("hired@test.example", "employee", employee=hired),
+        "boss": make_user("boss@test.example", "manager", "employee", employee=boss),
+        "payroll": make_user("pay@test.example", "payroll"),
+    }
+    assert runner.invoke(args=["schemes", "import", str(EXAMPLE)]).exit_code == 0
+    return {"s1": s1, "s2": s2, "whole": whole, "hired": hired, "mover": mover, "users": users}
+
+
+@pytest.fixture
+def paid_world(make_store, make_employee, make_user, runner) -> dict:
+    return build_paid_world(make_store, make_employee, make_user, runner)
+
+
+@pytest.fixture
+def paid_run(paid_world, runner) -> BonusRun:
+    """The worked example's run, approved by the second HR user."""
+    return make_run(runner, "approved")
+
+
+def _client(app, email: str):
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    return client
+
+
+def test_the_pdf_shows_the_worked_example_in_french(paid_run, paid_world):
+    statement = documents.obtain(paid_run, paid_world["whole"], "pdf")
+    text = pdf_text(statement.content)
+    for expected in (
+        "290,63 €",
+        "35,0",
+        "± 14,2",
+        "n = 120",
+        "86,25 %",
+        "n = 80",
+        "62,5 %",
+        "77,5 %",
+        "7 500,00 €",
+        "375,00 €",
+        "30 000,00 €",
+        "92/92",
+        "290,625 €",
+        f"#{paid_run.id}",
+        "STORE-NPS-CSAT v1",
+        "Wanda Whole",
+    ):
+        assert expected in text, expected
+    assert "≥ 85 % → 100 %" in text  # the CSAT curve in words
+
+
+def test_the_pdf_of_a_mid_quarter_hire_shows_61_of_92_days_in_english(paid_run, paid_world):
+    text = pdf_text(documents.obtain(paid_run, paid_world["hired"], "pdf").content)
+    for expected in ("€192.70", "61/92", "35.0", "± 14.2", "n = 120", "62.5 %", "August 1, 2026", "€192.697"):
+        assert expected in text, expected
+
+
+def test_a_transfer_gets_one_statement_with_each_store_part(paid_run, paid_world):
+    data = sources.statement_for(paid_run, paid_world["mover"])
+    assert [(p.store_code, p.presence_days) for p in data.parts] == [("S1", 47), ("S2", 45)]
+    assert data.final_amount == sum(p.amount for p in data.parts)
+    text = pdf_text(documents.obtain(paid_run, paid_world["mover"], "pdf").content)
+    assert "Lyon Part-Dieu" in text and "Lyon Confluence" in text
+    assert "47/92" in text and "45/92" in text
+    assert text.count("Relevé de prime") + text.count("Bonus statement") == 1
+
+
+def test_the_statement_comes_from_the_stored_trace_not_todays_data(paid_world, runner):
+    run = make_run(runner, "submitted")
+    whole = paid_world["whole"]
+    whole.annual_base_salary = Decimal("99999.00")
+    add_responses(paid_world["s1"], 8, [0] * 200, [1] * 200)  # a landslide of detractors after the run
+    db.session.commit()
+    text = pdf_text(documents.obtain(run, whole, "pdf").content)
+    assert "290,63 €" in text and "30 000,00 €" in text and "35,0" in text
+    assert "99 999" not in text
+
+
+def test_the_excel_statement_has_real_numbers_percentages_and_dates(paid_run, paid_world):
+    workbook = load_workbook(io.BytesIO(documents.obtain(paid_run, paid_world["hired"], "xlsx").content))
+    assert len(workbook.worksheets) == 1
+    ws = workbook.active
+    rows = {row[0].value: row for row in ws.iter_rows() if row[0].value}
+    paid = rows["Amount paid"][1]
+    assert paid.data_type == "n" and Decimal(str(paid.value)) == Decimal("192.70") and paid.number_format == "#,##0.00"
+    weighted = rows["Weighted achievement"][1]
+    assert weighted.number_format == "0.00%" and Decimal(str(weighted.value)) == Decimal("0.775")
+    start = rows["Present from"][1]
+    assert start.is_date and start.value == datetime(2026, 8, 1)
+    assert rows["Days present"][1].value == 61 and rows["Days in the period"][1].value == 92
+    nps = rows["NPS"]
+    assert Decimal(str(nps[3].value)) == Decimal("35.0") and nps[3].number_format == "0.0"
+    assert nps[5].value == 120 and Decimal(str(nps[6].value)) == Decimal("14.2")
+    assert nps[9].number_format == "0.00%" and Decimal(str(nps[9].value)) == Decimal("0.625")
+
+
+def test_a_name_starting_with_equals_is_neutralised_in_the_excel_statement(paid_run, paid_world):
+    hired = paid_world["hired"]
+    hired.first_name = "=HYPERLINK(1)"
+    db.session.commit()
+    ws = load_workbook(io.BytesIO(documents.obtain(paid_run, hired, "xlsx").content)).active
+    names = [row[1] for row in ws.iter_rows() if row[0].value == "Name"]
+    assert names[0].value.startswith("'=HYPERLINK") and names[0].data_type == "s"
+
+
+def test_an_approved_statement_is_stored_once_and_downloads_identically(app, paid_run, paid_world):
+    client = _client(app, "whole@test.example")
+    url = f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}.pdf"
+    first = client.get(url)
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
+    second = client.get(url)
+    assert second.data == first.data
+    stored = db.session.scalars(
+        sa.select(StatementDocument).where(StatementDocument.employee_id == paid_world["whole"].id)
+    ).all()
+    assert sorted(d.format for d in stored) == ["pdf", "xlsx"]
+    pdf = next(d for d in stored if d.format == "pdf")
+    assert pdf.content == first.data and first.headers["X-Content-SHA256"] == pdf.sha256
+    import hashlib
+
+    assert hashlib.sha256(first.data).hexdigest() == pdf.sha256
+    # Years later, whatever changed, the same bytes come back.
+    paid_world["whole"].last_name = "Renamed"
+    db.session.commit()
+    assert client.get(url).data == first.data
+
+
+def test_an_external_logo_is_never_fetched(app, paid_run, paid_world, monkeypatch):
+    import urllib.request
+
+    import weasyprint.urls
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("tried to fetch")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    monkeypatch.setattr(weasyprint.urls, "default_url_fetcher", no_network, raising=False)
+    db.session.add(Setting(key="PRIMO_LOGO", value="https://logo.example.invalid/logo.png"))
+    db.session.commit()
+    data = sources.statement_for(paid_run, paid_world["whole"])
+    assert data.logo == "https://logo.example.invalid/logo.png"
+    fetcher = StaticOnlyFetcher()
+    assert pdf_text(build_statement_pdf(data, fetcher)).count("290,63") >= 1
+    assert fetcher.refused == ["https://logo.example.invalid/logo.png"]
+
+
+def test_the_default_logo_comes_from_app_static(paid_run, paid_world):
+    data = sources.statement_for(paid_run, paid_world["whole"])
+    fetcher = StaticOnlyFetcher()
+    build_statement_pdf(data, fetcher)
+    assert data.logo == "logo.svg" and fetcher.refused == []
+    outside = replace(data, logo="../../README.md")
+    fetcher = StaticOnlyFetcher()
+    build_statement_pdf(outside, fetcher)
+    assert len(fetcher.refused) == 1
+
+
+def test_employees_see_only_their_own_statement(app, paid_run, paid_world):
+    client = _client(app, "whole@test.example")
+    own = f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}"
+    assert client.get(own).status_code == 200
+    for suffix in ("", ".pdf", ".xlsx"):
+        assert client.get(f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}{suffix}").status_code == 404
+    assert client.get(f"/runs/{paid_run.id + 99}/statement/{paid_world['whole'].id}").status_code == 404
+
+
+def test_managers_see_their_teams_statements_hr_and_payroll_all(app, paid_run, paid_world):
+    boss = _client(app, "boss@test.example")
+    assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['mover'].id}").status_code == 200  # part in S2
+    assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}").status_code == 404
+    for email in ("hr1@test.example", "pay@test.example"):
+        client = _client(app, email)
+        page = client.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}")
+        assert page.status_code == 200
+        assert "290,63" in SPACES.sub(" ", page.get_data(as_text=True))
+
+
+def test_a_draft_is_seen_by_hr_only(app, paid_world, runner):
+    run = make_run(runner, "draft")
+    assert (
+        _client(app, "whole@test.example").get(f"/runs/{run.id}/statement/{paid_world['whole'].id}").status_code == 404
+    )
+    assert _client(app, "pay@test.example").get(f"/runs/{run.id}/statement/{paid_world['whole'].id}").status_code == 404
+    hr = _client(app, "hr1@test.example")
+    assert hr.get(f"/runs/{run.id}/statement/{paid_world['whole'].id}.pdf").status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StatementDocument)) == 0
+
+
+def test_my_statements_lists_approved_runs(app, paid_run, paid_world):
+    page = _client(app, "whole@test.example").get("/my/statements").get_data(as_text=True)
+    assert f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}" in page
+
+
+def test_the_page_shows_the_figures_and_links_the_downloads(app, paid_run, paid_world):
+    page = _client(app, "hired@test.example").get(f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}")
+    html = SPACES.sub(" ", unescape(page.get_data(as_text=True)))
+    assert "€192.70" in html and "61/92" in html and "± 14.2" in html
+    assert 'style="' not in html and "<script>" not in html and "onclick" not in html
+    assert f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}.pdf" in html
+
+
+def test_cli_renders_one_statement(runner, paid_run, paid_world, tmp_path: Path):
+    out = tmp_path / "w1.pdf"
+    result = runner.invoke(
+        args=["statements", "render", str(paid_run.id), "--employee", "W1", "--format", "pdf", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "290,63 €" in pdf_text(out.read_bytes())
+    xlsx = tmp_path / "w1.xlsx"
+    result = runner.invoke(
+        args=["statements", "render", str(paid_run.id), "--employee", "W1", "--format", "xlsx", "--out", str(xlsx)]
+    )
+    assert result.exit_code == 0
+    assert load_workbook(xlsx).active.title
+
+
+def test_cli_refuses_an_unknown_employee_or_run(runner, paid_run, tmp_path: Path):
+    result = runner.invoke(args=["statements", "render", str(paid_run.id), "--employee", "ZZ", "--out", "x.pdf"])
+    assert result.exit_code == 1 and "no employee ZZ" in result.stderr
+    result = runner.invoke(args=["statements", "render", "999", "--employee", "W1", "--out", "x.pdf"])
+    assert result.exit_code == 1 and "no run 999" in result.stderr
+
+
+def test_recognition_of_the_period_is_on_the_statement(paid_run, paid_world):
+    from app.recognition.models import Badge, BadgeGrant, PointsEntry
+
+    whole = paid_world["whole"]
+    badge = Badge(code="HERO", name="Héros du NPS", icon="star.svg")
+    db.session.add(badge)
+    db.session.add(PointsEntry(employee_id=whole.id, kind="earn", points=120, on_date=date(2026, 8, 3)))
+    db.session.add(PointsEntry(employee_id=whole.id, kind="earn", points=30, on_date=date(2026, 5, 3)))
+    db.session.add(PointsEntry(employee_id=whole.id, kind="earn", points=500, on_date=date(2026, 11, 3)))
+    db.session.flush()
+    db.session.add(BadgeGrant(badge_id=badge.id, employee_id=whole.id, granted_on=date(2026, 9, 1)))
+    db.session.commit()
+    data = sources.statement_for(paid_run, whole)
+    assert (data.recognition.points, data.recognition.balance) == (120, 150)
+    assert [b.name for b in data.recognition.badges] == ["Héros du NPS"]
+    text = pdf_text(build_statement_pdf(data))
+    assert "Héros du NPS" in text and "120" in text and "150" in text
