@@ -44,6 +44,8 @@ def session_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
             "PRIMO_PASSWORD_METHOD": "pbkdf2:sha256:1000",  # fast hashing; production keeps scrypt
+            # Pages a test reads without a language of its own are in English; French is tested explicitly.
+            "PRIMO_DEFAULT_LANGUAGE": "en",
             "SERVER_NAME": None,
         }
     )

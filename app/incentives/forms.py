@@ -43,7 +43,7 @@ def _choices(pairs) -> list[SelectChoice]:
 
 PERIOD_TYPES = _choices([("quarter", _l("Quarter")), ("month", _l("Month")), ("year", _l("Year"))])
 TARGET_KINDS = _choices(
-    [("percent_of_base", _l("% of the period base salary")), ("fixed", _l("Fixed amount per period × FTE"))]
+    [("percent_of_base", _l("Percent of the period base salary")), ("fixed", _l("Fixed amount per period × FTE"))]
 )
 JOB_ROLES = _choices(
     [

@@ -117,7 +117,7 @@ def write_statement(data: StatementData) -> Workbook:
         if data.target_kind == "fixed":
             sheet.put(_("Target bonus (fixed amount × FTE)"), (part.target, MONEY), data.currency)
         else:
-            sheet.put(_("Target bonus (% of period base)"), (_fraction(data.target_value), PERCENT))
+            sheet.put(_("Target bonus (percent of period base)"), (_fraction(data.target_value), PERCENT))
             sheet.put(_("Target bonus"), (part.target, MONEY), data.currency)
         sheet.blank()
         sheet.put(

@@ -15,6 +15,14 @@ from tests.integration.test_incentives_support import client_for, post, text, wo
 from tests.integration.test_runs import add_responses
 
 
+@pytest.fixture(autouse=True)
+def french_by_default(app):
+    """These pages are read as the company default, French (the suite's default is English)."""
+    app.config["PRIMO_DEFAULT_LANGUAGE"] = "fr"
+    yield
+    app.config["PRIMO_DEFAULT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def worked(app, make_store, make_employee, make_user):
     return worked_example(make_store, make_employee, make_user)
@@ -44,7 +52,7 @@ def computed_run(client) -> int:
 
 def test_hr_creates_and_computes_a_run_and_sees_the_worked_example(hr1):
     run_id = create_run(hr1)
-    assert "Compute" in text(hr1.get(f"/runs/{run_id}"))
+    assert "Calculer" in text(hr1.get(f"/runs/{run_id}"))
     response = post(hr1, f"/runs/{run_id}/compute")
     assert response.status_code == 302
     page = text(hr1.get(f"/runs/{run_id}"))
@@ -191,7 +199,7 @@ def test_reject_needs_a_comment_and_goes_back_to_draft(hr1, hr2):
         ({"employee": "W1", "amount": "1.005", "reason": "a reason"}, "amount", "whole cents"),
         ({"employee": "W1", "amount": "5.00", "reason": ""}, "reason", ""),  # the form's own "required", translated
         ({"employee": "NOBODY", "amount": "5.00", "reason": "a reason"}, "employee", "no employee"),
-        ({"employee": "W1", "amount": "5.00", "reason": "a reason", "corrects": "x"}, "corrects", "whole number"),
+        ({"employee": "W1", "amount": "5.00", "reason": "a reason", "corrects": "x"}, "corrects", "nombre entier"),
     ],
 )
 def test_a_bad_adjustment_names_its_field(hr1, data, field, message):
@@ -230,7 +238,7 @@ def test_a_correction_after_approval_is_an_adjustment_in_a_later_run_naming_the_
         hr1, f"/runs/{later}/adjust", {"employee": "H1", "amount": "5.00", "reason": "fix", "corrects": str(line.id)}
     )
     assert wrong_person.status_code == 400
-    assert "another employee" in text(wrong_person)
+    assert "un autre salarié" in text(wrong_person)
     response = post(
         hr1,
         f"/runs/{later}/adjust",

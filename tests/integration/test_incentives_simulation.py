@@ -13,6 +13,14 @@ from app.incentives.schemes import freeze, get_version
 from tests.integration.test_incentives_support import client_for, example_data, import_example, text, worked_example
 
 
+@pytest.fixture(autouse=True)
+def french_by_default(app):
+    """These pages are read as the company default, French (the suite's default is English)."""
+    app.config["PRIMO_DEFAULT_LANGUAGE"] = "fr"
+    yield
+    app.config["PRIMO_DEFAULT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def worked(app, make_store, make_employee, make_user):
     return worked_example(make_store, make_employee, make_user)
