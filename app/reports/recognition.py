@@ -10,6 +10,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.org.models import Employee
 from app.reports.statement import BadgeView, RecognitionView
 
 
@@ -22,7 +23,7 @@ def recognition_for_many(employee_ids: Iterable[int], start: date, end: date) ->
     """The same for several employees, in a constant number of queries (plus one ledger replay each)."""
     ids = sorted(set(employee_ids))
     try:
-        from app.recognition.account import account_summary
+        from app.recognition.account import Leaving, account_summary
         from app.recognition.ledger import Entry
         from app.recognition.models import Badge, BadgeGrant, PointsEntry
         from app.recognition.settings import load_settings
@@ -50,6 +51,8 @@ def recognition_for_many(employee_ids: Iterable[int], start: date, end: date) ->
         .order_by(BadgeGrant.granted_on, BadgeGrant.id)
     ).all()
     settings = load_settings()
+    # The leavers' policy applies here as in `flask points balance`, so a statement shows the same balance.
+    exits = dict(db.session.execute(sa.select(Employee.id, Employee.exit_date).where(Employee.id.in_(ids))).all())
     by_employee: dict[int, list] = {i: [] for i in ids}
     for row in entries:
         by_employee[row.employee_id].append(row)
@@ -64,7 +67,8 @@ def recognition_for_many(employee_ids: Iterable[int], start: date, end: date) ->
             continue
         earned = sum(r.points for r in rows if r.kind == "earn" and start <= r.on_date <= end)
         ledger = [Entry(r.id, r.kind, r.points, r.on_date, batch_id=r.batch_id, ref=r.ref) for r in rows]
-        summary = account_summary(ledger, end, settings.expiry_months, settings.tier_list)
+        leaving = Leaving(exits.get(employee_id), settings.forfeit_on_exit)
+        summary = account_summary(ledger, end, settings.expiry_months, settings.tier_list, leaving)
         result[employee_id] = RecognitionView(
             available=True,
             points=earned,
