@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
 import click
 import sqlalchemy as sa
 
+from app.core import jsonout
 from app.core.cli_support import fail, fail_import, read_bytes
 from app.core.tabular import ImportRejected, read_table
 from app.extensions import db
@@ -33,13 +33,9 @@ def kpis_report(scope: Scope, period: Period, store: Store | None = None, region
         report["region"] = region.name if region else None
     report["period"] = str(period)
     report.update(summary.as_json_dict())
-    report["followup_48h"] = _json_number(followup.value)
+    report["followup_48h"] = followup.value
     report["followup_n"] = followup.n
     return report
-
-
-def _json_number(value: Decimal | None) -> float | None:
-    return None if value is None else float(str(value))
 
 
 def _text(value: Decimal | None) -> str:
@@ -92,7 +88,7 @@ def show(store_code: str | None, region_name: str | None, company: bool, period:
         scope = Scope.company()
         title = f"Company · {chosen}"
     if as_json:
-        click.echo(json.dumps(kpis_report(scope, chosen, store, region), ensure_ascii=False))
+        click.echo(jsonout.dumps(kpis_report(scope, chosen, store, region)))
     else:
         click.echo(_table(title, kpis(scope, chosen), other_kpis.followup_share(scope, chosen)))
 

@@ -80,22 +80,22 @@ class KpiSummary:
     csat: CsatResult | None = None
     ces: CesResult | None = None
 
-    def as_json_dict(self) -> dict[str, float | int | None]:
-        """Return the KPIs as JSON numbers; Decimals become floats here, at the serialisation boundary only."""
+    def as_json_dict(self) -> dict[str, Decimal | int | None]:
+        """Return the KPIs as printed, for app.core.jsonout.dumps (which writes Decimals as exact JSON numbers)."""
         nps, csat, ces = self.nps, self.csat, self.ces
         return {
-            "nps": _json_number(nps.nps if nps else None),
+            "nps": nps.nps if nps else None,
             "nps_n": nps.n if nps else 0,
-            "nps_moe": _json_number(nps.moe if nps else None),
+            "nps_moe": nps.moe if nps else None,
             "promoters": nps.promoters if nps else 0,
             "passives": nps.passives if nps else 0,
             "detractors": nps.detractors if nps else 0,
-            "csat": _json_number(csat.csat if csat else None),
+            "csat": csat.csat if csat else None,
             "csat_n": csat.n if csat else 0,
-            "csat_moe": _json_number(csat.moe if csat else None),
-            "ces": _json_number(ces.mean if ces else None),
+            "csat_moe": csat.moe if csat else None,
+            "ces": ces.mean if ces else None,
             "ces_n": ces.n if ces else 0,
-            "ces_moe": _json_number(ces.moe if ces else None),
+            "ces_moe": ces.moe if ces else None,
         }
 
 
@@ -267,8 +267,3 @@ def _check_score(kpi: str, score: object, low: int, high: int) -> None:
     """Refuse an answer that is not an integer on the KPI's scale (floats and booleans included)."""
     if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
         raise ScoreError(f"{kpi} score must be an integer from {low} to {high}, got {score!r}")
-
-
-def _json_number(value: Decimal | None) -> float | None:
-    """Turn a published Decimal into a JSON number via its printed form, so 86.25 stays 86.25."""
-    return None if value is None else float(str(value))

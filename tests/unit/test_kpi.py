@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.core import jsonout
 from app.feedback.kpi import (
     CesResult,
     CsatResult,
@@ -241,7 +242,7 @@ def test_ces_rejects_moments_no_set_of_answers_can_produce(n, total, squares):
 def test_summary_serialises_decimals_as_json_numbers_as_printed():
     summary = KpiSummary(nps_from_counts(66, 30, 24), csat_from_counts(69, 80), ces_from_scores([5, 6, 7]))
 
-    data = json.loads(json.dumps(summary.as_json_dict()))
+    data = json.loads(jsonout.dumps(summary.as_json_dict()))
 
     assert data == {
         "nps": 35.0,
