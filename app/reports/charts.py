@@ -12,8 +12,11 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from app.incentives import charts as designer_charts
 from app.incentives import engine
-from app.money import round_half_up
+from app.incentives.charts import _label, _px
+from app.incentives.charts import histogram_bins as histogram_bins  # one histogram for designer and reports
+from app.incentives.charts import histogram_chart as histogram_chart
 
 INK = "#1d2433"
 MUTED = "#667085"
@@ -21,17 +24,6 @@ GRID = "#e4e7ec"
 BRAND = "#0b6e4f"
 ACCENT = "#d92d20"
 BAND = "#fdb022"
-
-
-def _px(value: Decimal | int) -> str:
-    return str(round_half_up(Decimal(value), 1))
-
-
-def _label(value: Decimal) -> str:
-    """A short axis label: no trailing zeros, at most two decimals."""
-    rounded = round_half_up(Decimal(value), 2).normalize()
-    text = format(rounded, "f")
-    return text if text != "-0" else "0"
 
 
 def _nice_ceiling(value: Decimal) -> Decimal:
@@ -49,15 +41,8 @@ def _nice_ceiling(value: Decimal) -> Decimal:
 def curve_points(
     curve: Mapping[str, Any], direction: str, low: Decimal, high: Decimal
 ) -> list[tuple[Decimal, Decimal]]:
-    """The curve as a polyline from `low` to `high`, vertical at every step (exact for linear curves)."""
-    shape = engine.curve_from_dict(curve)
-    breaks = [b for b in engine.curve_thresholds(shape) if low < b < high]
-    eps = (high - low) / 1000
-    xs = [low]
-    for b in sorted(breaks):
-        xs += [b - eps, b, b + eps]
-    xs.append(high)
-    return [(x, engine.achievement(shape, x, direction)) for x in xs]
+    """The stored curve (a trace's dict) as the exact polyline the designer draws, from `low` to `high`."""
+    return designer_charts.curve_points(engine.curve_from_dict(curve), direction, low, high)
 
 
 def curve_chart(
@@ -170,56 +155,6 @@ def bar_chart(
         out.append(
             f'<text x="{_px(left + w + 4)}" y="{y + row / 2}" font-size="11" fill="{MUTED}" '
             f'dominant-baseline="middle">{escape(value_text(b.value))}</text>'
-        )
-    out.append("</svg>")
-    return Markup("".join(out))
-
-
-def histogram_bins(values: Sequence[Decimal], bins: int = 10) -> list[tuple[Decimal, Decimal, int]]:
-    """Equal-width bins from 0 (or the lowest value) to the highest, each with its count; the last is closed."""
-    if not values:
-        return []
-    low = min(Decimal(0), min(values))
-    high = max(values)
-    if high == low:
-        return [(low, high, len(values))]
-    width = (high - low) / bins
-    counts = [0] * bins
-    for v in values:
-        index = min(bins - 1, int((v - low) / width))
-        counts[index] += 1
-    return [(low + i * width, low + (i + 1) * width, counts[i]) for i in range(bins)]
-
-
-def histogram_chart(
-    bins: Sequence[tuple[Decimal, Decimal, int]], *, title: str = "", width: int = 640, height: int = 220
-) -> Markup:
-    """Vertical bars of counts per amount bin."""
-    left, right, upper, lower = 36, 10, 10, 40
-    plot_w, plot_h = width - left - right, height - upper - lower
-    top = max((c for _a, _b, c in bins), default=0) or 1
-    out = [
-        f'<svg class="chart chart-histogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title)}">'
-    ]
-    if title:
-        out.append(f"<title>{escape(title)}</title>")
-    out.append(f'<line x1="{left}" y1="{upper + plot_h}" x2="{width - right}" y2="{upper + plot_h}" stroke="{MUTED}"/>')
-    slot = Decimal(plot_w) / max(len(bins), 1)
-    for i, (a, b, count) in enumerate(bins):
-        h = Decimal(count) * plot_h / top
-        x = left + slot * i
-        out.append(
-            f'<rect class="bar" x="{_px(x + 1)}" y="{_px(upper + plot_h - h)}" width="{_px(slot - 2)}" '
-            f'height="{_px(h)}" fill="{BRAND}"><title>{escape(_label(a))}–{escape(_label(b))}: {count}</title></rect>'
-        )
-        out.append(
-            f'<text x="{_px(x + slot / 2)}" y="{_px(upper + plot_h - h - 3)}" font-size="10" fill="{INK}" '
-            f'text-anchor="middle">{count}</text>'
-        )
-        out.append(
-            f'<text x="{_px(x + slot / 2)}" y="{upper + plot_h + 14}" font-size="9" fill="{MUTED}" '
-            f'text-anchor="middle">{escape(_label(a))}</text>'
         )
     out.append("</svg>")
     return Markup("".join(out))
