@@ -158,11 +158,30 @@ def validate_curve(curve: object, direction: str) -> list[str]:
     return [f"curve must be a StepsCurve or a LinearCurve, not {type(curve).__name__}"]
 
 
+# Checked curves by identity: a run evaluates the same (frozen) curve objects thousands of times. Identity, not
+# equality, because Decimal(30) == 30.0 and a float threshold must still be refused. Holding the curve keeps its id
+# from being reused.
+_CURVE_CHECKS: dict[tuple[int, str], tuple[object, tuple[str, ...]]] = {}
+
+
+def _curve_errors(curve: Curve, direction: str) -> tuple[str, ...]:
+    """Check a curve once per object and direction, not on every achievement of a run."""
+    key = (id(curve), direction)
+    cached = _CURVE_CHECKS.get(key)
+    if cached is not None and cached[0] is curve:
+        return cached[1]
+    errors = tuple(validate_curve(curve, direction))
+    if len(_CURVE_CHECKS) >= 1024:
+        _CURVE_CHECKS.clear()
+    _CURVE_CHECKS[key] = (curve, errors)
+    return errors
+
+
 def achievement(curve: Curve, value: Decimal, direction: str) -> Decimal:
     """Return the achievement % (full precision) that `value` earns on `curve`."""
     if error := _number_error("value", value):
         raise EngineError(error)
-    if messages := validate_curve(curve, direction):
+    if messages := _curve_errors(curve, direction):
         raise InvalidCurve(messages)
     if isinstance(curve, StepsCurve):
         reached = [pct for threshold, pct in curve.steps if not _beyond(threshold, value, direction)]
