@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit.services import current_actor, record
 from app.auth.models import User
-from app.dbtypes import UTCDateTime, utcnow
+from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback.models import FollowUpCase, SurveyResponse
 from app.org.models import Employee
@@ -155,31 +155,6 @@ def open_case_for_response(response: SurveyResponse) -> FollowUpCase | None:
     )
     db.session.add(case)
     return case
-
-
-def open_cases_for_batch(batch_id: int) -> int:
-    """Open the cases of every consenting detractor of an import batch in one INSERT … SELECT; returns how many."""
-    answered = SurveyResponse.answered_at
-    if db.session.get_bind().dialect.name == "sqlite":
-        # The text layout UTCDateTime writes ("YYYY-MM-DD HH:MM:SS.ffffff"): whole hours keep the fraction.
-        hours = int(FOLLOW_UP_DELAY.total_seconds() // 3600)
-        due = sa.func.datetime(answered, f"+{hours} hours").op("||")(sa.func.substr(answered, 20))
-    else:
-        due = answered + sa.literal(FOLLOW_UP_DELAY, sa.Interval())
-    query = sa.select(
-        SurveyResponse.id, SurveyResponse.store_id, sa.literal("open"), sa.literal(utcnow(), UTCDateTime()), due
-    ).where(
-        SurveyResponse.batch_id == batch_id,
-        SurveyResponse.contact_consent.is_(True),
-        SurveyResponse.nps <= DETRACTOR_MAX,
-        SurveyResponse.excluded.is_(False),
-    )
-    opened = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    if opened:
-        columns = ["response_id", "store_id", "status", "opened_at", "due_at"]
-        # rowcount of INSERT … SELECT is -1 on psycopg, hence the count above.
-        db.session.execute(sa.insert(FollowUpCase.__table__).from_select(columns, query))
-    return opened
 
 
 def visible_cases_condition(user: User) -> sa.ColumnElement[bool]:

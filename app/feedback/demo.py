@@ -219,6 +219,11 @@ def seed_feedback(rng: random.Random, today: date) -> dict[str, int]:
                     extras[external_id] = {"team": profile.team}
     for start in range(0, len(rows), CHUNK):
         db.session.execute(sa.insert(SurveyResponse.__table__), rows[start : start + CHUNK])
+    batch.first_response_id, batch.last_response_id = db.session.execute(
+        sa.select(sa.func.min(SurveyResponse.id), sa.func.max(SurveyResponse.id)).where(
+            SurveyResponse.batch_id == batch.id
+        )
+    ).one()
 
     consenting = db.session.execute(
         sa.select(
@@ -229,7 +234,7 @@ def seed_feedback(rng: random.Random, today: date) -> dict[str, int]:
             SurveyResponse.local_date,
             SurveyResponse.nps,
         )
-        .where(SurveyResponse.batch_id == batch.id, SurveyResponse.contact_consent.is_(True))
+        .where(batch.responses(), SurveyResponse.contact_consent.is_(True))
         .order_by(SurveyResponse.id)
     ).all()
     contacts: list[dict[str, Any]] = []

@@ -14,6 +14,7 @@ import os
 import queue
 import re
 import secrets
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
@@ -33,7 +34,7 @@ from app.core.models import PendingUpload
 from app.core.tabular import XLSX_MAGIC, CellError, ImportRejected, RowError, parse_bool, unneutralise
 from app.dbtypes import utcnow
 from app.extensions import db
-from app.feedback.cases import open_case_for_response, open_cases_for_batch
+from app.feedback.cases import DETRACTOR_MAX, FOLLOW_UP_DELAY, open_case_for_response
 from app.feedback.locks import locked_months, month_label
 from app.feedback.models import (
     SOURCE_FORMATS,
@@ -219,8 +220,8 @@ class Checked:
     row_no: list[int] = field(default_factory=list)
     external_id: list[str] = field(default_factory=list)
     store_id: list[int] = field(default_factory=list)
-    answered_at: list[str] = field(default_factory=list)  # UTC, "YYYY-MM-DD HH:MM:SS.ffffff"
-    local_date: list[str] = field(default_factory=list)  # "YYYY-MM-DD" in the company time zone
+    answered_at: np.ndarray = field(default_factory=lambda: np.empty(0, "datetime64[us]"))  # naive UTC
+    local_date: np.ndarray = field(default_factory=lambda: np.empty(0, "datetime64[D]"))  # company time zone
     local_month: list[int] = field(default_factory=list)  # yyyymm in the company time zone
     channel: list[str] = field(default_factory=list)
     nps: list[int | None] = field(default_factory=list)
@@ -468,20 +469,15 @@ class _Checker:
         good = np.flatnonzero(~bad)
         if not len(good):
             return result
-        local_all = pd.DatetimeIndex(utc[good]).tz_localize(UTC).tz_convert(self.zone).tz_localize(None).to_numpy()
-        months_all = local_all.astype("datetime64[M]").astype(np.int64)
-        # Good rows in (store, month) order: the store-month index then grows in runs rather than at random
-        # places, which makes the insert markedly cheaper. Row numbers travel with the rows.
-        order = np.lexsort((months_all, np.asarray(store.values[good], dtype=np.int64)))
-        good, local_naive, months = good[order], local_all[order], months_all[order]
-        utc_naive = utc[good]
-        stamps = np.datetime_as_string(utc_naive, unit="us")
-        stamps.view("U1").reshape(len(good), -1)[:, 10] = " "  # the layout SQLAlchemy gives SQLite DATETIME
+        local_naive = pd.DatetimeIndex(utc[good]).tz_localize(UTC).tz_convert(self.zone).tz_localize(None).to_numpy()
+        # Rows stay in file order: exports list answers by id, so the unique key grows at its end (sorting a chunk
+        # by store and month, for the store-month index, made the unique key's insert twice as costly).
+        months = local_naive.astype("datetime64[M]").astype(np.int64)
         result.row_no = rows[good].tolist()
         result.external_id = id_values[good].tolist()
         result.store_id = store.values[good].tolist()
-        result.answered_at = stamps.tolist()
-        result.local_date = np.datetime_as_string(local_naive.astype("datetime64[D]")).tolist()
+        result.answered_at = utc[good]
+        result.local_date = local_naive.astype("datetime64[D]")
         result.local_month = ((1970 + months // 12) * 100 + months % 12 + 1)[:].tolist()
         result.channel = channel.values[good].tolist()
         result.nps, result.csat, result.ces = (scores[c].values[good].tolist() for c in SCORES)
@@ -537,134 +533,254 @@ _STAGING = "primo_ingest_staging"
 _SKIPPED = "primo_ingest_skipped"
 _IN_BATCH = 500
 _SQLITE_CACHE_KIB = 16 * 1024
+_UTC_SELECTED = ", ".join(_INSERT_COLUMNS).replace("answered_at", "answered_at AT TIME ZONE 'UTC'")
 
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# Binary COPY types of _INSERT_COLUMNS. answered_at is sent as a naive UTC timestamp: a timestamptz column reads
+# the same binary value as that instant.
+_PG_TYPES = ("text", "int4", "timestamp", "date", "int4", "text", "int2", "int2", "int2", "text", "int4", "bool")
+
+
 class _Writer:
     """Bulk writes of checked chunks on the session's own connection and transaction.
 
-    Rows go in with ON CONFLICT DO NOTHING; when a chunk inserts fewer rows than it holds, the stored rows of its
-    ids tell apart an id stored before (skipped), one this batch stored from an earlier chunk (a duplicate in the
-    file), and ids skipped twice (a duplicate too, tracked in a temporary table so memory stays bounded).
+    Each chunk's rows get their ids before they go in (the next ids on SQLite, whose write lock this transaction
+    holds; a block of the sequence on PostgreSQL), so that contacts can name their response without a lookup.
+    A chunk first goes in the quick way, a plain executemany (SQLite) or a binary COPY straight into the table
+    (PostgreSQL), which stops at the first id already stored. The rows that did not go in then go through
+    INSERT … ON CONFLICT DO NOTHING, and once that happened every later chunk takes that careful way, as a
+    re-imported file would stop every chunk. Rows left out are told apart by their stored row: stored by another
+    batch (skipped), or by this batch from an earlier chunk (a duplicate in the file); ids skipped twice are
+    duplicates too, tracked in a temporary table so that memory stays bounded.
     """
 
     def __init__(self, source: str, batch_id: int, purge_after: date) -> None:
         self.source = source
         self.batch_id = batch_id
         self.purge_after = purge_after
+        self.opened_at = np.datetime64(utcnow().replace(tzinfo=None), "us")  # cases opened by this import
         self.connection = db.session.connection()
         self.driver = self.connection.connection.driver_connection
         self.postgres = self.connection.dialect.name == "postgresql"
         self.mark = "%s" if self.postgres else "?"
+        self.careful = False
+        self.first_id: int | None = None
+        self.last_id: int | None = None
         self._skipped_table = False
-        self._last_inserted = -1
-        self._new_ids: dict[str, int] = {}
+        self._staging_table = False
         self._cache_size: int | None = None
-        if not self.postgres:
-            # SQLite's default 2 MB page cache thrashes on the table's four indexes at a million rows (the
-            # import took twice as long); 16 MB, allocated only as pages are touched, keeps memory bounded.
-            # Put back by close().
+        if self.postgres:
+            self._sequence = db.session.scalar(sa.text("SELECT pg_get_serial_sequence('survey_responses', 'id')"))
+        else:
+            # SQLite's default 2 MB page cache thrashes on the table's indexes at a million rows (the import took
+            # twice as long); 16 MB, allocated only as pages are touched, keeps memory bounded. Put back by close().
             with closing(self.driver.cursor()) as cursor:
                 self._cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
                 cursor.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+
+    # -- rows --
+
+    def _next_ids(self, count: int) -> np.ndarray:
+        """SQLite: the ids the next rows get (this transaction holds the write lock)."""
+        with closing(self.driver.cursor()) as cursor:
+            cursor.execute("SELECT coalesce(max(id), 0) FROM survey_responses")
+            first = cursor.fetchone()[0] + 1
+        return np.arange(first, first + count, dtype=np.int64)
+
+    def _stored_among(self, ids: np.ndarray) -> np.ndarray:
+        """SQLite: which of these consecutive new ids are now in the table."""
+        with closing(self.driver.cursor()) as cursor:
+            cursor.execute("SELECT id FROM survey_responses WHERE id BETWEEN ? AND ?", (int(ids[0]), int(ids[-1])))
+            found = np.fromiter((r[0] for r in cursor.fetchall()), dtype=np.int64)
+        return np.isin(ids, found)
+
+    def insert(self, checked: Checked) -> np.ndarray:
+        """Insert the chunk's rows, those whose id is already stored left out: each row's new id (0 for rows left
+        out)."""
+        ids = np.zeros(len(checked), dtype=np.int64) if self.careful else self._quick(checked)
+        rest = np.flatnonzero(ids == 0)
+        if len(rest):
+            ids[rest] = self._careful(checked, rest)
+        kept = ids[ids > 0]
+        if len(kept):
+            low, high = int(kept.min()), int(kept.max())
+            self.first_id = low if self.first_id is None else min(self.first_id, low)
+            self.last_id = high if self.last_id is None else max(self.last_id, high)
+        return ids
+
+    def _columns(self, checked: Checked, positions: np.ndarray | None = None) -> list[list[Any]]:
+        """_INSERT_COLUMNS of the rows at `positions` (default all), as values for the driver."""
+        every = positions is None
+        chosen = [] if every else positions.tolist()
+        columns: list[list[Any]] = []
+        for name in _INSERT_COLUMNS:
+            values = getattr(checked, name)
+            if isinstance(values, np.ndarray):
+                columns.append(self._moments(values if every else values[positions]))
+            else:
+                columns.append(values if every else [values[p] for p in chosen])
+        return columns
+
+    def _moments(self, values: np.ndarray) -> list[Any]:
+        """Datetimes and dates for psycopg; for SQLite the very text SQLAlchemy writes for DATETIME and DATE."""
         if self.postgres:
-            with closing(self.driver.cursor()) as cursor:
+            return values.tolist()
+        if values.dtype == np.dtype("datetime64[D]"):
+            return np.datetime_as_string(values).tolist()
+        stamps = np.datetime_as_string(values.astype("datetime64[us]"), unit="us")
+        stamps.view("U1").reshape(len(values), -1)[:, 10] = " "
+        return stamps.tolist()
+
+    def _sqlite_insert(self, columns: list[list[Any]], ids: np.ndarray, conflict: str) -> None:
+        with closing(self.driver.cursor()) as cursor:
+            cursor.executemany(
+                f"INSERT INTO survey_responses (id, source, batch_id, excluded, {', '.join(_INSERT_COLUMNS)}) VALUES "
+                f"(?, {_literal(self.source)}, {int(self.batch_id)}, 0, {', '.join('?' * len(_INSERT_COLUMNS))})"
+                f"{conflict}",
+                zip(ids.tolist(), *columns, strict=True),
+            )
+
+    def _quick(self, checked: Checked) -> np.ndarray:
+        """Every row of the chunk in one go: their ids. When an id is already stored this stops, from then on
+        chunks go the careful way, and the rows that did not go in have id 0: all of them on PostgreSQL, on
+        SQLite those from the stored one on."""
+        columns = self._columns(checked)
+        if not self.postgres:
+            ids = self._next_ids(len(checked))
+            try:
+                self._sqlite_insert(columns, ids, "")
+            except sqlite3.IntegrityError:
+                self.careful = True
+                return np.where(self._stored_among(ids), ids, 0)
+            return ids
+        import psycopg
+
+        names = ", ".join(("source", "batch_id", "excluded", *_INSERT_COLUMNS))
+        with closing(self.driver.cursor()) as cursor:
+            # COPY takes each row's id from the sequence, in file order: when no other writer took a value
+            # meanwhile, the chunk's ids are the values between these two readings.
+            cursor.execute("SAVEPOINT primo_ingest_chunk")
+            cursor.execute("SELECT nextval(%s)", (self._sequence,))
+            before = cursor.fetchone()[0]
+            try:
+                with cursor.copy(f"COPY survey_responses ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(("text", "int4", "bool", *_PG_TYPES))
+                    fixed = (self.source, self.batch_id, False)
+                    for row in zip(*columns, strict=True):
+                        copy.write_row((*fixed, *row))
+            except psycopg.errors.UniqueViolation:
+                cursor.execute("ROLLBACK TO SAVEPOINT primo_ingest_chunk")
+                self.careful = True
+                return np.zeros(len(checked), dtype=np.int64)
+            cursor.execute("RELEASE SAVEPOINT primo_ingest_chunk")
+            cursor.execute("SELECT currval(%s)", (self._sequence,))
+            after = cursor.fetchone()[0]
+            if after - before == len(checked):
+                return np.arange(before + 1, after + 1, dtype=np.int64)
+            cursor.execute(
+                "SELECT external_id, id FROM survey_responses WHERE id > %s AND id <= %s AND batch_id = %s",
+                (before, after, self.batch_id),
+            )
+            found = dict(cursor.fetchall())
+        return np.fromiter((found[e] for e in checked.external_id), dtype=np.int64, count=len(checked))
+
+    def _careful(self, checked: Checked, positions: np.ndarray) -> np.ndarray:
+        """Insert these rows, leaving out ids already stored: their new ids, 0 for those left out."""
+        columns = self._columns(checked, positions)
+        if not self.postgres:
+            ids = self._next_ids(len(positions))
+            self._sqlite_insert(columns, ids, " ON CONFLICT (source, external_id) DO NOTHING")
+            return np.where(self._stored_among(ids), ids, 0)
+        with closing(self.driver.cursor()) as cursor:
+            if not self._staging_table:
                 cursor.execute(
-                    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (row_no integer, external_id text, store_id integer,"
+                    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (external_id text, store_id integer,"
                     " answered_at timestamp, local_date date, local_month integer, channel text, nps smallint,"
                     " csat smallint, ces smallint, comment text, employee_id integer, contact_consent boolean)"
                     " ON COMMIT DROP"
                 )
-
-    def max_id(self) -> int:
-        return db.session.scalar(sa.select(sa.func.max(SurveyResponse.id))) or 0
-
-    def insert(self, checked: Checked) -> int:
-        """Insert the chunk's rows, those whose id is already stored left out; returns how many went in."""
-        columns = ", ".join(_INSERT_COLUMNS)
-        values = [getattr(checked, c) for c in _INSERT_COLUMNS]
-        with closing(self.driver.cursor()) as cursor:
-            if not self.postgres:
-                # Timestamps and dates go in as the very text SQLAlchemy writes for SQLite DATETIME and DATE.
-                cursor.executemany(
-                    f"INSERT INTO survey_responses (source, batch_id, excluded, {columns}) VALUES "
-                    f"({_literal(self.source)}, {int(self.batch_id)}, 0, {', '.join('?' * len(values))}) "
-                    "ON CONFLICT DO NOTHING",
-                    zip(*values, strict=True),
-                )
-                self._last_inserted = cursor.rowcount
-                return cursor.rowcount
+                self._staging_table = True
             cursor.execute(f"TRUNCATE {_STAGING}")
-            staged = ("row_no", *_INSERT_COLUMNS)
-            with cursor.copy(f"COPY {_STAGING} ({', '.join(staged)}) FROM STDIN") as copy:
-                for row in zip(*(getattr(checked, c) for c in staged), strict=True):
+            names = ", ".join(_INSERT_COLUMNS)
+            with cursor.copy(f"COPY {_STAGING} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_PG_TYPES)
+                for row in zip(*columns, strict=True):
                     copy.write_row(row)
-            selected = columns.replace("answered_at", "answered_at AT TIME ZONE 'UTC'")
             cursor.execute(
-                f"INSERT INTO survey_responses (source, batch_id, excluded, {columns}) "
-                f"SELECT %s, %s, false, {selected} FROM {_STAGING} ON CONFLICT DO NOTHING RETURNING external_id, id",
+                f"INSERT INTO survey_responses (source, batch_id, excluded, {names}) "
+                f"SELECT %s, %s, false, {_UTC_SELECTED} FROM {_STAGING} "
+                "ON CONFLICT (source, external_id) DO NOTHING RETURNING external_id, id",
                 (self.source, self.batch_id),
             )
-            # The ids of this chunk's new rows, for their contacts (a join back would scan the growing table).
-            self._new_ids = dict(cursor.fetchall())
-            return len(self._new_ids)
+            found = dict(cursor.fetchall())
+        ids = checked.external_id
+        return np.fromiter((found.get(ids[p], 0) for p in positions.tolist()), dtype=np.int64, count=len(positions))
 
-    def insert_contacts(self, checked: Checked, positions: np.ndarray, inserted_after: int) -> int:
-        """Store the contacts of the chunk's new consenting rows (rows with an id above `inserted_after`)."""
+    def insert_contacts(self, checked: Checked, ids: np.ndarray, positions: np.ndarray) -> int:
+        """Store the contacts of these new consenting rows."""
         if not len(positions):
             return 0
-        names, contacts, ids = checked.customer_name, checked.customer_contact, checked.external_id
+        names, contacts = checked.customer_name, checked.customer_contact
+        rows = ((int(ids[p]), names[p], contacts[p], self.purge_after) for p in positions.tolist())
         with closing(self.driver.cursor()) as cursor:
+            columns = "response_id, customer_name, customer_contact, purge_after"
             if self.postgres:
-                columns = "response_id, customer_name, customer_contact, purge_after"
-                with cursor.copy(f"COPY response_contacts ({columns}) FROM STDIN") as copy:
-                    for p in positions.tolist():
-                        copy.write_row((self._new_ids[ids[p]], names[p], contacts[p], self.purge_after))
+                with cursor.copy(f"COPY response_contacts ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(("int4", "text", "text", "date"))
+                    for row in rows:
+                        copy.write_row(row)
                 return len(positions)
             purge = self.purge_after.isoformat()
-            if self._inserted_as_range(checked, inserted_after):
-                cursor.executemany(
-                    "INSERT INTO response_contacts (response_id, customer_name, customer_contact, purge_after) "
-                    "VALUES (?, ?, ?, ?)",
-                    ((inserted_after + 1 + p, names[p], contacts[p], purge) for p in positions.tolist()),
-                )
-                return cursor.rowcount
             cursor.executemany(
-                "INSERT INTO response_contacts (response_id, customer_name, customer_contact, purge_after) "
-                f"SELECT id, ?, ?, {_literal(self.purge_after.isoformat())} FROM survey_responses "
-                f"WHERE source = {_literal(self.source)} AND external_id = ? AND id > {int(inserted_after)}",
-                ((names[p], contacts[p], ids[p]) for p in positions.tolist()),
+                f"INSERT INTO response_contacts ({columns}) VALUES (?, ?, ?, ?)",
+                ((i, n, c, purge) for i, n, c, _ in rows),
             )
-            return cursor.rowcount
+            return len(positions)
 
-    def _inserted_as_range(self, checked: Checked, inserted_after: int) -> bool:
-        """Whether the chunk's rows got the ids inserted_after + 1, + 2, … in order (SQLite gives each new row
-        the largest id plus one; when every row went in and the largest id moved by exactly that many, the ids
-        are that range), so that contacts can name their response without looking it up."""
-        return self.max_id() == inserted_after + len(checked) and self._last_inserted == len(checked)
+    def insert_cases(self, checked: Checked, ids: np.ndarray, positions: np.ndarray) -> int:
+        """Open the follow-up cases of these new consenting detractors, due FOLLOW_UP_DELAY after the answer."""
+        if not len(positions):
+            return 0
+        due = self._moments(checked.answered_at[positions] + np.timedelta64(FOLLOW_UP_DELAY))
+        opened = self._moments(np.array([self.opened_at], dtype="datetime64[us]"))[0]
+        stores = checked.store_id
+        rows = [(int(ids[p]), stores[p], "open", opened, d) for p, d in zip(positions.tolist(), due, strict=True)]
+        columns = "response_id, store_id, status, opened_at, due_at"
+        with closing(self.driver.cursor()) as cursor:
+            if self.postgres:
+                with cursor.copy(f"COPY followup_cases ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(("int4", "int4", "text", "timestamp", "timestamp"))
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(f"INSERT INTO followup_cases ({columns}) VALUES (?, ?, ?, ?, ?)", rows)
+        return len(rows)
 
-    def classify(self, checked: Checked, inserted_after: int) -> np.ndarray:
-        """NEW, SKIPPED or DUPLICATE for each row of a chunk that did not all go in."""
-        stored: dict[str, tuple[int, int | None]] = {}
+    def classify(self, checked: Checked, inserted: np.ndarray) -> np.ndarray:
+        """NEW, SKIPPED or DUPLICATE for each row of a chunk, from which of them went in."""
+        status = np.full(len(checked), NEW, dtype=np.int8)
+        left_out = np.flatnonzero(~inserted).tolist()
+        if not left_out:
+            return status
         ids = checked.external_id
-        for start in range(0, len(ids), _IN_BATCH):
-            part = ids[start : start + _IN_BATCH]
-            query = sa.select(SurveyResponse.external_id, SurveyResponse.id, SurveyResponse.batch_id).where(
+        stored: dict[str, int | None] = {}
+        for start in range(0, len(left_out), _IN_BATCH):
+            part = [ids[p] for p in left_out[start : start + _IN_BATCH]]
+            query = sa.select(SurveyResponse.external_id, SurveyResponse.batch_id).where(
                 SurveyResponse.source == self.source, SurveyResponse.external_id.in_(part)
             )
-            stored.update((e, (i, b)) for e, i, b in db.session.execute(query).tuples())
-        status = np.full(len(ids), NEW, dtype=np.int8)
+            stored.update(db.session.execute(query).tuples().all())
         skipped: list[int] = []
-        for position, external_id in enumerate(ids):
-            response_id, batch_id = stored[external_id]
-            if batch_id != self.batch_id:
+        for position in left_out:
+            if stored[ids[position]] == self.batch_id:
+                status[position] = DUPLICATE  # this batch stored it from an earlier chunk
+            else:
                 status[position] = SKIPPED
                 skipped.append(position)
-            elif response_id <= inserted_after:
-                status[position] = DUPLICATE  # this batch stored it from an earlier chunk
         if skipped:
             for position in self._skipped_before([ids[p] for p in skipped], skipped):
                 status[position] = DUPLICATE
@@ -808,9 +924,10 @@ def import_responses(
     if errors.count:
         raise ImportRejected(errors.listed())
     run.writer.finish()
-    summary.cases = open_cases_for_batch(batch.id)
     batch.rows_inserted, batch.rows_skipped = summary.new, summary.skipped
     batch.first_day, batch.last_day = summary.first_day, summary.last_day
+    batch.first_response_id, batch.last_response_id = run.writer.first_id, run.writer.last_id
+    db.session.flush()
     record(
         "surveys.import",
         "import_batch",
@@ -893,10 +1010,11 @@ class _Import:
             self.errors.extend(exc.errors)
 
     def _write(self, checked: Checked) -> None:
-        inserted_after = self.writer.max_id()
+        ids = self.writer.insert(checked)
+        inserted = ids > 0
         status = np.full(len(checked), NEW, dtype=np.int8)
-        if self.writer.insert(checked) < len(checked):
-            status = self.writer.classify(checked, inserted_after)
+        if not inserted.all():
+            status = self.writer.classify(checked, inserted)
             self.errors.extend(
                 RowError(
                     checked.row_no[p], "external_id", f"{checked.external_id[p]!r} appears more than once in the file"
@@ -914,8 +1032,12 @@ class _Import:
             dtype=bool,
             count=len(checked),
         )
-        wanted = np.flatnonzero(has_contact & (status == NEW))
-        self.summary.contacts += self.writer.insert_contacts(checked, wanted, inserted_after)
+        new = status == NEW
+        self.summary.contacts += self.writer.insert_contacts(checked, ids, np.flatnonzero(has_contact & new))
+        nps = np.fromiter((-1 if v is None else v for v in checked.nps), dtype=np.int16, count=len(checked))
+        consenting = np.fromiter(checked.contact_consent, dtype=bool, count=len(checked))
+        detractors = new & consenting & (nps >= 0) & (nps <= DETRACTOR_MAX)
+        self.summary.cases += self.writer.insert_cases(checked, ids, np.flatnonzero(detractors))
 
 
 def _tally(summary: ImportSummary, checked: Checked, status: np.ndarray, codes: dict[int, str]) -> None:
@@ -930,7 +1052,7 @@ def _tally(summary: ImportSummary, checked: Checked, status: np.ndarray, codes: 
             setattr(tally, attribute, getattr(tally, attribute) + int(count))
     new = np.flatnonzero(status == NEW)
     if len(new):
-        days = np.asarray(checked.local_date, dtype="datetime64[D]")[new]
+        days = checked.local_date[new]
         first, last = date.fromisoformat(str(days.min())), date.fromisoformat(str(days.max()))
         summary.first_day = min(summary.first_day or first, first)
         summary.last_day = max(summary.last_day or last, last)
@@ -961,8 +1083,8 @@ def store_response(source: FeedbackSource, cells: dict[str, str]) -> tuple[str, 
         source=source.name,
         external_id=checked.external_id[0],
         store_id=checked.store_id[0],
-        answered_at=datetime.fromisoformat(checked.answered_at[0]).replace(tzinfo=UTC),
-        local_date=date.fromisoformat(checked.local_date[0]),
+        answered_at=checked.answered_at[0].item().replace(tzinfo=UTC),
+        local_date=checked.local_date[0].item(),
         local_month=checked.local_month[0],
         channel=checked.channel[0],
         nps=checked.nps[0],
@@ -988,9 +1110,9 @@ def store_response(source: FeedbackSource, cells: dict[str, str]) -> tuple[str, 
 # --- undo and purge -------------------------------------------------------------------------------------------
 
 
-def batch_months(batch_id: int) -> list[int]:
+def batch_months(batch: ImportBatch) -> list[int]:
     """The months (yyyymm) a batch's responses fall in."""
-    query = sa.select(SurveyResponse.local_month).where(SurveyResponse.batch_id == batch_id).distinct()
+    query = sa.select(SurveyResponse.local_month).where(batch.responses()).distinct()
     return sorted(db.session.scalars(query))
 
 
@@ -1001,10 +1123,10 @@ def undo_batch(batch_id: int) -> dict[str, int]:
         raise BatchNotFound(f"no import batch {batch_id}")
     if batch.undone_at is not None:
         raise IngestError(f"import {batch_id} was already undone")
-    months = batch_months(batch_id)
+    months = batch_months(batch)
     if locked := locked_months(months):
         raise BatchLocked(batch_id, locked)
-    ids = sa.select(SurveyResponse.id).where(SurveyResponse.batch_id == batch_id)
+    ids = sa.select(SurveyResponse.id).where(batch.responses())
     no_sync = {"synchronize_session": False}
     detached = _detach_other_references(ids)
     counts = {
@@ -1015,7 +1137,7 @@ def undo_batch(batch_id: int) -> dict[str, int]:
             sa.delete(ResponseContact).where(ResponseContact.response_id.in_(ids)), execution_options=no_sync
         ).rowcount,
         "responses": db.session.execute(
-            sa.delete(SurveyResponse).where(SurveyResponse.batch_id == batch_id), execution_options=no_sync
+            sa.delete(SurveyResponse).where(batch.responses()), execution_options=no_sync
         ).rowcount,
     }
     batch.undone_at = utcnow()

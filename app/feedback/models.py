@@ -48,11 +48,37 @@ class ImportBatch(db.Model):
     rows_skipped: Mapped[int] = mapped_column(default=0)
     first_day: Mapped[date | None]
     last_day: Mapped[date | None]
+    # The batch's responses have ids in this range (other sources' rows may sit between them on PostgreSQL):
+    # with batch_id it finds them through the primary key, so survey_responses needs no batch_id index.
+    first_response_id: Mapped[int | None]
+    last_response_id: Mapped[int | None]
+
+    def responses(self) -> sa.ColumnElement[bool]:
+        """The condition that picks this batch's responses, through the primary key."""
+        if self.first_response_id is None or self.last_response_id is None:
+            return sa.false()
+        return sa.and_(
+            SurveyResponse.id.between(self.first_response_id, self.last_response_id),
+            SurveyResponse.batch_id == self.id,
+        )
+
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     undone_by: Mapped[str | None] = mapped_column(sa.String(254))
 
 
 class SurveyResponse(db.Model):
+    """One customer's answer.
+
+    Neither this table's store_id, employee_id and batch_id nor the response_id of its contacts and follow-up
+    cases carry a database foreign key, on purpose. A bulk import writes a million responses, a quarter of a
+    million contacts and tens of thousands of cases at a time, and PostgreSQL checks a foreign key with one
+    locking query per row: the keys took 9 s of a 15 s load, the contacts' key 2 s more. The importer and the
+    webhook check every store and employee against those on file in the same transaction and give contacts and
+    cases the ids they just wrote; undo deletes a batch's contacts and cases with its responses; Primo never
+    deletes a store, an employee or an import batch. (SQLite, whose foreign_keys pragma Primo leaves off, never
+    enforced them either.) The employee index covers attributed answers only.
+    """
+
     __tablename__ = "survey_responses"
     __table_args__ = (
         sa.UniqueConstraint("source", "external_id", name="uq_survey_responses_source_external_id"),
@@ -61,13 +87,19 @@ class SurveyResponse(db.Model):
         sa.CheckConstraint("ces IS NULL OR (ces >= 1 AND ces <= 7)", name="ces_range"),
         sa.CheckConstraint("nps IS NOT NULL OR csat IS NOT NULL OR ces IS NOT NULL", name="some_score"),
         sa.Index("ix_survey_responses_store_month", "store_id", "local_month"),
+        sa.Index(
+            "ix_survey_responses_employee_id",
+            "employee_id",
+            postgresql_where=sa.text("employee_id IS NOT NULL"),
+            sqlite_where=sa.text("employee_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(sa.String(80))
     external_id: Mapped[str] = mapped_column(sa.String(120))
-    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batches.id"), index=True)
-    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"))
+    batch_id: Mapped[int | None] = mapped_column(sa.Integer)  # see ImportBatch.first_response_id
+    store_id: Mapped[int] = mapped_column(sa.Integer)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The answer's calendar day and month (yyyymm) in the company time zone, fixed at ingest, so that
     # SQLite (no time-zone database) and PostgreSQL group by the same columns.
@@ -78,17 +110,20 @@ class SurveyResponse(db.Model):
     csat: Mapped[int | None] = mapped_column(sa.SmallInteger)
     ces: Mapped[int | None] = mapped_column(sa.SmallInteger)
     comment: Mapped[str | None] = mapped_column(sa.Text)
-    employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id"), index=True)
+    employee_id: Mapped[int | None] = mapped_column(sa.Integer)
     contact_consent: Mapped[bool] = mapped_column(default=False)
     excluded: Mapped[bool] = mapped_column(default=False)
     excluded_reason: Mapped[str | None] = mapped_column(sa.String(500))
     excluded_by: Mapped[str | None] = mapped_column(sa.String(254))
     excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    store: Mapped[Store] = relationship()
-    employee: Mapped[Employee | None] = relationship()
+    store: Mapped[Store] = relationship(primaryjoin="foreign(SurveyResponse.store_id) == Store.id")
+    employee: Mapped[Employee | None] = relationship(primaryjoin="foreign(SurveyResponse.employee_id) == Employee.id")
     contact: Mapped[ResponseContact | None] = relationship(
-        back_populates="response", uselist=False, cascade="all, delete-orphan"
+        primaryjoin="SurveyResponse.id == foreign(ResponseContact.response_id)",
+        back_populates="response",
+        uselist=False,
+        cascade="all, delete-orphan",
     )
 
     @property
@@ -104,12 +139,14 @@ class ResponseContact(db.Model):
     __tablename__ = "response_contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_responses.id", ondelete="CASCADE"), unique=True)
+    response_id: Mapped[int] = mapped_column(unique=True)  # no foreign key: see SurveyResponse
     customer_name: Mapped[str | None] = mapped_column(sa.String(200))
     customer_contact: Mapped[str | None] = mapped_column(sa.String(254))
     purge_after: Mapped[date]
 
-    response: Mapped[SurveyResponse] = relationship(back_populates="contact")
+    response: Mapped[SurveyResponse] = relationship(
+        primaryjoin="foreign(ResponseContact.response_id) == SurveyResponse.id", back_populates="contact"
+    )
 
 
 class KpiDefinition(db.Model):
@@ -156,7 +193,7 @@ class FollowUpCase(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_responses.id", ondelete="CASCADE"), unique=True)
+    response_id: Mapped[int] = mapped_column(unique=True)  # no foreign key: see SurveyResponse
     store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"))
     status: Mapped[str] = mapped_column(sa.String(20), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -167,7 +204,9 @@ class FollowUpCase(db.Model):
     outcome_code: Mapped[str | None] = mapped_column(sa.String(40))
     notes: Mapped[str | None] = mapped_column(sa.Text)
 
-    response: Mapped[SurveyResponse] = relationship()
+    response: Mapped[SurveyResponse] = relationship(
+        primaryjoin="foreign(FollowUpCase.response_id) == SurveyResponse.id"
+    )
     store: Mapped[Store] = relationship()
     assignee: Mapped[Employee | None] = relationship()
 

@@ -305,6 +305,54 @@ def test_duplicates_and_skips_are_found_across_chunks(app, world, tmp_path):
     assert count(SurveyResponse) == 7
 
 
+def test_a_chunk_stopped_by_a_stored_id_keeps_contacts_and_cases_on_the_right_responses(app, world, tmp_path):
+    """The quick write stops at an id already stored in the middle of a chunk; the rows before it stay, the rest
+    go the careful way, and every contact and case names its own response."""
+    ingest.import_responses(write_csv(tmp_path / "base.csv", [row("c")]), "base.csv")
+    db.session.commit()
+    consenting = {"contact_consent": "yes", "nps": "2"}
+    rows = [
+        row("a", customer_name="Anne", **consenting),
+        row("b", customer_name="Bruno", nps="10", contact_consent="yes"),
+        row("c", customer_name="Carl", **consenting),  # stored before: skipped, its contact dropped
+        row("d", customer_name="Dora", **consenting),
+        row("e", customer_name="Emil", store="B1", **consenting),
+    ]
+    summary = ingest.import_responses(write_csv(tmp_path / "chunks.csv", rows), "chunks.csv", chunk_rows=4)
+    db.session.commit()
+    assert (summary.new, summary.skipped, summary.contacts, summary.cases) == (4, 1, 4, 3)
+    stored = responses()
+    assert {r.external_id: r.contact.customer_name for r in stored.values() if r.contact} == {
+        "a": "Anne",
+        "b": "Bruno",
+        "d": "Dora",
+        "e": "Emil",
+    }
+    cases = db.session.scalars(sa.select(FollowUpCase)).all()
+    by_response = {c.response.external_id: c for c in cases}
+    assert sorted(by_response) == ["a", "d", "e"]
+    assert all(c.store_id == c.response.store_id for c in cases)
+    assert all(c.due_at == c.response.answered_at + timedelta(hours=48) for c in cases)
+    batch = db.session.get(ImportBatch, summary.batch_id)
+    assert (batch.first_response_id, batch.last_response_id) == (stored["a"].id, stored["e"].id)
+
+
+def test_undo_takes_only_the_batch_rows_within_its_id_range(app, world, tmp_path):
+    summary = ingest.import_responses(write_csv(tmp_path / "f.csv", [row("a"), row("b"), row("z")]), "f.csv")
+    db.session.commit()
+    stored = responses()
+    # A webhook answer stored between the batch's first and last id (as a concurrent write can on PostgreSQL).
+    db.session.execute(sa.delete(SurveyResponse).where(SurveyResponse.id == stored["b"].id))
+    other = {c.name: getattr(stored["b"], c.name) for c in SurveyResponse.__table__.columns}
+    db.session.execute(
+        sa.insert(SurveyResponse.__table__).values({**other, "source": "shop-app", "external_id": "w", "batch_id": None})
+    )
+    db.session.commit()
+    assert ingest.undo_batch(summary.batch_id)["responses"] == 2
+    db.session.commit()
+    assert sorted(responses()) == ["w"]
+
+
 def test_contact_details_are_kept_only_with_consent(runner, world, tmp_path, app, monkeypatch):
     monkeypatch.setitem(app.config, "PRIMO_CONTACT_RETENTION_DAYS", 30)
     path = write_csv(
