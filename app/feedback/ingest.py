@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
 import os
 import queue
 import re
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -233,6 +235,8 @@ class Checked:
     # Kept only when the customer consented; None otherwise.
     customer_name: list[str | None] = field(default_factory=list)
     customer_contact: list[str | None] = field(default_factory=list)
+    # For SQLite, answered_at and local_date as the text SQLAlchemy writes there, made by the reader.
+    text: dict[str, list[str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.row_no)
@@ -349,6 +353,8 @@ class _Checker:
     stores: dict[str, int]
     employees: dict[str, int]
     zone: ZoneInfo
+    # Prepare the rows for SQLite (dates as text, flags as 0/1), so that the reader does that work, not the writer.
+    for_sqlite: bool = False
 
     @classmethod
     def for_file(cls) -> _Checker:
@@ -483,10 +489,22 @@ class _Checker:
         result.nps, result.csat, result.ces = (scores[c].values[good].tolist() for c in SCORES)
         result.comment = [c or None for c in comments[good].tolist()]
         result.employee_id = employee.values[good].tolist()
-        result.contact_consent = consenting[good].tolist()
+        result.contact_consent = (consenting[good].astype(np.int8) if self.for_sqlite else consenting[good]).tolist()
+        if self.for_sqlite:
+            result.text = {"answered_at": sqlite_text(result.answered_at), "local_date": sqlite_text(result.local_date)}
         result.customer_name = contact["customer_name"][good].tolist()
         result.customer_contact = contact["customer_contact"][good].tolist()
         return result
+
+
+def sqlite_text(values: np.ndarray) -> list[str]:
+    """Dates ("YYYY-MM-DD") or naive UTC datetimes ("YYYY-MM-DD HH:MM:SS.ffffff") as SQLAlchemy writes them to
+    SQLite DATE and DATETIME columns."""
+    if values.dtype == np.dtype("datetime64[D]"):
+        return np.datetime_as_string(values).tolist()
+    stamps = np.datetime_as_string(values.astype("datetime64[us]"), unit="us")
+    stamps.view("U1").reshape(len(values), -1)[:, 10] = " "
+    return stamps.tolist()
 
 
 def _drop_blank(frame: pd.DataFrame, ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -533,6 +551,14 @@ _STAGING = "primo_ingest_staging"
 _SKIPPED = "primo_ingest_skipped"
 _IN_BATCH = 500
 _SQLITE_CACHE_KIB = 16 * 1024
+# Secondary indexes of survey_responses built again after a large load instead of kept up row by row (the unique
+# key stays: it finds the ids already stored). A CSV row of the survey file is rarely under this many bytes, so
+# dividing the file's size by it over-estimates the rows, and errs towards the rebuild.
+_REBUILT_INDEXES = ("ix_survey_responses_store_month", "ix_survey_responses_employee_id")
+_MIN_BYTES_PER_ROW = 50
+REBUILD_MIN_ROWS = 100_000
+# From this many (estimated) rows a file is read and checked in a child process rather than a thread.
+PROCESS_MIN_ROWS = 50_000
 _UTC_SELECTED = ", ".join(_INSERT_COLUMNS).replace("answered_at", "answered_at AT TIME ZONE 'UTC'")
 
 
@@ -558,7 +584,7 @@ class _Writer:
     duplicates too, tracked in a temporary table so that memory stays bounded.
     """
 
-    def __init__(self, source: str, batch_id: int, purge_after: date) -> None:
+    def __init__(self, source: str, batch_id: int, purge_after: date, expected_rows: int = 0) -> None:
         self.source = source
         self.batch_id = batch_id
         self.purge_after = purge_after
@@ -581,6 +607,7 @@ class _Writer:
             with closing(self.driver.cursor()) as cursor:
                 self._cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
                 cursor.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+        self.rebuilt = self._defer_indexes(expected_rows)
 
     # -- rows --
 
@@ -620,20 +647,18 @@ class _Writer:
         for name in _INSERT_COLUMNS:
             values = getattr(checked, name)
             if isinstance(values, np.ndarray):
-                columns.append(self._moments(values if every else values[positions]))
+                text = checked.text.get(name) if not self.postgres else None
+                if text is not None:
+                    columns.append(text if every else [text[p] for p in chosen])
+                else:
+                    columns.append(self._moments(values if every else values[positions]))
             else:
                 columns.append(values if every else [values[p] for p in chosen])
         return columns
 
     def _moments(self, values: np.ndarray) -> list[Any]:
         """Datetimes and dates for psycopg; for SQLite the very text SQLAlchemy writes for DATETIME and DATE."""
-        if self.postgres:
-            return values.tolist()
-        if values.dtype == np.dtype("datetime64[D]"):
-            return np.datetime_as_string(values).tolist()
-        stamps = np.datetime_as_string(values.astype("datetime64[us]"), unit="us")
-        stamps.view("U1").reshape(len(values), -1)[:, 10] = " "
-        return stamps.tolist()
+        return sqlite_text(values) if not self.postgres else values.tolist()
 
     def _sqlite_insert(self, columns: list[list[Any]], ids: np.ndarray, conflict: str) -> None:
         with closing(self.driver.cursor()) as cursor:
@@ -806,8 +831,26 @@ class _Writer:
             )
         return [p for p, i in zip(positions, ids, strict=True) if i in seen]
 
+    def _defer_indexes(self, expected_rows: int) -> list[sa.Index]:
+        """For a file that brings at least as many rows as the table holds (and at least REBUILD_MIN_ROWS),
+        drop the secondary indexes now and build them again in finish(): one sort of the whole table costs less
+        than keeping them up to date row by row (a million rows into an empty table: 3 s of index upkeep on
+        PostgreSQL). The drop is part of the import's transaction: a rejected file, which is rolled back, leaves
+        them as they were. On PostgreSQL it locks the table until the import commits."""
+        if expected_rows < REBUILD_MIN_ROWS:
+            return []
+        if expected_rows < (db.session.scalar(sa.select(sa.func.max(SurveyResponse.id))) or 0):
+            return []
+        indexes = [i for i in SurveyResponse.__table__.indexes if i.name in _REBUILT_INDEXES]
+        for index in indexes:
+            index.drop(self.connection)
+        return indexes
+
     def finish(self) -> None:
-        """Drop the work tables (PostgreSQL drops them at commit; SQLite keeps temp tables per connection)."""
+        """Build the deferred indexes again; drop the work tables (PostgreSQL drops them at commit; SQLite keeps
+        temp tables per connection)."""
+        for index in self.rebuilt:
+            index.create(self.connection)
         if not self.postgres and self._skipped_table:
             with closing(self.driver.cursor()) as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS temp.{_SKIPPED}")
@@ -900,19 +943,30 @@ def import_responses(
     source: str = DEFAULT_SOURCE,
     *,
     chunk_rows: int = CHUNK_ROWS,
+    in_process: bool | None = None,
 ) -> ImportSummary:
     """Import a survey file as one batch, all or nothing: raises ImportRejected listing every bad row.
 
     Ids already stored for the source are skipped and counted. The caller commits, or rolls back for a preview.
+    A large CSV file is read and checked in a child process (`in_process`, default: from the file's size).
     """
     source = check_source_name(source)
     filename = Path(filename or ("upload" if isinstance(file, bytes) else str(file))).name[:255]
     checker = _Checker.for_file()
+    # sqlite3 binds exact ints at once but sends a bool through its adapter lookup: a second per million rows.
+    checker.for_sqlite = db.session.get_bind().dialect.name == "sqlite"
     batch = ImportBatch(source=source, filename=filename, created_by=current_actor()[1][:254])
     db.session.add(batch)
     db.session.flush()
-    run = _Import(batch, checker, _Writer(source, batch.id, purge_date()))
-    chunks = _Prefetch(checker.check(frame) for frame in read_chunks(file, filename, chunk_rows))
+    expected = _expected_rows(file, filename)
+    run = _Import(batch, checker, _Writer(source, batch.id, purge_date(), expected))
+    if in_process is None:
+        in_process = expected >= PROCESS_MIN_ROWS and "fork" in multiprocessing.get_all_start_methods()
+    chunks: _Prefetch | _ReaderProcess = (
+        _ReaderProcess(file, filename, chunk_rows, checker)
+        if in_process
+        else _Prefetch(checker.check(frame) for frame in read_chunks(file, filename, chunk_rows))
+    )
     try:
         run.load(chunks)
     finally:
@@ -937,6 +991,78 @@ def import_responses(
     )
     db.session.flush()
     return summary
+
+
+def _expected_rows(file: bytes | str | os.PathLike[str], filename: str) -> int:
+    """An upper estimate of a CSV file's rows from its size (0 for XLSX, whose size says little)."""
+    name = filename or ("" if isinstance(file, bytes) else str(file))
+    try:
+        if isinstance(file, bytes):
+            size = 0 if file.startswith(XLSX_MAGIC) else len(file)
+        else:
+            with open(file, "rb") as handle:
+                size = 0 if handle.read(len(XLSX_MAGIC)) == XLSX_MAGIC else os.fstat(handle.fileno()).st_size
+    except OSError:
+        return 0  # read_chunks reports it
+    return 0 if name.lower().endswith((".xlsx", ".xlsm")) else size // _MIN_BYTES_PER_ROW
+
+
+def _read_and_check(
+    file: bytes | str | os.PathLike[str], filename: str, chunk_rows: int, checker: _Checker, pipe: Connection
+) -> None:
+    """The reader process: send each checked chunk, then ("done", None), or ("error", exception)."""
+    try:
+        for frame in read_chunks(file, filename, chunk_rows):
+            pipe.send(("item", checker.check(frame)))
+        pipe.send(("done", None))
+    except ImportRejected as exc:
+        pipe.send(("error", exc))
+    except BaseException as exc:  # anything else arrives as a plain error with its text
+        pipe.send(("error", RuntimeError(f"survey reader: {type(exc).__name__}: {exc}")))
+    finally:
+        pipe.close()
+
+
+class _ReaderProcess:
+    """Read and check a file in a forked child process, one chunk ahead of the writer.
+
+    With a thread, reading and checking (pandas and numpy, but much of it Python) took turns with the writing on
+    the interpreter lock: a million rows spent 5 s of Python in each. A process reads on the other core. The pipe
+    holds little, so the child waits for the writer after one chunk: memory stays bounded. The child is forked,
+    so it starts at once with the stores and employees already loaded; it touches no database connection and
+    leaves through os._exit, as multiprocessing children do.
+    """
+
+    def __init__(self, file: bytes | str | os.PathLike[str], filename: str, chunk_rows: int, checker: _Checker) -> None:
+        context = multiprocessing.get_context("fork")
+        self._pipe, child_end = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_read_and_check,
+            args=(file, filename, chunk_rows, checker, child_end),
+            name="survey-import-reader",
+            daemon=True,
+        )
+        self._process.start()
+        child_end.close()
+
+    def __iter__(self) -> Iterator[Checked]:
+        while True:
+            try:
+                kind, value = self._pipe.recv()
+            except EOFError:
+                raise ImportRejected([RowError(0, "", "the file could not be read to the end")]) from None
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    def close(self) -> None:
+        """Stop the child if it is still reading (the file was rejected early) and reap it."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._pipe.close()
 
 
 class _Prefetch:

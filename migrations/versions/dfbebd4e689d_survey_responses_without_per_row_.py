@@ -1,7 +1,7 @@
 """survey responses without per-row foreign keys
 
 A bulk import writes a million survey responses at a time; PostgreSQL checked each of their foreign keys, and
-those of their contacts and cases, with one locking query per row (9 s of a 15 s load, 2 s more for the contacts),
+those of their contacts and cases (response and store), with one locking query per row (9 s of a 15 s load, 2 s more for the contacts),
 and kept an index on batch_id that only undo used. The importer checks
 stores and employees itself, batches find their rows through an id range, and the employee index covers only
 attributed answers.
@@ -44,6 +44,8 @@ def upgrade():
     for table in ("response_contacts", "followup_cases"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f(f"fk_{table}_response_id_survey_responses"), type_="foreignkey")
+            if table == "followup_cases":
+                batch_op.drop_constraint(batch_op.f("fk_followup_cases_store_id_stores"), type_="foreignkey")
     op.create_index(
         "ix_survey_responses_employee_id",
         "survey_responses",
@@ -63,6 +65,8 @@ def downgrade():
                 ["id"],
                 ondelete="CASCADE",
             )
+            if table == "followup_cases":
+                batch_op.create_foreign_key(batch_op.f("fk_followup_cases_store_id_stores"), "stores", ["store_id"], ["id"])
     op.drop_index("ix_survey_responses_employee_id", table_name="survey_responses")
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
         batch_op.create_foreign_key(
