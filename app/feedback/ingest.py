@@ -1007,6 +1007,16 @@ def _expected_rows(file: bytes | str | os.PathLike[str], filename: str) -> int:
     return 0 if name.lower().endswith((".xlsx", ".xlsm")) else size // _MIN_BYTES_PER_ROW
 
 
+def _unwrap(messages: Iterable[tuple[str, Any]]) -> Iterator[Any]:
+    """The items of a stream of ("item", x) messages ended by ("done", None); ("error", exc) raises exc."""
+    for kind, value in messages:
+        if kind == "done":
+            return
+        if kind == "error":
+            raise value
+        yield value
+
+
 def _read_and_check(
     file: bytes | str | os.PathLike[str], filename: str, chunk_rows: int, checker: _Checker, pipe: Connection
 ) -> None:
@@ -1046,16 +1056,14 @@ class _ReaderProcess:
         child_end.close()
 
     def __iter__(self) -> Iterator[Checked]:
+        return _unwrap(self._messages())
+
+    def _messages(self) -> Iterator[tuple[str, Any]]:
         while True:
             try:
-                kind, value = self._pipe.recv()
+                yield self._pipe.recv()
             except EOFError:
                 raise ImportRejected([RowError(0, "", "the file could not be read to the end")]) from None
-            if kind == "done":
-                return
-            if kind == "error":
-                raise value
-            yield value
 
     def close(self) -> None:
         """Stop the child if it is still reading (the file was rejected early) and reap it."""
@@ -1102,13 +1110,7 @@ class _Prefetch:
         return False
 
     def __iter__(self) -> Iterator[Any]:
-        while True:
-            kind, value = self._queue.get()
-            if kind == "done":
-                return
-            if kind == "error":
-                raise value
-            yield value
+        return _unwrap(iter(self._queue.get, None))
 
     def close(self) -> None:
         """Stop the worker (it finishes the chunk in hand) and wait for it."""

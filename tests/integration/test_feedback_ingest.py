@@ -345,7 +345,9 @@ def test_undo_takes_only_the_batch_rows_within_its_id_range(app, world, tmp_path
     db.session.execute(sa.delete(SurveyResponse).where(SurveyResponse.id == stored["b"].id))
     other = {c.name: getattr(stored["b"], c.name) for c in SurveyResponse.__table__.columns}
     db.session.execute(
-        sa.insert(SurveyResponse.__table__).values({**other, "source": "shop-app", "external_id": "w", "batch_id": None})
+        sa.insert(SurveyResponse.__table__).values(
+            {**other, "source": "shop-app", "external_id": "w", "batch_id": None}
+        )
     )
     db.session.commit()
     assert ingest.undo_batch(summary.batch_id)["responses"] == 2
