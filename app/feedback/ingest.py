@@ -289,9 +289,14 @@ def _score_judge(lo: int, hi: int) -> Callable[[str], tuple[int | None, str | No
     return judge
 
 
+def _as_list(cells: Iterable[str]) -> list[str]:
+    """A plain list: iterating one is several times cheaper than iterating a numpy object array."""
+    return cells.tolist() if isinstance(cells, np.ndarray) else list(cells)
+
+
 def _clean_cells(cells: Iterable[str]) -> np.ndarray:
     """Strip cells and undo spreadsheet neutralising (plain list work: far cheaper than pandas string methods)."""
-    cleaned = [cell.strip() for cell in cells]
+    cleaned = list(map(str.strip, _as_list(cells)))
     joined = "\x00".join(cleaned)  # one C-level search instead of a startswith per cell
     if joined.startswith("'") or "\x00'" in joined:
         cleaned = [unneutralise(cell) for cell in cleaned]
@@ -301,7 +306,7 @@ def _clean_cells(cells: Iterable[str]) -> np.ndarray:
 
 
 def _lengths(cells: np.ndarray) -> np.ndarray:
-    return np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+    return np.fromiter(map(len, _as_list(cells)), dtype=np.int64, count=len(cells))
 
 
 def _localise(naive: pd.DatetimeIndex, zone: ZoneInfo) -> np.ndarray:
@@ -334,7 +339,9 @@ def _timestamps(cells: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, np.ndarr
     texts = _clean_cells(cells)
     n = len(texts)
     short = _lengths(texts) < _MIN_TIMESTAMP_LENGTH
-    aware = np.fromiter((t.endswith(("Z", "z")) or "+" in t[10:] or "-" in t[10:] for t in texts), dtype=bool, count=n)
+    aware = np.fromiter(
+        (t.endswith(("Z", "z")) or "+" in t[10:] or "-" in t[10:] for t in texts.tolist()), dtype=bool, count=n
+    )
     utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     try:
         if aware.any():
@@ -863,6 +870,8 @@ class _Writer:
     def finish(self) -> None:
         """Build the deferred indexes again; drop the work tables (PostgreSQL drops them at commit; SQLite keeps
         temp tables per connection)."""
+        if self.rebuilt and self.postgres:  # sort the keys in memory (PostgreSQL's default is 64 MB)
+            self.connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
         for index in self.rebuilt:
             index.create(self.connection)
         if not self.postgres and self._skipped_table:

@@ -138,8 +138,8 @@ class ResponseContact(db.Model):
 
     __tablename__ = "response_contacts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(unique=True)  # no foreign key: see SurveyResponse
+    # One contact per response, keyed by it (no foreign key: see SurveyResponse). A single index to keep up.
+    response_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     customer_name: Mapped[str | None] = mapped_column(sa.String(200))
     customer_contact: Mapped[str | None] = mapped_column(sa.String(254))
     purge_after: Mapped[date]

@@ -147,3 +147,49 @@ def test_numeric_settings_from_the_environment_are_checked(monkeypatch, tmp_path
     monkeypatch.setenv("PRIMO_MIN_RESPONSES", "lots")
     with pytest.raises(ConfigError, match="PRIMO_MIN_RESPONSES"):
         create_app()
+
+
+def test_the_bulk_load_migration_keeps_batches_and_contacts(tmp_path, monkeypatch):
+    """Upgrading a database that holds imports gives each batch the id range of its responses and keys each
+    contact by its response (SQLite; the same SQL was run by hand on PostgreSQL, up, down and up)."""
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "test")
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    old = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with old.app_context():
+        upgrade(revision="f4f905851cdc")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO regions (id, name) VALUES (1, 'North')")
+            conn.exec_driver_sql("INSERT INTO stores (id, code, name, region_id) VALUES (1, 'A1', 'A', 1)")
+            for batch in (1, 2):
+                conn.exec_driver_sql(
+                    "INSERT INTO import_batches (id, source, filename, created_by, created_at, rows_inserted, "
+                    f"rows_skipped) VALUES ({batch}, 'import', 'f.csv', 'hr', '2026-01-01 00:00:00.000000', 2, 0)"
+                )
+            for rid, batch in ((1, 1), (2, 2), (3, 1), (4, None)):
+                conn.exec_driver_sql(
+                    "INSERT INTO survey_responses (id, source, external_id, batch_id, store_id, answered_at, "
+                    "local_date, local_month, channel, nps, contact_consent, excluded) VALUES "
+                    f"({rid}, 'import', 'r{rid}', {batch or 'NULL'}, 1, '2026-01-05 10:00:00.000000', "
+                    "'2026-01-05', 202601, 'email', 9, 1, 0)"
+                )
+            conn.exec_driver_sql(
+                "INSERT INTO response_contacts (id, response_id, customer_name, purge_after) "
+                "VALUES (7, 3, 'Ada', '2026-04-05')"
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            ranges = conn.exec_driver_sql(
+                "SELECT id, first_response_id, last_response_id FROM import_batches ORDER BY id"
+            ).all()
+            contacts = conn.exec_driver_sql("SELECT response_id, customer_name FROM response_contacts").all()
+        assert [tuple(r) for r in ranges] == [(1, 1, 3), (2, 2, 2)]
+        assert [tuple(c) for c in contacts] == [(3, "Ada")]
+        downgrade(revision="f4f905851cdc")
+        with db.engine.connect() as conn:
+            back = conn.exec_driver_sql("SELECT id, response_id, customer_name FROM response_contacts").all()
+        assert [tuple(c) for c in back] == [(3, 3, "Ada")]
+        db.engine.dispose()
