@@ -1,10 +1,11 @@
 """survey responses without per-row foreign keys
 
-A bulk import writes a million survey responses at a time; PostgreSQL checked each of their foreign keys, and
-those of their contacts and cases (response and store), with one locking query per row (9 s of a 15 s load, 2 s more for the contacts),
-and kept an index on batch_id that only undo used. The importer checks
-stores and employees itself, batches find their rows through an id range, the employee index covers only
-attributed answers, and a contact is keyed by its response.
+A bulk import writes a million survey responses at a time. PostgreSQL checked each of their foreign keys, and
+those of their contacts and cases (response and store), with one locking query per row: 9 s of a 15 s load, 2 s
+more for the contacts. It also kept an index on batch_id that only undo used. Now the importer checks stores and
+employees itself, batches find their rows through an id range, the employee index covers only attributed
+answers, a contact is keyed by its response, and on PostgreSQL the source and external id are compared byte by
+byte (COLLATE "C", as SQLite does), which made each insert into the unique key a quarter cheaper.
 
 Revision ID: dfbebd4e689d
 Revises: f4f905851cdc
@@ -52,6 +53,11 @@ def upgrade():
         batch_op.drop_constraint(batch_op.f("pk_response_contacts"), type_="primary")
         batch_op.drop_column("id")
         batch_op.create_primary_key(batch_op.f("pk_response_contacts"), ["response_id"])
+    if op.get_bind().dialect.name == "postgresql":  # identifiers compared byte by byte, as on SQLite
+        op.execute(
+            'ALTER TABLE survey_responses ALTER COLUMN source TYPE varchar(80) COLLATE "C", '
+            'ALTER COLUMN external_id TYPE varchar(120) COLLATE "C"'
+        )
     op.create_index(
         "ix_survey_responses_employee_id",
         "survey_responses",
@@ -62,6 +68,11 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            'ALTER TABLE survey_responses ALTER COLUMN source TYPE varchar(80) COLLATE "default", '
+            'ALTER COLUMN external_id TYPE varchar(120) COLLATE "default"'
+        )
     with op.batch_alter_table("response_contacts", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("pk_response_contacts"), type_="primary")
         batch_op.add_column(sa.Column("id", sa.Integer(), nullable=True))
