@@ -575,9 +575,12 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# Binary COPY types of _INSERT_COLUMNS. answered_at is sent as a naive UTC timestamp: a timestamptz column reads
-# the same binary value as that instant.
-_PG_TYPES = ("text", "int4", "timestamp", "date", "int4", "text", "int2", "int2", "int2", "text", "int4", "bool")
+# Binary COPY types of _INSERT_COLUMNS. PostgreSQL's binary timestamp (with or without time zone) is the int8 count
+# of microseconds since 2000-01-01 00:00 UTC, and its binary date the int4 count of days since 2000-01-01: moments
+# go as those numbers, straight from numpy, without a Python datetime for each row (half a second per million).
+_PG_TYPES = ("text", "int4", "int8", "int4", "int4", "text", "int2", "int2", "int2", "text", "int4", "bool")
+_PG_EPOCH_US = np.datetime64("2000-01-01T00:00:00", "us")
+_PG_EPOCH_DAY = np.datetime64("2000-01-01", "D")
 
 
 def _insert_rows(cursor: Any, head: str, one: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
@@ -679,8 +682,13 @@ class _Writer:
         return columns
 
     def _moments(self, values: np.ndarray) -> list[Any]:
-        """Datetimes and dates for psycopg; for SQLite the very text SQLAlchemy writes for DATETIME and DATE."""
-        return sqlite_text(values) if not self.postgres else values.tolist()
+        """Dates and naive UTC datetimes as PostgreSQL's binary numbers (see _PG_TYPES); for SQLite the very text
+        SQLAlchemy writes for DATE and DATETIME."""
+        if not self.postgres:
+            return sqlite_text(values)
+        if values.dtype == np.dtype("datetime64[D]"):
+            return (values - _PG_EPOCH_DAY).astype(np.int64).tolist()
+        return (values.astype("datetime64[us]") - _PG_EPOCH_US).astype(np.int64).tolist()
 
     def _sqlite_insert(self, columns: list[list[Any]], ids: np.ndarray, conflict: str) -> None:
         with closing(self.driver.cursor()) as cursor:
@@ -799,7 +807,7 @@ class _Writer:
         with closing(self.driver.cursor()) as cursor:
             if self.postgres:
                 with cursor.copy(f"COPY followup_cases ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(("int4", "int4", "text", "timestamp", "timestamp"))
+                    copy.set_types(("int4", "int4", "text", "int8", "int8"))
                     for row in rows:
                         copy.write_row(row)
             else:

@@ -333,6 +333,7 @@ def test_a_chunk_stopped_by_a_stored_id_keeps_contacts_and_cases_on_the_right_re
     assert sorted(by_response) == ["a", "d", "e"]
     assert all(c.store_id == c.response.store_id for c in cases)
     assert all(c.due_at == c.response.answered_at + timedelta(hours=48) for c in cases)
+    assert all(abs(c.opened_at - datetime.now(UTC)) < timedelta(minutes=5) for c in cases)
     batch = db.session.get(ImportBatch, summary.batch_id)
     assert (batch.first_response_id, batch.last_response_id) == (stored["a"].id, stored["e"].id)
 
