@@ -131,14 +131,19 @@ def read_chunks(
 ) -> Iterator[pd.DataFrame]:
     """Yield a CSV (UTF-8, `,` or `;`) or XLSX file as frames of text cells with lower-case column names,
     indexed by file row number (the header is row 1), never holding more than `chunk_rows` rows."""
-    name = filename or ("" if isinstance(source, bytes) else str(source))
     with _open(source) as handle:
         head = handle.read(65536)
         handle.seek(0)
-        if head.startswith(XLSX_MAGIC) or name.lower().endswith((".xlsx", ".xlsm")):
+        if _is_xlsx(head, source, filename):
             yield from _xlsx_chunks(handle, chunk_rows)
         else:
             yield from _csv_chunks(handle, head, chunk_rows)
+
+
+def _is_xlsx(head: bytes, source: bytes | str | os.PathLike[str], filename: str) -> bool:
+    """Whether a file is a spreadsheet: by its first bytes, or by its name."""
+    name = filename or ("" if isinstance(source, bytes) else str(source))
+    return head.startswith(XLSX_MAGIC) or name.lower().endswith((".xlsx", ".xlsm"))
 
 
 def _csv_chunks(handle: BinaryIO, head: bytes, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -723,11 +728,12 @@ class _Writer:
             cursor.execute("SELECT nextval(%s)", (self._sequence,))
             before = cursor.fetchone()[0]
             try:
+                n = len(checked)
+                constants = ([self.source] * n, [self.batch_id] * n, [False] * n)
                 with cursor.copy(f"COPY survey_responses ({names}) FROM STDIN (FORMAT BINARY)") as copy:
                     copy.set_types(("text", "int4", "bool", *_PG_TYPES))
-                    fixed = (self.source, self.batch_id, False)
-                    for row in zip(*columns, strict=True):
-                        copy.write_row((*fixed, *row))
+                    for row in zip(*constants, *columns, strict=True):
+                        copy.write_row(row)
             except psycopg.errors.UniqueViolation:
                 cursor.execute("ROLLBACK TO SAVEPOINT primo_ingest_chunk")
                 self.careful = True
@@ -781,7 +787,8 @@ class _Writer:
         if not len(positions):
             return 0
         names, contacts = checked.customer_name, checked.customer_contact
-        rows = ((int(ids[p]), names[p], contacts[p], self.purge_after) for p in positions.tolist())
+        chosen = zip(ids[positions].tolist(), positions.tolist(), strict=True)
+        rows = ((i, names[p], contacts[p], self.purge_after) for i, p in chosen)
         with closing(self.driver.cursor()) as cursor:
             columns = "response_id, customer_name, customer_contact, purge_after"
             if self.postgres:
@@ -802,7 +809,8 @@ class _Writer:
         due = self._moments(checked.answered_at[positions] + np.timedelta64(FOLLOW_UP_DELAY))
         opened = self._moments(np.array([self.opened_at], dtype="datetime64[us]"))[0]
         stores = checked.store_id
-        rows = [(int(ids[p]), stores[p], "open", opened, d) for p, d in zip(positions.tolist(), due, strict=True)]
+        chosen = zip(ids[positions].tolist(), positions.tolist(), due, strict=True)
+        rows = [(i, stores[p], "open", opened, d) for i, p, d in chosen]
         columns = "response_id, store_id, status, opened_at, due_at"
         with closing(self.driver.cursor()) as cursor:
             if self.postgres:
@@ -1026,16 +1034,13 @@ def import_responses(
 
 def _expected_rows(file: bytes | str | os.PathLike[str], filename: str) -> int:
     """An upper estimate of a CSV file's rows from its size (0 for XLSX, whose size says little)."""
-    name = filename or ("" if isinstance(file, bytes) else str(file))
     try:
-        if isinstance(file, bytes):
-            size = 0 if file.startswith(XLSX_MAGIC) else len(file)
-        else:
-            with open(file, "rb") as handle:
-                size = 0 if handle.read(len(XLSX_MAGIC)) == XLSX_MAGIC else os.fstat(handle.fileno()).st_size
-    except OSError:
+        with _open(file) as handle:
+            head = handle.read(len(XLSX_MAGIC))
+            size = handle.seek(0, os.SEEK_END)
+    except ImportRejected:
         return 0  # read_chunks reports it
-    return 0 if name.lower().endswith((".xlsx", ".xlsm")) else size // _MIN_BYTES_PER_ROW
+    return 0 if _is_xlsx(head, file, filename) else size // _MIN_BYTES_PER_ROW
 
 
 def _unwrap(messages: Iterable[tuple[str, Any]]) -> Iterator[Any]:
@@ -1195,7 +1200,7 @@ class _Import:
         self.summary.contacts += self.writer.insert_contacts(checked, ids, np.flatnonzero(has_contact & new))
         nps = np.fromiter((-1 if v is None else v for v in checked.nps), dtype=np.int16, count=len(checked))
         consenting = np.fromiter(checked.contact_consent, dtype=bool, count=len(checked))
-        detractors = new & consenting & (nps >= 0) & (nps <= DETRACTOR_MAX)
+        detractors = new & consenting & (nps >= 0) & (nps <= DETRACTOR_MAX)  # cases.needs_case, chunk-wide
         self.summary.cases += self.writer.insert_cases(checked, ids, np.flatnonzero(detractors))
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
@@ -139,32 +142,55 @@ def _badge_form(badge: Badge | None) -> BadgeForm:
 
 def _edit_badge(badge: Badge | None):
     form = _badge_form(badge)
-    code = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                saved = save_badge(
-                    badge,
-                    code=form.code.data,
-                    name=form.name.data,
-                    icon=form.icon.data,
-                    description=form.description.data or "",
-                    criteria=form.criteria.data or "",
-                    points_given=form.points.data,
-                    rule=form.rule.data or None,
-                    active=bool(form.active.data),
-                )
-            except BadgeError as exc:
-                db.session.rollback()
-                getattr(form, exc.field or "code").errors = [str(exc)]
-            else:
-                db.session.commit()
-                flash(_("Badge %(name)s saved.", name=saved.name), "success")
-                return redirect(url_for("recognition.badges"))
-        elif form.csrf_token.errors:
-            abort(400)
-        code = 400
-    return render_template("recognition/badge_form.html", form=form, badge=badge), code
+
+    def save() -> Badge:
+        return save_badge(
+            badge,
+            code=form.code.data,
+            name=form.name.data,
+            icon=form.icon.data,
+            description=form.description.data or "",
+            criteria=form.criteria.data or "",
+            points_given=form.points.data,
+            rule=form.rule.data or None,
+            active=bool(form.active.data),
+        )
+
+    def saved(name: str) -> str:
+        return _("Badge %(name)s saved.", name=name)
+
+    outcome = _save_form(form, save, BadgeError, "code", "recognition.badges", saved)
+    if not isinstance(outcome, int):
+        return outcome
+    return render_template("recognition/badge_form.html", form=form, badge=badge), outcome
+
+
+def _save_form(
+    form: FlaskForm,
+    save: Callable[[], Badge | Reward],
+    error: type[Exception],
+    field: str,
+    listing: str,
+    saved: Callable[[str], str],
+) -> Response | int:
+    """An HR edit form: on a valid POST save through the service, commit and go back to the list. A service
+    error shows on its field (or `field`). Returns the redirect, or the status to render the form with: 200 for
+    a GET, 400 for a form to correct."""
+    if request.method != "POST":
+        return 200
+    if form.validate_on_submit():
+        try:
+            result = save()
+        except error as exc:
+            db.session.rollback()
+            getattr(form, getattr(exc, "field", None) or field).errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(saved(result.name), "success")
+            return redirect(url_for(listing))
+    elif form.csrf_token.errors:
+        abort(400)
+    return 400
 
 
 @bp.route("/badges/new", methods=["GET", "POST"])
@@ -202,33 +228,28 @@ def _edit_reward(reward: Reward | None):
     else:
         form = RewardForm()
     form.icon.choices = [SelectChoice("", _("— no image —"))] + [SelectChoice(name, name) for name in icons()]
-    code = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                saved = save_reward(
-                    reward,
-                    name=form.name.data,
-                    kind=form.kind.data,
-                    cost=form.cost.data,
-                    description=form.description.data or "",
-                    stock=form.stock.data,
-                    limit_per_year=form.limit_per_year.data,
-                    euro_value=parse_euro_value(form.euro_value.data),
-                    icon=form.icon.data or "",
-                    active=bool(form.active.data),
-                )
-            except CatalogueError as exc:
-                db.session.rollback()
-                getattr(form, exc.field or "name").errors = [str(exc)]
-            else:
-                db.session.commit()
-                flash(_("Reward %(name)s saved.", name=saved.name), "success")
-                return redirect(url_for("recognition.rewards"))
-        elif form.csrf_token.errors:
-            abort(400)
-        code = 400
-    return render_template("recognition/reward_form.html", form=form, reward=reward), code
+
+    def save() -> Reward:
+        return save_reward(
+            reward,
+            name=form.name.data,
+            kind=form.kind.data,
+            cost=form.cost.data,
+            description=form.description.data or "",
+            stock=form.stock.data,
+            limit_per_year=form.limit_per_year.data,
+            euro_value=parse_euro_value(form.euro_value.data),
+            icon=form.icon.data or "",
+            active=bool(form.active.data),
+        )
+
+    def saved(name: str) -> str:
+        return _("Reward %(name)s saved.", name=name)
+
+    outcome = _save_form(form, save, CatalogueError, "name", "recognition.rewards", saved)
+    if not isinstance(outcome, int):
+        return outcome
+    return render_template("recognition/reward_form.html", form=form, reward=reward), outcome
 
 
 @bp.route("/rewards/new", methods=["GET", "POST"])
