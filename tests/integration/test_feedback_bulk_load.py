@@ -117,8 +117,8 @@ def test_a_load_larger_than_the_table_builds_the_secondary_indexes_again(app, wo
     rebuilt: list[list[str]] = []
     defer = ingest._Writer._defer_indexes
 
-    def spy(self, expected_rows):
-        indexes = defer(self, expected_rows)
+    def spy(self, expected_rows, unique_again):
+        indexes = defer(self, expected_rows, unique_again)
         rebuilt.append(sorted(i.name for i in indexes))
         return indexes
 
@@ -154,6 +154,77 @@ def test_a_load_larger_than_the_table_builds_the_secondary_indexes_again(app, wo
         for r in varied_rows("a", 40) + varied_rows("c", 12)
         if r["store_code"] == "A1" and r["answered_at"].startswith("2026-01")
     )
+
+
+def unique_keys() -> set[str]:
+    return {c["name"] for c in sa.inspect(db.engine).get_unique_constraints("survey_responses")}
+
+
+class _BulkSpy:
+    """Which writers of the imports dropped the unique key, and whether building it again worked."""
+
+    def __init__(self, monkeypatch):
+        self.dropped: list[bool] = []
+        self.finished: list[bool] = []
+        defer, finish = ingest._Writer._defer_indexes, ingest._Writer.finish
+
+        def spy_defer(writer, expected_rows, unique_again):
+            indexes = defer(writer, expected_rows, unique_again)
+            self.dropped.append(writer.unique_rebuilt)
+            return indexes
+
+        def spy_finish(writer):
+            done = finish(writer)
+            self.finished.append(done)
+            return done
+
+        monkeypatch.setattr(ingest, "REBUILD_MIN_ROWS", 10)
+        monkeypatch.setattr(ingest._Writer, "_defer_indexes", spy_defer)
+        monkeypatch.setattr(ingest._Writer, "finish", spy_finish)
+
+
+def test_a_first_large_load_of_a_source_builds_its_unique_key_again(app, world, tmp_path, monkeypatch):
+    """PostgreSQL: a source's first large load drops the unique key and builds it again; once the source holds
+    responses, loads keep it (a stored id must stop a row)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps its unique index: dropping it would mean copying the table")
+    spy = _BulkSpy(monkeypatch)
+    first = write_csv(tmp_path / "first.csv", varied_rows("a", 40))
+    summary = ingest.import_responses(first, first.name, chunk_rows=9)
+    db.session.commit()
+    assert (spy.dropped, spy.finished, summary.new) == ([True], [True], 40)
+    assert ingest._UNIQUE_KEY in unique_keys() and DEFERRED <= index_names()
+
+    # The same file again, as large as the table: the key stays, and stops every row.
+    summary = ingest.import_responses(first, first.name, chunk_rows=9)
+    db.session.commit()
+    assert (spy.dropped, spy.finished, summary.new, summary.skipped) == ([True, False], [True, True], 0, 40)
+    # Another source's first load drops it again; the responses of both are all there.
+    other = write_csv(tmp_path / "other.csv", varied_rows("b", 90))
+    summary = ingest.import_responses(other, other.name, source="kiosk", chunk_rows=9)
+    db.session.commit()
+    assert (spy.dropped[-1], spy.finished[-1], summary.new) == (True, True, 90)
+    assert ingest._UNIQUE_KEY in unique_keys()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 130
+
+
+def test_an_id_repeated_across_chunks_of_a_first_load_is_listed_and_nothing_kept(app, world, tmp_path, monkeypatch):
+    """PostgreSQL: with the unique key dropped, an id repeated in a later chunk lets the key fail to build; the
+    import is undone and read again with the key in place, which lists the repeat by row."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps its unique index")
+    spy = _BulkSpy(monkeypatch)
+    rows = varied_rows("a", 40)
+    rows[35]["external_id"] = rows[2]["external_id"]  # in the fourth chunk of nine rows, the first's id
+    path = write_csv(tmp_path / "repeat.csv", rows)
+    with pytest.raises(ImportRejected) as rejected:
+        ingest.import_responses(path, path.name, chunk_rows=9, in_process=True)
+    assert (spy.dropped, spy.finished) == ([True, False], [False])
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(37, "external_id")]
+    assert "appears more than once in the file" in rejected.value.errors[0].message
+    db.session.rollback()
+    assert ingest._UNIQUE_KEY in unique_keys() and DEFERRED <= index_names()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 0
 
 
 def test_the_size_of_a_file_estimates_its_rows_from_above(tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import openpyxl
 import pytest
 import sqlalchemy as sa
@@ -661,3 +662,22 @@ def test_undo_keeps_a_recognition_given_for_one_of_its_responses_but_unlinks_it(
     assert db.session.get(Award, award.id).response_id is None
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "surveys.undo"))
     assert event.after["detached"] == {"recognition_awards.response_id": 1}
+
+
+@pytest.mark.parametrize("padding", ["", " " * 60])
+def test_offsets_are_told_from_local_times_whatever_the_widest_cell(padding):
+    """The quick look at all timestamps at once, and the cell-by-cell one used when a cell is long, agree."""
+    cells = [
+        "2026-03-01T10:00:00Z",
+        "2026-03-01T10:00:00z",
+        "2026-03-01T10:00:00+01:00",
+        "2026-03-01T10:00:00-05:00",
+        "2026-03-01T10:00:00",
+        "2026-03-01T10:00",
+        "",
+        "Z",
+        "2026-03-01 10:00:00.123456" + padding,
+    ]
+    texts = np.array(cells, dtype=object)
+    lengths = np.array([len(c) for c in cells])
+    assert ingest._with_offset(texts, lengths).tolist() == [True, True, True, True, False, False, False, True, False]
