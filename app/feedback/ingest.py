@@ -17,7 +17,7 @@ import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -243,6 +243,9 @@ class Checked:
     customer_contact: list[str | None] = field(default_factory=list)
     # For SQLite, answered_at and local_date as the text SQLAlchemy writes there, made by the reader.
     text: dict[str, list[str]] = field(default_factory=dict)
+    # Positions of the rows with customer details to keep, and of the consenting detractors (cases.needs_case).
+    contact_at: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    case_at: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
     def __len__(self) -> int:
         return len(self.row_no)
@@ -517,8 +520,15 @@ class _Checker:
         result.contact_consent = (consenting[good].astype(np.int8) if self.for_sqlite else consenting[good]).tolist()
         if self.for_sqlite:
             result.text = {"answered_at": sqlite_text(result.answered_at), "local_date": sqlite_text(result.local_date)}
-        result.customer_name = contact["customer_name"][good].tolist()
-        result.customer_contact = contact["customer_contact"][good].tolist()
+        names, contacts = contact["customer_name"][good], contact["customer_contact"][good]
+        result.customer_name, result.customer_contact = names.tolist(), contacts.tolist()
+        # Object arrays of None or non-empty text: truthiness says whether a detail is there.
+        result.contact_at = np.flatnonzero(names.astype(bool) | contacts.astype(bool))
+        nps = scores["nps"].values[good]
+        detractor = np.zeros(len(good), dtype=bool)
+        given = np.flatnonzero(np.not_equal(nps, None))
+        detractor[given] = nps[given].astype(np.int64) <= DETRACTOR_MAX
+        result.case_at = np.flatnonzero(consenting[good] & detractor)
         return result
 
 
@@ -600,6 +610,37 @@ def _literal(text: str) -> str:
 _PG_TYPES = ("text", "int4", "int8", "int4", "int4", "text", "int2", "int2", "int2", "text", "int4", "bool")
 _PG_EPOCH_US = np.datetime64("2000-01-01T00:00:00", "us")
 _PG_EPOCH_DAY = np.datetime64("2000-01-01", "D")
+
+
+# The binary COPY stream's header (signature, flags, header extension length) and trailer (PostgreSQL manual, COPY,
+# "Binary Format").
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_COPY_ROWS_PER_WRITE = 4_096
+
+
+def _copy_binary(cursor: Any, table: str, names: str, types: Sequence[str], columns: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL: COPY rows, given column by column, into a table in the binary format.
+
+    Rows go through psycopg's own C row formatter, called directly into one buffer per few thousand rows:
+    `Copy.write_row` wraps it in two Python calls per row, a second per million survey rows. That formatter
+    lives in psycopg's private `_copy_base` (psycopg is pinned); the PostgreSQL tests write every table this way.
+    """
+    from psycopg import adapt, pq
+    from psycopg._copy_base import format_row_binary
+
+    transformer = adapt.Transformer.from_context(cursor)
+    registry = cursor.adapters.types
+    transformer.set_dumper_types([registry.get_oid(name) for name in types], pq.Format.BINARY)
+    n = len(columns[0]) if columns else 0
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        data = bytearray(_COPY_HEADER)
+        for start in range(0, n, _COPY_ROWS_PER_WRITE):
+            for row in zip(*(c[start : start + _COPY_ROWS_PER_WRITE] for c in columns), strict=True):
+                format_row_binary(row, transformer, data)
+            copy.write(data)  # the server takes these rows in while the next are formatted
+            data = bytearray()
+        copy.write(data + _COPY_TRAILER)
 
 
 def _insert_rows(cursor: Any, head: str, one: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
@@ -750,10 +791,8 @@ class _Writer:
             try:
                 n = len(checked)
                 constants = ([self.source] * n, [self.batch_id] * n, [False] * n)
-                with cursor.copy(f"COPY survey_responses ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(("text", "int4", "bool", *_PG_TYPES))
-                    for row in zip(*constants, *columns, strict=True):
-                        copy.write_row(row)
+                types = ("text", "int4", "bool", *_PG_TYPES)
+                _copy_binary(cursor, "survey_responses", names, types, [*constants, *columns])
             except psycopg.errors.UniqueViolation:
                 cursor.execute("ROLLBACK TO SAVEPOINT primo_ingest_chunk")
                 self.careful = True
@@ -788,10 +827,7 @@ class _Writer:
                 self._staging_table = True
             cursor.execute(f"TRUNCATE {_STAGING}")
             names = ", ".join(_INSERT_COLUMNS)
-            with cursor.copy(f"COPY {_STAGING} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(_PG_TYPES)
-                for row in zip(*columns, strict=True):
-                    copy.write_row(row)
+            _copy_binary(cursor, _STAGING, names, _PG_TYPES, columns)
             cursor.execute(
                 f"INSERT INTO survey_responses (source, batch_id, excluded, {names}) "
                 f"SELECT %s, %s, false, {_UTC_SELECTED} FROM {_STAGING} "
@@ -807,20 +843,18 @@ class _Writer:
         if not len(positions):
             return 0
         names, contacts = checked.customer_name, checked.customer_contact
-        chosen = zip(ids[positions].tolist(), positions.tolist(), strict=True)
-        rows = ((i, names[p], contacts[p], self.purge_after) for i, p in chosen)
+        chosen = positions.tolist()
+        n = len(chosen)
+        purge = self.purge_after if self.postgres else self.purge_after.isoformat()
+        values = [ids[positions].tolist(), [names[p] for p in chosen], [contacts[p] for p in chosen], [purge] * n]
+        columns = "response_id, customer_name, customer_contact, purge_after"
         with closing(self.driver.cursor()) as cursor:
-            columns = "response_id, customer_name, customer_contact, purge_after"
             if self.postgres:
-                with cursor.copy(f"COPY response_contacts ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(("int4", "text", "text", "date"))
-                    for row in rows:
-                        copy.write_row(row)
-                return len(positions)
-            purge = self.purge_after.isoformat()
-            values = [(i, n, c, purge) for i, n, c, _ in rows]
-            _insert_rows(cursor, f"INSERT INTO response_contacts ({columns}) VALUES ", "(?, ?, ?, ?)", values)
-            return len(positions)
+                _copy_binary(cursor, "response_contacts", columns, ("int4", "text", "text", "date"), values)
+            else:
+                rows = list(zip(*values, strict=True))
+                _insert_rows(cursor, f"INSERT INTO response_contacts ({columns}) VALUES ", "(?, ?, ?, ?)", rows)
+        return n
 
     def insert_cases(self, checked: Checked, ids: np.ndarray, positions: np.ndarray) -> int:
         """Open the follow-up cases of these new consenting detractors, due FOLLOW_UP_DELAY after the answer."""
@@ -829,18 +863,16 @@ class _Writer:
         due = self._moments(checked.answered_at[positions] + np.timedelta64(FOLLOW_UP_DELAY))
         opened = self._moments(np.array([self.opened_at], dtype="datetime64[us]"))[0]
         stores = checked.store_id
-        chosen = zip(ids[positions].tolist(), positions.tolist(), due, strict=True)
-        rows = [(i, stores[p], "open", opened, d) for i, p, d in chosen]
+        n = len(positions)
+        values = [ids[positions].tolist(), [stores[p] for p in positions.tolist()], ["open"] * n, [opened] * n, due]
         columns = "response_id, store_id, status, opened_at, due_at"
         with closing(self.driver.cursor()) as cursor:
             if self.postgres:
-                with cursor.copy(f"COPY followup_cases ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(("int4", "int4", "text", "int8", "int8"))
-                    for row in rows:
-                        copy.write_row(row)
+                _copy_binary(cursor, "followup_cases", columns, ("int4", "int4", "text", "int8", "int8"), values)
             else:
+                rows = list(zip(*values, strict=True))
                 _insert_rows(cursor, f"INSERT INTO followup_cases ({columns}) VALUES ", "(?, ?, ?, ?, ?)", rows)
-        return len(rows)
+        return n
 
     def classify(self, checked: Checked, inserted: np.ndarray) -> np.ndarray:
         """NEW, SKIPPED or DUPLICATE for each row of a chunk, from which of them went in."""
@@ -1239,20 +1271,9 @@ class _Import:
         if self.errors.count:
             return  # the file is rejected: reading goes on only to list every problem
         _tally(self.summary, checked, status, self.codes)
-        has_contact = np.fromiter(
-            (
-                n is not None or c is not None
-                for n, c in zip(checked.customer_name, checked.customer_contact, strict=True)
-            ),
-            dtype=bool,
-            count=len(checked),
-        )
         new = status == NEW
-        self.summary.contacts += self.writer.insert_contacts(checked, ids, np.flatnonzero(has_contact & new))
-        nps = np.fromiter((-1 if v is None else v for v in checked.nps), dtype=np.int16, count=len(checked))
-        consenting = np.fromiter(checked.contact_consent, dtype=bool, count=len(checked))
-        detractors = new & consenting & (nps >= 0) & (nps <= DETRACTOR_MAX)  # cases.needs_case, chunk-wide
-        self.summary.cases += self.writer.insert_cases(checked, ids, np.flatnonzero(detractors))
+        self.summary.contacts += self.writer.insert_contacts(checked, ids, checked.contact_at[new[checked.contact_at]])
+        self.summary.cases += self.writer.insert_cases(checked, ids, checked.case_at[new[checked.case_at]])
 
 
 def _tally(summary: ImportSummary, checked: Checked, status: np.ndarray, codes: dict[int, str]) -> None:

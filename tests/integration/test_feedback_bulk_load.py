@@ -262,35 +262,24 @@ def test_a_stored_id_inside_a_many_row_statement_is_skipped_and_the_rest_stored(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 130
 
 
-class _TakesAnIdMidway(list):
-    """A column that, while COPY reads it, has another session take a value from the id sequence."""
-
-    taken: list[int] = []
-
-    def __iter__(self):
-        for position, value in enumerate(list.__iter__(self)):
-            if position == 3:
-                with db.engine.connect() as other:
-                    sequence = "pg_get_serial_sequence('survey_responses', 'id')"
-                    self.taken.append(other.exec_driver_sql(f"SELECT nextval({sequence})").scalar_one())
-                    other.commit()
-            yield value
-
-
 def test_ids_taken_by_another_session_during_a_copy_are_found_by_lookup(app, world, tmp_path, monkeypatch):
     """PostgreSQL: a chunk's ids are the sequence values between two readings, unless another writer took one
     meanwhile; then they are looked up, and contacts and cases still land on their own responses."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite gives the ids itself under its write lock")
-    check = ingest._Checker.check
+    copy_binary = ingest._copy_binary
+    taken: list[int] = []
 
-    def checked_with_a_concurrent_writer(self, frame):
-        result = check(self, frame)
-        result.external_id = _TakesAnIdMidway(result.external_id)
-        return result
+    def with_a_concurrent_writer(cursor, table, *args):
+        """Have another session take a value from the id sequence as the first COPY of responses begins."""
+        if table == "survey_responses" and not taken:
+            with db.engine.connect() as other:
+                sequence = "pg_get_serial_sequence('survey_responses', 'id')"
+                taken.append(other.exec_driver_sql(f"SELECT nextval({sequence})").scalar_one())
+                other.commit()
+        copy_binary(cursor, table, *args)
 
-    monkeypatch.setattr(ingest._Checker, "check", checked_with_a_concurrent_writer)
-    monkeypatch.setattr(_TakesAnIdMidway, "taken", [])
+    monkeypatch.setattr(ingest, "_copy_binary", with_a_concurrent_writer)
     rows = varied_rows("g", 12)
     path = write_csv(tmp_path / "gap.csv", rows)
     summary = ingest.import_responses(path, path.name, in_process=False)
@@ -298,8 +287,7 @@ def test_ids_taken_by_another_session_during_a_copy_are_found_by_lookup(app, wor
     assert summary.new == 12
     # The other session took the value after this import's first reading: a reading, then 12 rows, would have
     # ended one further than it did, so the ids were looked up rather than counted.
-    taken = _TakesAnIdMidway.taken[0]
-    assert sorted(db.session.scalars(sa.select(SurveyResponse.id))) == list(range(taken + 1, taken + 13))
+    assert sorted(db.session.scalars(sa.select(SurveyResponse.id))) == list(range(taken[0] + 1, taken[0] + 13))
     names = dict(
         db.session.execute(
             sa.select(SurveyResponse.external_id, ResponseContact.customer_name).join(
