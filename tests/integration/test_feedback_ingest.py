@@ -229,6 +229,19 @@ def test_a_file_with_bad_rows_is_rejected_whole_listing_row_column_and_reason(ru
     assert feedback_counts() == before
 
 
+def test_row_numbers_count_records_as_a_spreadsheet_shows_them(runner, world, tmp_path):
+    """A quoted cell holding line breaks is one row, as in a spreadsheet, not one row per line of text; a blank
+    line still counts as a row."""
+    rows = [row("m1", comment="Line one\nline two\nline three"), row("m2", nps="12")]
+    path = write_csv(tmp_path / "multiline.csv", rows)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + ",".join(row("m4", nps="x").get(c, "") for c in ingest.ALL_COLUMNS) + "\n")
+    result = surveys_import(runner, path)
+    assert result.exit_code == 1
+    assert "row 3, nps: 12 is out of range (0 to 10)" in result.stderr
+    assert "row 5, nps: 'x' is not a whole number" in result.stderr
+
+
 def test_blank_lines_are_ignored_and_row_numbers_stay_those_of_the_file(runner, world, tmp_path):
     path = tmp_path / "blank.csv"
     header = ",".join(ingest.COLUMNS)
