@@ -1,6 +1,6 @@
 """Survey responses in: a CSV/XLSX file streamed in chunks, every row checked, all rows written in one transaction
-(executemany on SQLite, COPY through a staging table on PostgreSQL); the webhook's single response goes through
-the same checks. Also undoing an import batch, erasing customer contacts after the retention period, and
+(multi-row INSERTs on SQLite, binary COPY on PostgreSQL); the webhook's single response goes through the same
+checks. Also undoing an import batch, erasing customer contacts after the retention period, and
 registering feedback sources.
 
 Services flush, never commit: the CLI command or the route commits (or rolls back) once.
@@ -659,8 +659,9 @@ def _insert_rows(cursor: Any, head: str, one: str, rows: list[tuple[Any, ...]], 
 class _Writer:
     """Bulk writes of checked chunks on the session's own connection and transaction.
 
-    Each chunk's rows get their ids before they go in (the next ids on SQLite, whose write lock this transaction
-    holds; a block of the sequence on PostgreSQL), so that contacts can name their response without a lookup.
+    Each chunk's rows get known ids (on SQLite the next ones, given before they go in under this transaction's
+    write lock; on PostgreSQL the sequence values between a reading before and after the COPY, looked up only if
+    another session took one meanwhile), so that contacts and cases can name their response without a lookup.
     A chunk first goes in the quick way, a plain executemany (SQLite) or a binary COPY straight into the table
     (PostgreSQL), which stops at the first id already stored. The rows that did not go in then go through
     INSERT … ON CONFLICT DO NOTHING, and once that happened every later chunk takes that careful way, as a

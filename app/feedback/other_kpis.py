@@ -8,6 +8,8 @@ stored: it is counted from the follow-up cases.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -252,12 +254,22 @@ def value_for(
     A value stored for the period itself wins; otherwise a quarter or a year combines its months' values
     (a year with no monthly value combines its stored quarters).
     """
-    period = Period.parse(period) if isinstance(period, str) else period
     store_id = store if isinstance(store, int) else store.id
+    return values_by_store(kpi, period, [store_id], now).get(store_id)
+
+
+def values_by_store(
+    kpi: KpiDefinition | str, period: Period | str, store_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> dict[int, Decimal]:
+    """The value of a KPI for a period per store (all stores, or these), in one query; stores without one are
+    left out. Values combine as in value_for."""
+    period = Period.parse(period) if isinstance(period, str) else period
+    chosen = None if store_ids is None else sorted(set(store_ids))
     if isinstance(kpi, str):
         code = kpi.strip().lower()
         if code == FOLLOWUP_48H:
-            return followup_share(Scope.store(store_id), period, now).value
+            shares = followup_shares_by_store(period, chosen, now)
+            return {store: value for store, share in shares.items() if (value := share.value) is not None}
         found = find_kpi(code)
         if found is None:
             raise KpiError("kpi", f"unknown KPI {code!r}")
@@ -265,20 +277,30 @@ def value_for(
     wanted = [str(period)] + [str(m) for m in period.month_periods() if period.kind != "month"]
     if period.kind == "year":
         wanted += [str(Period(period.year, "quarter", q)) for q in range(1, 5)]
-    stored = {
-        Period.parse(label): value
-        for label, value in db.session.execute(
-            sa.select(KpiValue.period, KpiValue.value).where(
-                KpiValue.kpi_id == kpi.id, KpiValue.store_id == store_id, KpiValue.period.in_(wanted)
-            )
-        )
-    }
+    query = sa.select(KpiValue.store_id, KpiValue.period, KpiValue.value).where(
+        KpiValue.kpi_id == kpi.id, KpiValue.period.in_(wanted)
+    )
+    if chosen is not None:
+        query = query.where(KpiValue.store_id.in_(chosen))
+    stored: dict[int, dict[Period, Decimal]] = defaultdict(dict)
+    for store_id, label, value in db.session.execute(query):
+        stored[store_id][Period.parse(label)] = value
+    values = {}
+    for store_id, by_period in stored.items():
+        value = _combined(kpi.aggregate, period, by_period)
+        if value is not None:
+            values[store_id] = value
+    return values
+
+
+def _combined(aggregate: str, period: Period, stored: dict[Period, Decimal]) -> Decimal | None:
+    """A value stored for the period itself, or its months' values combined, or else its quarters'."""
     if period in stored:
         return stored[period]
     months = [(p, v) for p, v in stored.items() if p.kind == "month"]
     if months:
-        return combine(kpi.aggregate, months)
-    return combine(kpi.aggregate, [(p, v) for p, v in stored.items() if p.kind == "quarter"])
+        return combine(aggregate, months)
+    return combine(aggregate, [(p, v) for p, v in stored.items() if p.kind == "quarter"])
 
 
 # --- followup_48h ------------------------------------------------------------------------------------------
@@ -291,16 +313,12 @@ def _handled_in_time() -> sa.ColumnElement[bool]:
     )
 
 
-def followup_share(scope: Scope, period: Period, now: datetime | None = None) -> FollowupShare:
-    """Share of the follow-up cases of a period (by the answer's local month) handled within 48 hours.
-
-    A case counts once it was handled in time or its deadline has passed; a case still inside its 48 hours
-    counts neither way yet. Cases of excluded responses do not count.
-    """
+def _counted_cases(period: Period, now: datetime | None) -> sa.Select:
+    """Cases of a period that count: handled within 48 hours, and how many (select more columns to group)."""
     now = now or utcnow()
     low, high = month_range(period)
     handled = _handled_in_time()
-    row = db.session.execute(
+    return (
         sa.select(
             sa.func.coalesce(sa.func.sum(sa.case((handled, 1), else_=0)), 0).label("handled"),
             sa.func.count().label("n"),
@@ -310,8 +328,26 @@ def followup_share(scope: Scope, period: Period, now: datetime | None = None) ->
         .where(
             SurveyResponse.excluded.is_(False),
             SurveyResponse.local_month.between(low, high),
-            scope.condition(),
             sa.or_(handled, FollowUpCase.due_at <= now),
         )
-    ).one()
+    )
+
+
+def followup_share(scope: Scope, period: Period, now: datetime | None = None) -> FollowupShare:
+    """Share of the follow-up cases of a period (by the answer's local month) handled within 48 hours.
+
+    A case counts once it was handled in time or its deadline has passed; a case still inside its 48 hours
+    counts neither way yet. Cases of excluded responses do not count.
+    """
+    row = db.session.execute(_counted_cases(period, now).where(scope.condition())).one()
     return FollowupShare(int(row.handled), int(row.n))
+
+
+def followup_shares_by_store(
+    period: Period, store_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> dict[int, FollowupShare]:
+    """followup_share of each store (all, or these) with counted cases, in one grouped query."""
+    query = _counted_cases(period, now).add_columns(SurveyResponse.store_id).group_by(SurveyResponse.store_id)
+    if store_ids is not None:
+        query = query.where(SurveyResponse.store_id.in_(list(store_ids)))
+    return {row.store_id: FollowupShare(int(row.handled), int(row.n)) for row in db.session.execute(query)}

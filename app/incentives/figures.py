@@ -70,14 +70,14 @@ def gather(spec: SchemeSpec, period: Period) -> dict[tuple[str, str, str, str], 
                 figures[(kpi, "region", region, label)] = _figure(kpi, tally)
         for kpi in survey:
             figures[(kpi, "company", COMPANY_KEY, label)] = _figure(kpi, company)
+    codes = {store.id: store.code for store in stores}
     for kpi in kpis - set(SURVEY_KPIS):
-        for p in periods:
-            for store in stores:
-                value = other_kpis.value_for(kpi, store.id, p)
-                if value is not None:
+        for p in periods:  # one query per KPI and period, whatever the number of stores
+            for store_id, value in other_kpis.values_by_store(kpi, p).items():
+                if store_id in codes:
                     # Not a survey: its sample size is not a number of answers, so one stored value counts as
                     # enough (schemes on such KPIs set min_responses to 0 or 1).
-                    figures[(kpi, "store", store.code, str(p))] = KpiFigure(value, 1)
+                    figures[(kpi, "store", codes[store_id], str(p))] = KpiFigure(value, 1)
     return figures
 
 

@@ -286,6 +286,41 @@ def test_value_for_combines_months_by_mean_sum_or_last(app, make_store):
         other_kpis.value_for("unknown", store, Q3)
 
 
+def test_values_by_store_give_in_one_query_what_value_for_gives_each_store(app, make_store):
+    stores = [make_store(f"S{i}") for i in range(4)]
+    mean, total = _define("rating", "mean"), _define("returns", "sum")
+    for i, store in enumerate(stores[:3]):
+        for kpi in (mean, total):
+            other_kpis.set_value(kpi, store, Period.parse("2026-07"), Decimal(i + 1))
+            if i:
+                other_kpis.set_value(kpi, store, Period.parse("2026-08"), Decimal("0.5") * i)
+    other_kpis.set_value(total, stores[2], Q3, Decimal("10"))  # the quarter's own value wins for this store
+    other_kpis.set_value(total, stores[3], Period.parse("2026-Q1"), Decimal("7"))  # a year from quarters only
+    db.session.commit()
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    for kpi, label in itertools.product((mean, total, "returns"), ("2026-07", "2026-09", "2026-Q3", "2026")):
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            found = other_kpis.values_by_store(kpi, label)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+        assert len(statements) <= 2, statements  # the values, and the definition when named by its code
+        statements.clear()
+        expected = {s.id: v for s in stores if (v := other_kpis.value_for(kpi, s, label)) is not None}
+        assert found == expected, (kpi, label)
+    assert other_kpis.values_by_store(total, Q3) == {
+        stores[0].id: Decimal("1"),
+        stores[1].id: Decimal("2.5"),
+        stores[2].id: Decimal("10"),
+    }
+    assert other_kpis.values_by_store(total, "2026")[stores[3].id] == Decimal("7")
+    assert other_kpis.values_by_store(mean, Q3, [stores[1].id, stores[3].id]) == {stores[1].id: Decimal("1.25")}
+
+
 # --- followup_48h ------------------------------------------------------------------------------------------
 
 
@@ -322,6 +357,10 @@ def test_followup_48h_share_per_store_and_period(app, runner, make_store):
     assert other_kpis.followup_share(Scope.company(), Q3, now=now).n == 6
     data = json.loads(runner.invoke(args=["kpis", "show", "--store", "S1", "--period", "2026-Q3", "--json"]).output)
     assert (data["followup_48h"], data["followup_n"]) == (40.0, 5)
+    # Every store at once, in one grouped query, as store by store.
+    assert other_kpis.values_by_store("followup_48h", Q3, now=now) == {store.id: Decimal("40.00"), other.id: 100}
+    shares = other_kpis.followup_shares_by_store(Q3, [other.id], now=now)
+    assert {k: (v.handled, v.n) for k, v in shares.items()} == {other.id: (1, 1)}
 
 
 # --- demo data ---------------------------------------------------------------------------------------------

@@ -252,3 +252,58 @@ def test_approving_a_run_queues_the_rendering_of_its_statements(runner, worked_e
     runner.invoke(args=["runs", "approve", str(run_id), "--user", "hr2@test.example"])
     job = db.session.scalar(sa.select(RenderJob).where(RenderJob.run_id == run_id))
     assert (job.kind, job.status) == ("store", "queued")
+
+
+def test_a_scheme_on_other_kpis_reads_each_stores_value(runner, make_store, make_employee, tmp_path):
+    """A custom KPI (monthly values combined into the quarter) and followup_48h drive a run like survey KPIs, each
+    store reading its own value; a store without a value gets the component's fallback."""
+    from datetime import timedelta
+
+    from app.feedback import other_kpis
+    from app.feedback.models import FollowUpCase
+    from app.periods import Period
+
+    stores = [make_store(code, region="West") for code in ("S1", "S2", "S3")]
+    for store, number in zip(stores, ("E1", "E2", "E3"), strict=True):
+        make_employee(store, number=number, annual_base_salary=Decimal("30000.00"), hire_date=date(2020, 1, 1))
+    rating, _created = other_kpis.define_kpi("rating", "Google rating", "/5", "higher", "mean")
+    for store, july, august in ((stores[0], "4.5", "4.3"), (stores[1], "3.5", "4.0")):  # S3 has none
+        other_kpis.set_value(rating, store, Period.parse("2026-07"), Decimal(july))
+        other_kpis.set_value(rating, store, Period.parse("2026-08"), Decimal(august))
+    add_responses(stores[0], 8, [2, 3], [])
+    add_responses(stores[1], 8, [1], [])
+    answered = datetime(2026, 8, 1, 10, tzinfo=UTC)
+    responses = db.session.execute(sa.select(SurveyResponse.id, SurveyResponse.store_id).order_by(SurveyResponse.id))
+    for response_id, store_id in responses.all():
+        in_time = store_id == stores[0].id  # S1 calls back within 48 h, S2 never does
+        db.session.add(
+            FollowUpCase(
+                response_id=response_id,
+                store_id=store_id,
+                status="contacted" if in_time else "open",
+                opened_at=answered,
+                due_at=answered + timedelta(hours=48),
+                contacted_at=answered + timedelta(hours=3) if in_time else None,
+            )
+        )
+    db.session.commit()
+    scheme = json.loads(EXAMPLE.read_text())
+    scheme["code"] = "STORE-OTHER"
+    scheme["components"] = [
+        {"key": "rating", "kpi": "rating", "weight": "50", "min_responses": 0, "fallback": "zero",
+         "curve": {"type": "steps", "steps": [["4.2", "100"]]}},
+        {"key": "callbacks", "kpi": "followup_48h", "weight": "50", "min_responses": 0, "fallback": "zero",
+         "curve": {"type": "steps", "steps": [["80", "100"]]}},
+    ]  # fmt: skip
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(scheme))
+    assert runner.invoke(args=["schemes", "import", str(path)]).exit_code == 0
+    created = runner.invoke(args=["runs", "create", "--scheme", "STORE-OTHER", "--period", "2026-Q3"])
+    run_id = int(created.output.strip().splitlines()[-1])
+    computed = runner.invoke(args=["runs", "compute", str(run_id)])
+    assert computed.exit_code == 0, computed.output + computed.stderr
+    data = show(runner, run_id)
+    amounts = {line["employee_number"]: line["amount"] for line in data["lines"]}
+    # 5 % of a quarter of 30 000 is 375.00: S1 meets both (rating 4.4, every call in time), S2 neither (rating
+    # 3.75, no call in time), S3 has no rating and no case.
+    assert amounts == {"E1": "375.00", "E2": "0.00", "E3": "0.00"}
