@@ -12,7 +12,9 @@ from app.incentives import (  # noqa: E402, F401
     routes_runs,
     routes_schemes,
     routes_simulation,
+    runs,
 )
 
 bp.add_app_template_filter(routes_common.as_decimal, "as_decimal")
 bp.add_app_template_filter(routes_common.printed, "kpi_printed")
+bp.add_app_template_filter(runs.status_label, "run_status")

@@ -76,7 +76,7 @@ def run_create():
         run = runs.create_run(code, form.period.data, int(number))
     except (runs.RunError, SchemeError) as exc:
         db.session.rollback()
-        form.period.errors = [*form.period.errors, str(exc)]
+        form.period.errors = [*form.period.errors, exc.message if isinstance(exc, runs.RunError) else str(exc)]
         return _render_list(form, 400)
     db.session.commit()
     flash(_("Draft run %(id)d opened: compute it to see its lines.", id=run.id), "success")
@@ -191,10 +191,10 @@ def _act(run: BonusRun, action, success: str):
         action()
     except (runs.RunStateError, runs.FourEyesError) as exc:
         db.session.rollback()
-        conflict(str(exc))
+        conflict(exc.message)
     except runs.RunError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(exc.message, "error")
         return _render_run(run, status=400)
     db.session.commit()
     flash(success, "success")
@@ -235,16 +235,22 @@ def run_reject(run_id: int):
         if form.csrf_token.errors:
             abort(400)
         if run.status != "submitted":
-            conflict(_("run %(id)d is %(status)s: only a submitted run can be rejected", id=run.id, status=run.status))
+            conflict(
+                _(
+                    "run %(id)d is %(status)s: only a submitted run can be rejected",
+                    id=run.id,
+                    status=runs.status_label(run.status),
+                )
+            )
         return _render_run(run, reject=form, status=400)
     try:
         runs.reject(run, acting_user(), form.comment.data)
     except runs.RunStateError as exc:
         db.session.rollback()
-        conflict(str(exc))
+        conflict(exc.message)
     except runs.RunError as exc:
         db.session.rollback()
-        form.comment.errors = [*form.comment.errors, str(exc)]
+        form.comment.errors = [*form.comment.errors, exc.message]
         return _render_run(run, reject=form, status=400)
     db.session.commit()
     flash(_("Run sent back to draft."), "success")
@@ -268,7 +274,7 @@ def run_adjust(run_id: int):
                 _(
                     "run %(id)d is %(status)s: adjust a draft, or correct it in a later run",
                     id=run.id,
-                    status=run.status,
+                    status=runs.status_label(run.status),
                 )
             )
         return _render_run(run, adjust=form, status=400)
@@ -286,12 +292,11 @@ def run_adjust(run_id: int):
         runs.adjust(run, form.employee.data.strip(), form.amount.data, form.reason.data, acting_user(), corrects)
     except runs.RunStateError as exc:
         db.session.rollback()
-        conflict(str(exc))
+        conflict(exc.message)
     except runs.RunError as exc:
         db.session.rollback()
-        name, _sep, message = str(exc).partition(":")
-        target = getattr(form, ADJUST_FIELDS.get(name.strip(), "amount"))
-        target.errors = [*target.errors, message.strip() or str(exc)]
+        target = getattr(form, ADJUST_FIELDS.get(exc.field or "", "amount"))
+        target.errors = [*target.errors, exc.message]
         return _render_run(run, adjust=form, status=400)
     db.session.commit()
     flash(_("Adjustment added."), "success")

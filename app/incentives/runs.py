@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
@@ -38,7 +40,13 @@ TRANSITIONS = {
 
 
 class RunError(ValueError):
-    """A run request that cannot be carried out."""
+    """A run request that cannot be carried out: `message` in the reader's language, and `field`, the input at
+    fault when there is one. As text it is "field: message", as the CLI prints it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.message = message
+        self.field = field
 
 
 class RunStateError(RunError):
@@ -49,16 +57,38 @@ class FourEyesError(RunError):
     """The approver is the submitter, adjusted the run, or is paid by it."""
 
 
+def status_label(status: str) -> str:
+    """A run status in the reader's language."""
+    labels = {
+        "draft": pgettext("run status", "draft"),
+        "submitted": pgettext("run status", "submitted"),
+        "approved": pgettext("run status", "approved"),
+        "exported": pgettext("run status", "exported"),
+    }
+    return labels.get(status, status)
+
+
 def check_transition(run: BonusRun, to: str) -> None:
     """Allow only the moves in TRANSITIONS."""
     if (run.status, to) not in TRANSITIONS:
-        raise RunStateError(f"run {run.id} is {run.status}: it cannot become {to}")
+        raise RunStateError(
+            _(
+                "run %(id)d is %(status)s: it cannot become %(target)s",
+                id=run.id,
+                status=status_label(run.status),
+                target=status_label(to),
+            )
+        )
+
+
+def _period_kind(kind: str) -> str:
+    return {"month": _("month"), "quarter": _("quarter"), "year": _("year")}.get(kind, kind)
 
 
 def get_run(run_id: int) -> BonusRun:
     run = db.session.get(BonusRun, run_id)
     if run is None:
-        raise RunError(f"no run {run_id}")
+        raise RunError(_("no run %(id)d", id=run_id))
     return run
 
 
@@ -71,10 +101,18 @@ def create_run(code: str, period_label: str, version_number: int | None = None) 
     try:
         period = Period.parse(period_label)
     except PeriodError as exc:
-        raise RunError(f"period: {exc}") from None
+        raise RunError(str(exc), "period") from None
     version = get_version(code, version_number)
     if period.kind != version.period_type:
-        raise RunError(f"period: {code} is paid per {version.period_type}, not per {period.kind}")
+        raise RunError(
+            _(
+                "%(code)s is paid per %(scheme_kind)s, not per %(kind)s",
+                code=code,
+                scheme_kind=_period_kind(version.period_type),
+                kind=_period_kind(period.kind),
+            ),
+            "period",
+        )
     run = BonusRun(version=version, period=str(period))
     db.session.add(run)
     db.session.flush()
@@ -198,7 +236,9 @@ def _objectives_late(version: SchemeVersion, period: Period) -> bool:
 def compute(run: BonusRun) -> engine.RunResult:
     """Compute a draft run's lines from today's data, replacing earlier lines; adjustments are kept."""
     if run.status != "draft":
-        raise RunStateError(f"run {run.id} is {run.status}: only a draft can be recomputed")
+        raise RunStateError(
+            _("run %(id)d is %(status)s: only a draft can be recomputed", id=run.id, status=status_label(run.status))
+        )
     period = Period.parse(run.period)
     spec = document_of(run.version).spec(run.version.version)
     facts, employee_ids, store_ids = period_facts(period)
@@ -271,9 +311,9 @@ def _insert_lines(rows: list[dict[str, object]]) -> None:
 def _user(email: str) -> User:
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
-        raise RunError(f"user: no active account {email}")
+        raise RunError(_("no active account %(email)s", email=email), "user")
     if not user.has_role("hr"):
-        raise RunError(f"user: {email} is not an HR user")
+        raise RunError(_("%(email)s is not an HR user", email=email), "user")
     return user
 
 
@@ -282,22 +322,28 @@ def adjust(
 ) -> RunAdjustment:
     """Add a signed manual amount to a draft run, with its reason; it survives recomputation."""
     if run.status != "draft":
-        raise RunStateError(f"run {run.id} is {run.status}: adjust a draft, or correct it in a later run")
+        raise RunStateError(
+            _(
+                "run %(id)d is %(status)s: adjust a draft, or correct it in a later run",
+                id=run.id,
+                status=status_label(run.status),
+            )
+        )
     if not reason or len(reason.strip()) < 3:
-        raise RunError("reason: required")
+        raise RunError(_("required"), "reason")
     try:
         value = to_decimal(amount)
     except MoneyError as exc:
-        raise RunError(f"amount: {exc}") from None
+        raise RunError(str(exc), "amount") from None
     if value != round_cents(value) or value == 0:
-        raise RunError("amount: a non-zero amount in whole cents")
+        raise RunError(_("a non-zero amount in whole cents"), "amount")
     employee = db.session.scalar(sa.select(Employee).where(Employee.number == employee_number))
     if employee is None:
-        raise RunError(f"employee: no employee {employee_number}")
+        raise RunError(_("no employee %(number)s", number=employee_number), "employee")
     if corrects_line_id is not None:
         corrected = db.session.get(RunLine, corrects_line_id)
         if corrected is None or corrected.run.status not in ("approved", "exported"):
-            raise RunError("corrects: name a line of an approved or exported run")
+            raise RunError(_("name a line of an approved or exported run"), "corrects")
     adjustment = RunAdjustment(
         run=run,
         employee_id=employee.id,
@@ -325,7 +371,7 @@ def submit(run: BonusRun, user: User) -> None:
     """Send a computed draft for approval; the scheme version freezes and the months read are locked."""
     check_transition(run, "submitted")
     if run.computed_at is None:
-        raise RunStateError(f"run {run.id} has not been computed")
+        raise RunStateError(_("run %(id)d has not been computed", id=run.id))
     run.status = "submitted"
     run.submitted_by = user.email
     run.submitted_at = utcnow()
@@ -345,13 +391,13 @@ def approve(run: BonusRun, user: User) -> None:
     """Approve a submitted run as a second HR user: not its submitter, not an adjuster, not paid by it."""
     check_transition(run, "approved")
     if not user.has_role("hr"):
-        raise FourEyesError(f"{user.email} is not an HR user")
+        raise FourEyesError(_("%(email)s is not an HR user", email=user.email))
     if user.email == run.submitted_by:
-        raise FourEyesError(f"{user.email} submitted this run: another HR user must approve it")
+        raise FourEyesError(_("%(email)s submitted this run: another HR user must approve it", email=user.email))
     if any(a.created_by == user.email for a in run.adjustments):
-        raise FourEyesError(f"{user.email} adjusted this run: another HR user must approve it")
+        raise FourEyesError(_("%(email)s adjusted this run: another HR user must approve it", email=user.email))
     if user.employee_id is not None and user.employee_id in paid_employee_ids(run):
-        raise FourEyesError(f"{user.email} is paid by this run: another HR user must approve it")
+        raise FourEyesError(_("%(email)s is paid by this run: another HR user must approve it", email=user.email))
     run.status = "approved"
     run.approved_by = user.email
     run.approved_at = utcnow()
@@ -367,7 +413,7 @@ def reject(run: BonusRun, user: User, comment: str) -> None:
     """Send a submitted run back to draft with a comment; its months are unlocked."""
     check_transition(run, "draft")
     if not comment or not comment.strip():
-        raise RunError("comment: say why the run goes back")
+        raise RunError(_("say why the run goes back"), "comment")
     run.status = "draft"
     run.reject_comment = comment.strip()
     figures.release_months(holder(run))

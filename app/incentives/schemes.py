@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.services import current_actor, record
 from app.extensions import db
@@ -24,13 +25,13 @@ def get_version(code: str, version: int | None = None) -> SchemeVersion:
     """A scheme's given version, or its latest."""
     scheme = find_scheme(code)
     if scheme is None or not scheme.versions:
-        raise SchemeError(f"no scheme {code}")
+        raise SchemeError(_("no scheme %(code)s", code=code))
     if version is None:
         return scheme.latest
     for candidate in scheme.versions:
         if candidate.version == version:
             return candidate
-    raise SchemeError(f"scheme {code} has no version {version}")
+    raise SchemeError(_("scheme %(code)s has no version %(version)d", code=code, version=version))
 
 
 def document_of(version: SchemeVersion) -> SchemeDocument:

@@ -72,7 +72,7 @@ def test_the_runs_list_shows_status_and_total(hr1):
 def test_a_bad_period_is_refused_naming_the_field(hr1):
     response = post(hr1, "/runs/new", {"version": "STORE-NPS-CSAT:1", "period": "2026-07"})
     assert response.status_code == 400
-    assert "per quarter" in text(response)
+    assert "se paie par trimestre, pas par mois" in text(response)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BonusRun)) == 0
 
 
@@ -132,7 +132,8 @@ def test_the_submitter_cannot_approve_409_with_the_reason(hr1):
     post(hr1, f"/runs/{run_id}/submit")
     response = post(hr1, f"/runs/{run_id}/approve")
     assert response.status_code == 409
-    assert "submitted this run" in text(response)
+    assert "a soumis cette campagne : un autre utilisateur RH doit l" in text(response)
+    assert 'data-test="run-status">soumise<' in hr1.get(f"/runs/{run_id}").get_data(as_text=True)
     assert db.session.get(BonusRun, run_id).status == "submitted"
 
 
@@ -143,7 +144,7 @@ def test_an_adjuster_cannot_approve(hr1, hr2):
     post(hr1, f"/runs/{run_id}/submit")
     refused = post(hr2, f"/runs/{run_id}/approve")
     assert refused.status_code == 409
-    assert "adjusted this run" in text(refused)
+    assert "a ajusté cette campagne" in text(refused)
 
 
 def test_someone_paid_by_the_run_cannot_approve(app, hr1, worked, make_user, make_employee):
@@ -160,7 +161,7 @@ def test_state_errors_are_409_pages(hr1, hr2):
     run_id = create_run(hr1)
     not_computed = post(hr1, f"/runs/{run_id}/submit")
     assert not_computed.status_code == 409
-    assert "has not been computed" in text(not_computed)
+    assert "pas été calculée" in text(not_computed)
     post(hr1, f"/runs/{run_id}/compute")
     post(hr1, f"/runs/{run_id}/submit")
     post(hr2, f"/runs/{run_id}/approve")
@@ -173,7 +174,7 @@ def test_state_errors_are_409_pages(hr1, hr2):
     ):
         response = post(hr1, path, data)
         assert response.status_code == 409, path
-        assert "approved" in text(response), path
+        assert "au statut « approuvée »" in text(response), path  # the status in the reader's language
     assert db.session.get(BonusRun, run_id).total == Decimal("483.33")
 
 
@@ -196,9 +197,9 @@ def test_reject_needs_a_comment_and_goes_back_to_draft(hr1, hr2):
     ("data", "field", "message"),
     [
         ({"employee": "W1", "amount": "abc", "reason": "a reason"}, "amount", "not an amount"),
-        ({"employee": "W1", "amount": "1.005", "reason": "a reason"}, "amount", "whole cents"),
+        ({"employee": "W1", "amount": "1.005", "reason": "a reason"}, "amount", "au centime près"),
         ({"employee": "W1", "amount": "5.00", "reason": ""}, "reason", ""),  # the form's own "required", translated
-        ({"employee": "NOBODY", "amount": "5.00", "reason": "a reason"}, "employee", "no employee"),
+        ({"employee": "NOBODY", "amount": "5.00", "reason": "a reason"}, "employee", "aucun salarié NOBODY"),
         ({"employee": "W1", "amount": "5.00", "reason": "a reason", "corrects": "x"}, "corrects", "nombre entier"),
     ],
 )
@@ -258,7 +259,7 @@ def test_a_correction_after_approval_is_an_adjustment_in_a_later_run_naming_the_
         hr1, f"/runs/{later}/adjust", {"employee": "W1", "amount": "1.00", "reason": "fix", "corrects": str(own)}
     )
     assert refused.status_code == 400
-    assert "approved or exported" in text(refused)
+    assert "approuvée ou exportée" in text(refused)
 
 
 def test_a_line_is_explained_in_plain_words(hr1, worked):
