@@ -736,6 +736,19 @@ def test_import_page_previews_changes_and_writes_only_on_confirm(runner, world, 
     assert confirm(hr, html, "employees").status_code == 404  # a token is used once
 
 
+def test_the_preview_names_each_rows_status_in_the_readers_language(app, runner, world, client_as, tmp_path):
+    rows = exported_rows(runner, tmp_path)
+    rows[world["employee"].number]["annual_base_salary"] = "31000.00"
+    content = csv_bytes([*rows.values(), emp_row("NEW1", first_name="Nina", last_name="Nouvelle")])
+    app.config["PRIMO_DEFAULT_LANGUAGE"] = "fr"
+    try:
+        html = upload(client_as("hr"), "employees", content, "employees.csv").get_data(as_text=True)
+    finally:
+        app.config["PRIMO_DEFAULT_LANGUAGE"] = "en"
+    assert "<td>nouveau</td>" in html and "<td>modifié</td>" in html
+    assert "<td>new</td>" not in html and "<td>changed</td>" not in html
+
+
 def test_import_page_rejects_a_bad_file_with_400_and_every_bad_row(world, client_as):
     rows = [emp_row("E1"), emp_row("E2", store="ZZ9"), emp_row("E3", fte="1.5", exit_date="2019-01-01")]
     hr = client_as("hr")
