@@ -512,7 +512,7 @@ class _Checker:
         result.store_id = store.values[good].tolist()
         result.answered_at = utc[good]
         result.local_date = local_naive.astype("datetime64[D]")
-        result.local_month = ((1970 + months // 12) * 100 + months % 12 + 1)[:].tolist()
+        result.local_month = ((1970 + months // 12) * 100 + months % 12 + 1).tolist()
         result.channel = channel.values[good].tolist()
         result.nps, result.csat, result.ces = (scores[c].values[good].tolist() for c in SCORES)
         result.comment = [c or None for c in comments[good].tolist()]
@@ -588,8 +588,9 @@ _IN_BATCH = 500
 _SQLITE_CACHE_KIB = 16 * 1024
 _SQLITE_ROWS_PER_INSERT = 50  # 650 parameters a statement: under SQLite's oldest limit of 999
 # Secondary indexes of survey_responses built again after a large load instead of kept up row by row (the unique
-# key stays: it finds the ids already stored). A CSV row of the survey file is rarely under this many bytes, so
-# dividing the file's size by it over-estimates the rows, and errs towards the rebuild.
+# key too on PostgreSQL, for a source's first load: see _Writer._defer_indexes). A CSV row of the survey file is
+# rarely under this many bytes, so dividing the file's size by it over-estimates the rows, and errs towards the
+# rebuild.
 _REBUILT_INDEXES = ("ix_survey_responses_store_month", "ix_survey_responses_employee_id")
 _UNIQUE_KEY = "uq_survey_responses_source_external_id"
 _BULK_SAVEPOINT = "primo_ingest_bulk"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -159,10 +160,8 @@ def _edit_badge(badge: Badge | None):
     def saved(name: str) -> str:
         return _("Badge %(name)s saved.", name=name)
 
-    outcome = _save_form(form, save, BadgeError, "code", "recognition.badges", saved)
-    if not isinstance(outcome, int):
-        return outcome
-    return render_template("recognition/badge_form.html", form=form, badge=badge), outcome
+    page = partial(render_template, "recognition/badge_form.html", form=form, badge=badge)
+    return _save_form(form, save, BadgeError, "code", "recognition.badges", saved, page)
 
 
 def _save_form(
@@ -172,12 +171,12 @@ def _save_form(
     field: str,
     listing: str,
     saved: Callable[[str], str],
-) -> Response | int:
+    page: Callable[[], str],
+) -> Response | tuple[str, int]:
     """An HR edit form: on a valid POST save through the service, commit and go back to the list. A service
-    error shows on its field (or `field`). Returns the redirect, or the status to render the form with: 200 for
-    a GET, 400 for a form to correct."""
+    error shows on its field (or `field`). Otherwise the form `page`: 200 for a GET, 400 for a form to correct."""
     if request.method != "POST":
-        return 200
+        return page(), 200
     if form.validate_on_submit():
         try:
             result = save()
@@ -190,7 +189,7 @@ def _save_form(
             return redirect(url_for(listing))
     elif form.csrf_token.errors:
         abort(400)
-    return 400
+    return page(), 400
 
 
 @bp.route("/badges/new", methods=["GET", "POST"])
@@ -246,10 +245,8 @@ def _edit_reward(reward: Reward | None):
     def saved(name: str) -> str:
         return _("Reward %(name)s saved.", name=name)
 
-    outcome = _save_form(form, save, CatalogueError, "name", "recognition.rewards", saved)
-    if not isinstance(outcome, int):
-        return outcome
-    return render_template("recognition/reward_form.html", form=form, reward=reward), outcome
+    page = partial(render_template, "recognition/reward_form.html", form=form, reward=reward)
+    return _save_form(form, save, CatalogueError, "name", "recognition.rewards", saved, page)
 
 
 @bp.route("/rewards/new", methods=["GET", "POST"])
