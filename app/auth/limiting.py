@@ -31,10 +31,11 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 class DatabaseStorage(Storage):
     """Fixed-window counters in the `rate_limits` table, each change in a transaction of its own.
 
-    Every call takes its own connection from the engine's pool and commits at once, so a counter never waits for
-    (nor is rolled back with) the request's session. An increment is one `INSERT … ON CONFLICT DO UPDATE …
-    RETURNING` statement, atomic on PostgreSQL and SQLite alike; the row of a window that has ended starts again
-    at the increment, and opening a new window sweeps away every ended one.
+    Every call takes its own connection from the engine's pool and commits at once, so a counter is never part of
+    (nor rolled back with) the request's transaction; on SQLite it waits for the write lock like any writer, which
+    is why the limiter counts before the view writes and after it commits. An increment is one
+    `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement, atomic on PostgreSQL and SQLite alike; the row of a
+    window that has ended starts again at the increment, and opening a new window sweeps away every ended one.
     """
 
     STORAGE_SCHEME = [SCHEME]

@@ -35,10 +35,7 @@ def init_app(app: Flask) -> None:
 
 def start_session(user: User) -> None:
     """Log a user in on a fresh session (nothing set before carries over but the language chosen here)."""
-    language = session.get(LANGUAGE)
-    session.clear()
-    if language:
-        session[LANGUAGE] = language
+    end_session()
     login_user(user)
     now = int(time.time())
     session[LOGIN_AT] = now
