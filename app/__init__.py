@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as settings
 
@@ -17,6 +18,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("PRIMO_INSTANCE_PATH") or None)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     settings.load(app, config)
+    if app.config["PRIMO_PROXY_COUNT"]:
+        # Behind N reverse proxies, the client's address and scheme are what the Nth one from us reports.
+        proxies = app.config["PRIMO_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -37,6 +42,10 @@ def register_extensions(app: Flask) -> None:
     # Access checks run before CSRF, so strangers are sent to the login page rather than told about tokens.
     web.init_app(app)
     csrf.init_app(app)
+    from app.auth import limiting, sessions
+
+    sessions.init_app(app)
+    limiting.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -18,6 +18,14 @@ DEFAULTS: dict[str, Any] = {
     "PRIMO_COMPANY_NAME": "Primo demo company",
     "PRIMO_LOGIN_MAX_FAILURES": 5,
     "PRIMO_LOGIN_WINDOW_MINUTES": 15,
+    # Failures on one account from every address within the window after which each address gets one try at it.
+    "PRIMO_LOGIN_ACCOUNT_FAILURES": 20,
+    # Failed logins one client address may make, whatever the accounts (limits' notation).
+    "PRIMO_LOGIN_CLIENT_LIMIT": "20 per 10 minutes",
+    "PRIMO_LIMITER_URL": None,  # where login counters live; unset: Redis if PRIMO_QUEUE_URL is one, else the database
+    "PRIMO_PROXY_COUNT": 0,  # reverse proxies in front of Primo whose X-Forwarded-For/-Proto are trusted
+    "PRIMO_SESSION_IDLE_HOURS": 8,
+    "PRIMO_SESSION_MAX_DAYS": 7,
     "PRIMO_RESET_LINK_HOURS": 72,
     "PRIMO_PAGE_SIZE": 25,
     "PRIMO_MIN_RESPONSES": 30,
@@ -42,8 +50,24 @@ ENVIRONMENT = {
     "PRIMO_MIN_RESPONSES": "PRIMO_MIN_RESPONSES",
     "PRIMO_CONTACT_RETENTION_DAYS": "PRIMO_CONTACT_RETENTION_DAYS",
     "PRIMO_LOGO": "PRIMO_LOGO",
+    "PRIMO_LOGIN_MAX_FAILURES": "PRIMO_LOGIN_MAX_FAILURES",
+    "PRIMO_LOGIN_WINDOW_MINUTES": "PRIMO_LOGIN_WINDOW_MINUTES",
+    "PRIMO_LOGIN_ACCOUNT_FAILURES": "PRIMO_LOGIN_ACCOUNT_FAILURES",
+    "PRIMO_LOGIN_CLIENT_LIMIT": "PRIMO_LOGIN_CLIENT_LIMIT",
+    "PRIMO_LIMITER_URL": "PRIMO_LIMITER_URL",
+    "PRIMO_PROXY_COUNT": "PRIMO_PROXY_COUNT",
+    "PRIMO_SESSION_IDLE_HOURS": "PRIMO_SESSION_IDLE_HOURS",
+    "PRIMO_SESSION_MAX_DAYS": "PRIMO_SESSION_MAX_DAYS",
 }
 INTEGERS = {"PRIMO_MIN_RESPONSES", "PRIMO_CONTACT_RETENTION_DAYS"}
+INTEGERS |= {
+    "PRIMO_LOGIN_MAX_FAILURES",
+    "PRIMO_LOGIN_WINDOW_MINUTES",
+    "PRIMO_LOGIN_ACCOUNT_FAILURES",
+    "PRIMO_PROXY_COUNT",
+    "PRIMO_SESSION_IDLE_HOURS",
+    "PRIMO_SESSION_MAX_DAYS",
+}
 
 
 class ConfigError(RuntimeError):

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app.auth.access import AUTHENTICATED, PUBLIC, declared
+from app.auth.limiting import seconds_until_reset
 from app.auth.models import User
+from app.auth.sessions import session_is_current, session_language
 from app.config import LANGUAGES
 from app.extensions import babel, db, login_manager
 
@@ -17,12 +21,14 @@ PAY_FREE_ENDPOINTS = {"static"}
 
 
 def load_user(user_id: str) -> User | None:
-    """Find the user a session cookie names, only while its session token is still current."""
+    """Find the user a session cookie names, while its session token is current and the session has not run out."""
     raw_id, _sep, token = user_id.partition(":")
     if not raw_id.isdigit() or not token:
         return None
     user = db.session.get(User, int(raw_id))
     if user is None or not user.active or user.session_token != token:
+        return None
+    if not session_is_current():  # idle too long, or open longer than the absolute lifetime
         return None
     return user
 
@@ -102,8 +108,22 @@ def handle_http_error(exc: HTTPException):
     code = exc.code or 500
     if code == 401:
         return unauthorized()
+    if isinstance(exc, RateLimitExceeded):
+        return too_many_requests()
     description = exc.description if getattr(exc, "primo_message", False) else None
     return _error_response(code, description)
+
+
+def too_many_requests():
+    """The error page for a broken rate limit, saying when to come back (Retry-After, in seconds)."""
+    seconds = seconds_until_reset()
+    message = ngettext(
+        "Too many attempts from your address. Try again in %(num)d minute.",
+        "Too many attempts from your address. Try again in %(num)d minutes.",
+        -(-seconds // 60),
+    )
+    body, code = _error_response(429, message)
+    return body, code, {"Retry-After": str(seconds)}
 
 
 def handle_server_error(exc: Exception):
@@ -113,12 +133,14 @@ def handle_server_error(exc: Exception):
 
 
 def select_locale() -> str:
-    """The user's language, then the browser's, then the company default."""
-    if current_user and current_user.is_authenticated:
-        if current_user.language in LANGUAGES:
-            return current_user.language
-        if current_user.employee is not None and current_user.employee.language in LANGUAGES:
-            return current_user.employee.language
+    """The user's choice (saved, else made on this browser), their employee record's, the browser's, the default."""
+    user = current_user if current_user and current_user.is_authenticated else None
+    if user is not None and user.language in LANGUAGES:
+        return user.language
+    if session_language() in LANGUAGES:
+        return session_language()
+    if user is not None and user.employee is not None and user.employee.language in LANGUAGES:
+        return user.employee.language
     best = request.accept_languages.best_match(LANGUAGES) if request else None
     return best or current_app.config["PRIMO_DEFAULT_LANGUAGE"]
 

@@ -17,6 +17,8 @@ TABLE: dict[str, Case] = {
     "auth.login": Case("GET", fixed("/login"), everyone(302, anonymous=200)),
     "auth.logout": Case("POST", fixed("/logout"), everyone(400)),  # 400: no CSRF token
     "auth.change_password": Case("GET", fixed("/account/password"), everyone(200)),
+    "auth.account": Case("GET", fixed("/account"), everyone(200)),
+    "auth.language": Case("POST", fixed("/language"), everyone(400, anonymous=400)),  # 400: no CSRF token
     "auth.reset": Case("GET", fixed("/reset/not-a-token"), everyone(404, anonymous=404)),
     "auth.users": Case("GET", fixed("/users"), only({"hr": 200})),
     "auth.user_detail": Case(
