@@ -115,7 +115,7 @@ def import_values(path: str) -> None:
     """Import KPI values from a kpi_code,store_code,period,value file (CSV or XLSX), all or nothing."""
     content = read_bytes(path)
     try:
-        summary = other_kpis.import_values(read_table(content, path))
+        summary = other_kpis.import_values(read_table(content, path, other_kpis.IMPORT_COLUMNS))
     except ImportRejected as exc:
         fail_import(exc)
     db.session.commit()

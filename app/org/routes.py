@@ -115,15 +115,35 @@ def import_upload(kind: str):
         upload = form.file.data
         content = upload.read()
         try:
-            plan = plan_fn(read_table(content, upload.filename or ""))
+            table = read_table(content, upload.filename or "", columns)
+            plan = plan_fn(table)
         except ImportRejected as exc:
             db.session.rollback()
             return render_template("org/import.html", kind=kind, form=form, columns=columns, errors=exc.errors), 400
         pending = PendingUpload(kind=kind, filename=upload.filename or kind, content=content, user_id=current_user.id)
         db.session.add(pending)
         db.session.commit()
-        return render_template("org/import_preview.html", kind=kind, plan=plan, pending=pending, action=ActionForm())
+        return render_template(
+            "org/import_preview.html",
+            kind=kind,
+            plan=plan,
+            pending=pending,
+            action=ActionForm(),
+            encoding=table.encoding,
+        )
     return render_template("org/import.html", kind=kind, form=form, columns=columns)
+
+
+@bp.route("/import/<kind>/template.csv")
+@allow("hr")
+def import_template(kind: str):
+    """Download an empty file in the import's columns, with one example row, as French Excel opens it."""
+    _import_kind(kind)
+    return Response(
+        services.import_template(kind),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={kind}-template.csv"},
+    )
 
 
 @bp.route("/import/<kind>/<token>/confirm", methods=["POST"])
@@ -141,7 +161,7 @@ def import_confirm(kind: str, token: str):
     if pending is None:
         abort(404)
     try:
-        summary = apply_fn(plan_fn(read_table(pending.content, pending.filename)))
+        summary = apply_fn(plan_fn(read_table(pending.content, pending.filename, columns)))
     except ImportRejected as exc:
         db.session.rollback()
         return render_template("org/import.html", kind=kind, form=UploadForm(), columns=columns, errors=exc.errors), 400

@@ -470,18 +470,55 @@ def _set_scopes(employee: Employee, manages: str, existing: _Existing) -> None:
             employee.scopes.append(ManagerScope(region=existing.regions[target]))
 
 
-def _cell(value: Any) -> str:
+DECIMAL_SEPARATORS = (",", ".")
+
+TEMPLATE_ROWS = {
+    "stores": [["PAR01", "Paris Opéra", "Île-de-France", "2019-05-01"]],
+    "employees": [
+        [
+            "E1001",
+            "P1001",
+            "Léa",
+            "Dubois",
+            "lea.dubois@example.com",
+            "sales_associate",
+            "PAR01",
+            "2021-03-01",
+            "2021-03-01",
+            "",
+            "0,8",
+            "28500,50",
+            "0100",
+            "fr",
+            "",
+        ]
+    ],
+}
+
+
+def import_template(kind: str) -> bytes:
+    """A file with the import's header and one example row, in the format of the export."""
+    columns = STORE_COLUMNS if kind == "stores" else EMPLOYEE_COLUMNS
+    return write_csv(columns, TEMPLATE_ROWS[kind])
+
+
+def _cell(value: Any, decimal_separator: str) -> str:
     if value is None:
         return ""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format_decimal_plain(value)
+        return format_decimal_plain(value).replace(".", decimal_separator)
     return str(value)
 
 
-def export_employees() -> bytes:
-    """All employees as the import CSV, in employee-number order, so export → import → export is identical."""
+def export_employees(decimal_separator: str = ",") -> bytes:
+    """All employees as the import CSV, in employee-number order, so export → import → export is identical.
+
+    The file is what French Excel opens directly (BOM, `;`, decimal commas by default); the import reads it back.
+    """
+    if decimal_separator not in DECIMAL_SEPARATORS:
+        raise ValueError(f"decimal separator: one of {' '.join(DECIMAL_SEPARATORS)}, not {decimal_separator!r}")
     existing = _load_existing()
     rows = []
     for number in sorted(existing.employees):
@@ -489,6 +526,9 @@ def export_employees() -> bytes:
         row = [number]
         for column in EMPLOYEE_COLUMNS[1:]:
             value = fields[column]
-            row.append(f"{value:.2f}" if column == "annual_base_salary" else _cell(value))
+            if column == "annual_base_salary":  # always two decimals, as payroll writes amounts
+                row.append(f"{value:.2f}".replace(".", decimal_separator))
+            else:
+                row.append(_cell(value, decimal_separator))
         rows.append(row)
     return write_csv(EMPLOYEE_COLUMNS, rows)

@@ -52,5 +52,6 @@ TABLE: dict[str, Case] = {
     "org.employees_export": Case("GET", fixed("/employees/export.csv"), only({"hr": 200})),
     "org.import_upload": Case("GET", fixed("/import/employees"), only({"hr": 200})),
     "org.import_confirm": Case("POST", fixed("/import/employees/abc/confirm"), only({"hr": 400})),
+    "org.import_template": Case("GET", fixed("/import/employees/template.csv"), only({"hr": 200})),
     "audit.index": Case("GET", fixed("/audit/"), only({"hr": 200})),
 }

@@ -176,7 +176,7 @@ def test_an_opening_balance_file_with_a_bad_row_imports_nothing(runner, world, t
         "N9999,100,2026-01-05,Unknown person\n"
         f"{world['employee'].number},-5,2026-01-05,Negative\n"
         f"{world['employee'].number},12.5,2026-01-05,Decimal\n"
-        f"{world['employee'].number},10,05/01/2026,Bad date\n"
+        f"{world['employee'].number},10,05.01.2026,Bad date\n"
         f"{world['employee'].number},10,{future},Future\n"
         f"{world['employee'].number},10,2026-01-05,\n",
         encoding="utf-8",
@@ -187,7 +187,7 @@ def test_an_opening_balance_file_with_a_bad_row_imports_nothing(runner, world, t
         "row 3, employee_number: no employee 'N9999'",
         "row 4, points: '-5' is not a positive whole number",
         "row 5, points: '12.5' is not a positive whole number",
-        "row 6, earned_on: '05/01/2026' is not a date",
+        "row 6, earned_on: '05.01.2026' is not a date",
         "row 7, earned_on:",
         "is in the future",
         "row 8, reason: empty",
