@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "PRIMO_PAGE_SIZE": 25,
     "PRIMO_MIN_RESPONSES": 30,
     "PRIMO_CONTACT_RETENTION_DAYS": 90,
+    "PRIMO_ALLOW_ADVANCE_RUNS": False,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -42,7 +43,9 @@ ENVIRONMENT = {
     "PRIMO_MIN_RESPONSES": "PRIMO_MIN_RESPONSES",
     "PRIMO_CONTACT_RETENTION_DAYS": "PRIMO_CONTACT_RETENTION_DAYS",
     "PRIMO_LOGO": "PRIMO_LOGO",
+    "PRIMO_ALLOW_ADVANCE_RUNS": "PRIMO_ALLOW_ADVANCE_RUNS",
 }
+SWITCHES = {"SESSION_COOKIE_SECURE", "PRIMO_ALLOW_ADVANCE_RUNS"}
 INTEGERS = {"PRIMO_MIN_RESPONSES", "PRIMO_CONTACT_RETENTION_DAYS"}
 
 
@@ -65,7 +68,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     for env_name, key in ENVIRONMENT.items():
         if os.environ.get(env_name):
             value: Any = os.environ[env_name]
-            if key == "SESSION_COOKIE_SECURE":
+            if key in SWITCHES:
                 value = value.lower() in ("1", "true", "yes")
             elif key in INTEGERS:
                 if not value.isdigit():
