@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "PRIMO_PAGE_SIZE": 25,
     "PRIMO_MIN_RESPONSES": 30,
     "PRIMO_CONTACT_RETENTION_DAYS": 90,
+    "PRIMO_ALLOW_ADVANCE_RUNS": False,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -58,9 +59,12 @@ ENVIRONMENT = {
     "PRIMO_PROXY_COUNT": "PRIMO_PROXY_COUNT",
     "PRIMO_SESSION_IDLE_HOURS": "PRIMO_SESSION_IDLE_HOURS",
     "PRIMO_SESSION_MAX_DAYS": "PRIMO_SESSION_MAX_DAYS",
+    "PRIMO_ALLOW_ADVANCE_RUNS": "PRIMO_ALLOW_ADVANCE_RUNS",
 }
-INTEGERS = {"PRIMO_MIN_RESPONSES", "PRIMO_CONTACT_RETENTION_DAYS"}
-INTEGERS |= {
+SWITCHES = {"SESSION_COOKIE_SECURE", "PRIMO_ALLOW_ADVANCE_RUNS"}
+INTEGERS = {
+    "PRIMO_MIN_RESPONSES",
+    "PRIMO_CONTACT_RETENTION_DAYS",
     "PRIMO_LOGIN_MAX_FAILURES",
     "PRIMO_LOGIN_WINDOW_MINUTES",
     "PRIMO_LOGIN_ACCOUNT_FAILURES",
@@ -89,7 +93,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     for env_name, key in ENVIRONMENT.items():
         if os.environ.get(env_name):
             value: Any = os.environ[env_name]
-            if key == "SESSION_COOKIE_SECURE":
+            if key in SWITCHES:
                 value = value.lower() in ("1", "true", "yes")
             elif key in INTEGERS:
                 if not value.isdigit():

@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -221,3 +223,40 @@ def client_as(app: Flask, world) -> Callable[[str], FlaskClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def concurrently(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., list[str]]]:
+    """Start callables at the same moment, each in its own thread with its own app context, session and connection
+    (a separate engine sized for them replaces the app's); return what each returned, or its exception's name."""
+    engines: list[sa.Engine] = []
+
+    def run(*attempts: Callable[[], str]) -> list[str]:
+        url = db.engine.url
+        options: dict[str, Any] = {"pool_size": len(attempts) + 2, "max_overflow": 0, "pool_timeout": 60}
+        if url.get_backend_name() == "sqlite":
+            options["connect_args"] = {"timeout": 60, "check_same_thread": False}
+        engine = sa.create_engine(url, **options)
+        engines.append(engine)
+        db.session.commit()  # the test's own session lets go of its connection before the engine changes
+        monkeypatch.setitem(db._app_engines[app], None, engine)
+        start = threading.Barrier(len(attempts))
+
+        def work(attempt: Callable[[], str]) -> str:
+            with app.app_context():
+                start.wait(timeout=60)
+                try:
+                    return attempt()
+                except Exception as exc:  # the outcome is what the test compares
+                    return type(exc).__name__
+                finally:
+                    db.session.rollback()
+                    db.session.remove()
+
+        with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+            return list(pool.map(work, attempts))
+
+    yield run
+    db.session.remove()
+    for engine in engines:
+        engine.dispose()

@@ -18,3 +18,4 @@ from app.incentives import (  # noqa: E402, F401
 bp.add_app_template_filter(routes_common.as_decimal, "as_decimal")
 bp.add_app_template_filter(routes_common.printed, "kpi_printed")
 bp.add_app_template_filter(runs.status_label, "run_status")
+bp.add_app_template_filter(runs.event_label, "run_event")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import Conflict
 
 from app.auth.models import User
+from app.core import clock
 from app.incentives import charts
 from app.incentives.engine import Curve, LinearCurve, StepsCurve, curve_from_dict, validate_curve
 from app.incentives.forms import STEP_ROWS
@@ -32,7 +32,7 @@ def acting_user() -> User:
 
 
 def company_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["PRIMO_TIMEZONE"])).date()
+    return clock.today()
 
 
 def currency() -> str:

@@ -16,14 +16,12 @@ from app.auth.access import allow
 from app.extensions import db
 from app.incentives import bp, charts, estimate, questions, wording
 from app.incentives.forms_runs import AskForm
-from app.incentives.models import BonusRun, RunAdjustment, RunLine, SchemeVersion
+from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.incentives.objectives import custom_kpi_names
 from app.incentives.routes_common import company_today, currency, trace_charts
 from app.money import ZERO
 from app.org.models import Employee, Store
 from app.org.scope import team_condition, visible_store_ids
-
-PAID = ("approved", "exported")
 
 
 def _estimate_views(estimates: list[estimate.Estimate]) -> list[tuple[estimate.Estimate, list]]:
@@ -56,14 +54,14 @@ def _paid_runs(employee: Employee) -> list[dict]:
     lines = db.session.scalars(
         sa.select(RunLine)
         .join(BonusRun, BonusRun.id == RunLine.run_id)
-        .where(RunLine.employee_id == employee.id, BonusRun.status.in_(PAID))
+        .where(RunLine.employee_id == employee.id, BonusRun.status.in_(PAID_STATUSES))
         .options(selectinload(RunLine.run).selectinload(BonusRun.version).selectinload(SchemeVersion.scheme))
         .order_by(BonusRun.period.desc(), BonusRun.id.desc(), RunLine.id)
     ).all()
     adjustments = db.session.scalars(
         sa.select(RunAdjustment)
         .join(BonusRun, BonusRun.id == RunAdjustment.run_id)
-        .where(RunAdjustment.employee_id == employee.id, BonusRun.status.in_(PAID))
+        .where(RunAdjustment.employee_id == employee.id, BonusRun.status.in_(PAID_STATUSES))
         .order_by(RunAdjustment.id)
     ).all()
     by_run: dict[int, dict] = {}
@@ -77,6 +75,9 @@ def _paid_runs(employee: Employee) -> list[dict]:
         entry["total"] = sum((line.amount for line in entry["lines"]), ZERO) + sum(
             (a.amount for a in entry["adjustments"]), ZERO
         )
+        # A corrective run takes back what the period's earlier runs paid: the total is the difference.
+        entry["already_paid"] = -sum((a.amount for a in entry["adjustments"] if not a.manual), ZERO)
+        entry["due_now"] = entry["total"] + entry["already_paid"]
     return sorted(by_run.values(), key=lambda e: (e["run"].period, e["run"].id), reverse=True)
 
 
@@ -129,7 +130,7 @@ def my_bonus_question(line_id: int):
     """Ask HR a question about one of my paid lines."""
     employee = current_user.employee
     line = db.session.get(RunLine, line_id)
-    if employee is None or line is None or line.employee_id != employee.id or line.run.status not in PAID:
+    if employee is None or line is None or line.employee_id != employee.id or line.run.status not in PAID_STATUSES:
         abort(404)
     form = AskForm()
     if not form.validate_on_submit():

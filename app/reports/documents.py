@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.dbtypes import utcnow
 from app.extensions import db
-from app.incentives.models import BonusRun
+from app.incentives.models import PAID_STATUSES, BonusRun
 from app.org.models import Employee
 from app.reports import bulk, sources
 from app.reports.models import StatementDocument
@@ -24,7 +24,6 @@ from app.reports.statement import StatementData
 from app.reports.statements import build_statement_html, build_statement_pdf, build_statement_xlsx
 
 FORMATS = ("pdf", "xlsx")
-FINAL = ("approved", "exported")
 MIMETYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -38,7 +37,7 @@ class DocumentError(ValueError):
 
 
 def is_final(run: BonusRun) -> bool:
-    return run.status in FINAL
+    return run.status in PAID_STATUSES
 
 
 def sha256(content: bytes) -> str:

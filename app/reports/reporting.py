@@ -18,13 +18,12 @@ from openpyxl import Workbook
 from app.core.tabular import neutralise
 from app.dbtypes import Money
 from app.extensions import db
-from app.incentives.models import BonusRun, RunAdjustment, RunLine
+from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine
 from app.money import ZERO, round_half_up
 from app.org.models import Region, Store
 from app.periods import Period
 from app.reports.recognition import ManagerUse, recognition_use
 
-PAID = ("approved", "exported")
 MONEY = "#,##0.00"
 
 
@@ -32,7 +31,10 @@ def paid_periods() -> list[str]:
     """Periods that have an approved or exported run, newest first."""
     return list(
         db.session.scalars(
-            sa.select(BonusRun.period).where(BonusRun.status.in_(PAID)).distinct().order_by(BonusRun.period.desc())
+            sa.select(BonusRun.period)
+            .where(BonusRun.status.in_(PAID_STATUSES))
+            .distinct()
+            .order_by(BonusRun.period.desc())
         )
     )
 
@@ -47,7 +49,7 @@ class CostRow:
 
 
 def _paid_runs(period: str | None) -> sa.Select:
-    query = sa.select(BonusRun.id).where(BonusRun.status.in_(PAID))
+    query = sa.select(BonusRun.id).where(BonusRun.status.in_(PAID_STATUSES))
     return query.where(BonusRun.period == period) if period else query
 
 
@@ -102,7 +104,7 @@ def cost(period: str | None, by: str = "store") -> list[CostRow]:
 
 def employee_amounts(period: str | None, run_id: int | None = None) -> list[Decimal]:
     """What each employee was paid by the paid runs of a period (or by one run): lines plus adjustments."""
-    runs = sa.select(BonusRun.id).where(BonusRun.status.in_(PAID))
+    runs = sa.select(BonusRun.id).where(BonusRun.status.in_(PAID_STATUSES))
     if run_id is not None:
         runs = runs.where(BonusRun.id == run_id)
     elif period:

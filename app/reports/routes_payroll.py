@@ -1,4 +1,5 @@
-"""The payroll page: approved runs with their exports, and the export actions.
+"""The payroll page: approved runs to export, exported runs already paid (with their exports), and the export
+actions.
 
 An export is a state change (it is logged and marks the run exported), so it is a POST form whose response is the
 file itself; the page only lists. Exporting again logs another export with the same rows.
@@ -13,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.access import allow
 from app.extensions import db
-from app.incentives.models import BonusRun, SchemeVersion
+from app.incentives.models import PAID_STATUSES, BonusRun, RunStatus, SchemeVersion
 from app.reports import bp, payroll
 from app.reports.access import conflict
 from app.reports.forms import BenefitsExportForm, PayrollExportForm
@@ -22,14 +23,15 @@ from app.reports.forms import BenefitsExportForm, PayrollExportForm
 def _page(export: PayrollExportForm | None = None, benefits: BenefitsExportForm | None = None, status: int = 200):
     final = db.session.scalars(
         sa.select(BonusRun)
-        .where(BonusRun.status.in_(payroll.EXPORTABLE))
+        .where(BonusRun.status.in_(PAID_STATUSES))
         .options(selectinload(BonusRun.version).selectinload(SchemeVersion.scheme))
         .order_by(BonusRun.period.desc(), BonusRun.id.desc())
     ).all()
     return (
         render_template(
             "reports/payroll.html",
-            runs=final,
+            to_export=[r for r in final if r.status == RunStatus.APPROVED],
+            paid=[r for r in final if r.status == RunStatus.EXPORTED],
             exports=payroll.exports_by_run(r.id for r in final),
             form=export or PayrollExportForm(),
             benefits=benefits or BenefitsExportForm(),
@@ -53,7 +55,7 @@ def _file(export: payroll.Export) -> Response:
 @bp.route("/payroll")
 @allow("payroll", "hr")
 def payroll_index():
-    """Approved and exported runs with every export made of them, and the benefits export."""
+    """Approved runs to export, exported runs already paid, every export made of them, and the benefits export."""
     return _page()
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from app.auth.access import allow
 from app.core import formatting
 from app.extensions import db
-from app.incentives.models import BonusRun
+from app.incentives.models import PAID_STATUSES, BonusRun
 from app.periods import Period, PeriodError
 from app.reports import bp, charts, reporting
 
@@ -71,7 +71,7 @@ def _distribution() -> tuple[reporting.Distribution, str | None, int | None, lis
     run_id = request.args.get("run", type=int)
     if run_id is not None:
         run = db.session.get(BonusRun, run_id)
-        if run is None or run.status not in reporting.PAID:
+        if run is None or run.status not in PAID_STATUSES:
             abort(404)
         return reporting.Distribution(reporting.employee_amounts(None, run_id)), run.period, run_id, []
     period, periods = _period()

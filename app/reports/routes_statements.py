@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.extensions import db
-from app.incentives.models import BonusRun, RunAdjustment, RunLine, SchemeVersion
+from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.org.models import Employee, Store
 from app.reports import access, bp, documents, jobs, sources
 from app.reports.forms import BulkForm
@@ -86,7 +86,7 @@ def my_statements():
         rows = db.session.scalars(
             sa.select(BonusRun)
             .join(SchemeVersion, SchemeVersion.id == BonusRun.version_id)
-            .where(BonusRun.id.in_(paid), BonusRun.status.in_(documents.FINAL))
+            .where(BonusRun.id.in_(paid), BonusRun.status.in_(PAID_STATUSES))
             .order_by(BonusRun.period.desc(), BonusRun.id.desc())
         ).all()
     return render_template("reports/my_statements.html", runs=rows, employee_id=employee_id)

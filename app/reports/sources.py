@@ -81,6 +81,10 @@ def run_facts(run: BonusRun) -> RunFacts:
         period_start=period.start,
         period_end=period.end,
         approved_at=run.approved_at,
+        corrects_run_id=run.corrects_run_id,
+        corrective_reason=run.corrective_reason,
+        corrective_basis=tuple(run.corrective_basis or ()),
+        advance=run.advance,
     )
 
 
@@ -144,7 +148,7 @@ def statements_for(
         .where(RunAdjustment.run_id == run.id, RunAdjustment.employee_id.in_(ids))
         .order_by(RunAdjustment.id)
     ):
-        adjustments[a.employee_id].append(AdjustmentView(a.amount, a.reason, a.created_at, a.corrects_line_id))
+        adjustments[a.employee_id].append(AdjustmentView(a.amount, a.reason, a.created_at, a.corrects_line_id, a.kind))
     facts = run_facts(run)
     recognition = recognition_for_many(ids, facts.period_start, facts.period_end)
     config = current_app.config

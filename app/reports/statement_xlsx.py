@@ -1,7 +1,9 @@
 """The Excel statement: one sheet, labels beside real cells (numbers, percentages as fractions, dates).
 
 Called by `statements.build_statement_xlsx` inside the employee's locale, so labels come out in their language.
-Text cells are neutralised against formula injection; numbers never are.
+Text cells are neutralised against formula injection; numbers never are. Every column is as wide as its widest
+date or amount; the title row and the label column stay in view, and the table of KPIs (every store part's
+components, one row each) has a filter.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.core.tabular import neutralise
 from app.reports.statement import StatementData
+from app.reports.xlsx_layout import fit_columns
 
 MONEY = "#,##0.00"
 EXACT = "#,##0.0000"
@@ -98,11 +102,18 @@ def write_statement(data: StatementData) -> Workbook:
     sheet.put(_("Period start"), (data.period_start, DATE))
     sheet.put(_("Period end"), (data.period_end, DATE))
     sheet.put(_("Run status"), data.run_status)
+    if data.corrective:
+        sheet.put(_("Corrective run of run"), data.corrects_run_id)
+        sheet.put(_("Reason for the correction"), data.corrective_reason or "")
+    if data.advance:
+        sheet.put(_("Advance"), _("approved before the period ended"))
     sheet.put(_("Pay code"), data.pay_code)
     local = generated.astimezone(ZoneInfo(data.timezone)).replace(tzinfo=None)
     sheet.put(_("Generated at"), (local, DATETIME), data.timezone)
     if data.scheme_description:
         sheet.put(_("How the scheme works"), data.scheme_description)
+
+    _kpi_table(sheet, data)
 
     for part in data.parts:
         sheet.heading(
@@ -119,23 +130,72 @@ def write_statement(data: StatementData) -> Workbook:
         else:
             sheet.put(_("Target bonus (percent of period base)"), (_fraction(data.target_value), PERCENT))
             sheet.put(_("Target bonus"), (part.target, MONEY), data.currency)
-        sheet.blank()
-        sheet.put(
-            _("KPI"),
-            _("Scope"),
-            _("Measure"),
-            _("Value"),
-            _("Unit"),
-            _("Answers (n)"),
-            _("Margin (±)"),
-            _("Previous value"),
-            _("Measured"),
-            _("Achievement"),
-            _("Weight"),
-            _("Weight × achievement"),
-            _("Fallback"),
-            bold=True,
-        )
+        sheet.put(_("Weighted achievement"), (_fraction(part.weighted_achievement), PERCENT))
+        sheet.put(_("Amount before cap (unrounded)"), (part.amount_before_cap, EXACT), data.currency)
+        sheet.put(_("Cap per employee and run"), (part.cap, MONEY) if part.cap is not None else _("none"))
+        if part.cap_applied:
+            sheet.put(_("Cap factor"), (part.cap_factor, FACTOR))
+        sheet.put(_("Amount after cap, rounded to the cent"), (part.amount_after_cap, MONEY), data.currency)
+        sheet.put(_("Pool factor"), (part.pool_factor, FACTOR))
+        sheet.put(_("Amount of this part"), (part.amount, MONEY), data.currency, bold=True)
+
+    if data.manual_adjustments:
+        sheet.heading(_("Adjustments"))
+        sheet.put(_("Date"), _("Reason"), _("Amount"), bold=True)
+        for a in data.manual_adjustments:
+            when = a.created_at.astimezone(ZoneInfo(data.timezone)).date() if a.created_at else None
+            sheet.put((when, DATE) if when else "", a.reason, (a.amount, MONEY))
+
+    sheet.heading(_("Total"))
+    sheet.put(_("Lines"), (data.lines_total, MONEY), data.currency)
+    sheet.put(_("Adjustments"), (data.adjustments_total, MONEY), data.currency)
+    if data.corrective:
+        sheet.put(_("Now due for the period"), (data.lines_total + data.adjustments_total, MONEY), data.currency)
+        sheet.put(_("Already paid for the period"), (-data.already_paid, MONEY), data.currency)
+        sheet.put(_("Difference paid by this run"), (data.final_amount, MONEY), data.currency, bold=True)
+    else:
+        sheet.put(_("Amount paid"), (data.final_amount, MONEY), data.currency, bold=True)
+
+    sheet.heading(_("Recognition"))
+    if data.recognition.available:
+        sheet.put(_("Points earned in the period"), data.recognition.points)
+        sheet.put(_("Badges received in the period"), ", ".join(b.name for b in data.recognition.badges) or "—")
+        sheet.put(_("Points balance at the end of the period"), data.recognition.balance)
+    else:
+        sheet.put(_("No recognition data for this period."))
+
+    sheet.heading(_("Questions"))
+    sheet.put(data.question_hint)
+    ws.cell(row=sheet.row, column=1).alignment = Alignment(wrap_text=False)
+    fit_columns(ws)
+    ws.freeze_panes = "B2"  # the title row and the labels stay in view
+    return workbook
+
+
+KPI_COLUMNS = 14
+
+
+def _kpi_table(sheet: _Sheet, data: StatementData) -> None:
+    """Every component of every store part, one row each, under one header with a filter."""
+    sheet.heading(_("KPIs and achievements"))
+    header = sheet.put(
+        _("KPI"),
+        _("Scope"),
+        _("Measure"),
+        _("Value"),
+        _("Unit"),
+        _("Answers (n)"),
+        _("Margin (±)"),
+        _("Previous value"),
+        _("Measured"),
+        _("Achievement"),
+        _("Weight"),
+        _("Weight × achievement"),
+        _("Fallback"),
+        _("Store"),
+        bold=True,
+    )
+    for part in data.parts:
         for c in part.components:
             sheet.put(
                 c.kpi_name,
@@ -151,41 +211,6 @@ def write_statement(data: StatementData) -> Workbook:
                 (_fraction(c.weight), PERCENT),
                 (_fraction(c.contribution), PERCENT),
                 c.fallback_used or "",
+                part.store_code,
             )
-        sheet.blank()
-        sheet.put(_("Weighted achievement"), (_fraction(part.weighted_achievement), PERCENT))
-        sheet.put(_("Amount before cap (unrounded)"), (part.amount_before_cap, EXACT), data.currency)
-        sheet.put(_("Cap per employee and run"), (part.cap, MONEY) if part.cap is not None else _("none"))
-        if part.cap_applied:
-            sheet.put(_("Cap factor"), (part.cap_factor, FACTOR))
-        sheet.put(_("Amount after cap, rounded to the cent"), (part.amount_after_cap, MONEY), data.currency)
-        sheet.put(_("Pool factor"), (part.pool_factor, FACTOR))
-        sheet.put(_("Amount of this part"), (part.amount, MONEY), data.currency, bold=True)
-
-    if data.adjustments:
-        sheet.heading(_("Adjustments"))
-        sheet.put(_("Date"), _("Reason"), _("Amount"), bold=True)
-        for a in data.adjustments:
-            when = a.created_at.astimezone(ZoneInfo(data.timezone)).date() if a.created_at else None
-            sheet.put((when, DATE) if when else "", a.reason, (a.amount, MONEY))
-
-    sheet.heading(_("Total"))
-    sheet.put(_("Lines"), (data.lines_total, MONEY), data.currency)
-    sheet.put(_("Adjustments"), (data.adjustments_total, MONEY), data.currency)
-    sheet.put(_("Amount paid"), (data.final_amount, MONEY), data.currency, bold=True)
-
-    sheet.heading(_("Recognition"))
-    if data.recognition.available:
-        sheet.put(_("Points earned in the period"), data.recognition.points)
-        sheet.put(_("Badges received in the period"), ", ".join(b.name for b in data.recognition.badges) or "—")
-        sheet.put(_("Points balance at the end of the period"), data.recognition.balance)
-    else:
-        sheet.put(_("No recognition data for this period."))
-
-    sheet.heading(_("Questions"))
-    sheet.put(data.question_hint)
-    ws.column_dimensions["A"].width = 42
-    for column in "BCDEFGHIJKLM":
-        ws.column_dimensions[column].width = 16
-    ws.cell(row=sheet.row, column=1).alignment = Alignment(wrap_text=False)
-    return workbook
+    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(KPI_COLUMNS)}{max(sheet.row, header)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -277,3 +278,132 @@ def test_other_roles_cannot_reach_the_run_pages(app, worked, hr1):
     employee = client_for(app, "w1@test.example")
     assert employee.get(f"/runs/{run_id}").status_code == 403
     assert employee.get("/runs").status_code == 403
+
+
+# --- the next step, four eyes, comments, refusals on the page -------------------------------------------------
+
+
+def next_step(page: str) -> str:
+    """The next-step section of a run page."""
+    return page.split('data-test="next-step"')[1].split("</section>")[0]
+
+
+def test_the_next_step_is_the_main_button_from_compute_to_already_paid(app, hr1, hr2, worked, make_user):
+    run_id = create_run(hr1)
+    step = next_step(text(hr1.get(f"/runs/{run_id}")))
+    assert 'class="primary" data-test="compute"' in step and 'data-test="submit"' not in step
+    post(hr1, f"/runs/{run_id}/compute")
+    step = next_step(text(hr1.get(f"/runs/{run_id}")))
+    assert 'class="primary" data-test="submit"' in step and 'class="primary" data-test="compute"' not in step
+    post(hr1, f"/runs/{run_id}/submit")
+    # The submitter waits for someone else: no approve button that would end on a refusal.
+    step = next_step(text(hr1.get(f"/runs/{run_id}")))
+    assert 'data-test="waiting"' in step and "En attente de la validation par un autre utilisateur RH" in step
+    assert 'data-test="approve"' not in step
+    step = next_step(text(hr2.get(f"/runs/{run_id}")))
+    assert 'class="primary" data-test="approve"' in step and 'data-test="waiting"' not in step
+    post(hr2, f"/runs/{run_id}/approve")
+    step = next_step(text(hr1.get(f"/runs/{run_id}")))
+    assert 'data-test="export-link"' in step and f'/payroll#run-{run_id}"' in step
+    make_user("pay@test.example", "payroll")
+    payroll = client_for(app, "pay@test.example")
+    export = post(
+        payroll, f"/payroll/runs/{run_id}/export", {"fmt": "csv", "decimal_separator": ","}, from_page="/payroll"
+    )
+    assert export.status_code == 200
+    step = next_step(text(hr1.get(f"/runs/{run_id}")))
+    assert 'data-test="already-paid"' in step and "Déjà payée" in step
+
+
+def test_an_adjuster_or_someone_paid_by_the_run_sees_the_waiting_message(
+    app, hr1, hr2, worked, make_user, make_employee
+):
+    make_user("hr3@test.example", "hr", employee=make_employee(worked.store, number="HR3", hire_date=date(2020, 1, 1)))
+    run_id = computed_run(hr1)
+    post(hr2, f"/runs/{run_id}/adjust", {"employee": "W1", "amount": "10.00", "reason": "late survey"})
+    post(hr1, f"/runs/{run_id}/submit")
+    for client in (hr2, client_for(app, "hr3@test.example")):
+        step = next_step(text(client.get(f"/runs/{run_id}")))
+        assert 'data-test="waiting"' in step and 'data-test="approve"' not in step
+
+
+def test_submit_and_approve_take_a_comment_shown_in_the_history(hr1, hr2):
+    run_id = computed_run(hr1)
+    assert post(hr1, f"/runs/{run_id}/submit", {"comment": "Les chiffres de S1 sont vérifiés."}).status_code == 302
+    assert post(hr2, f"/runs/{run_id}/approve", {"comment": "Vu avec la paie."}).status_code == 302
+    history = text(hr1.get(f"/runs/{run_id}")).split('data-test="history"')[1].split("</table>")[0]
+    assert "Les chiffres de S1 sont vérifiés." in history and "Vu avec la paie." in history
+    assert history.index("soumise") < history.index("approuvée")
+    assert "hr1@test.example" in history and "hr2@test.example" in history
+
+
+def test_a_refused_approval_shows_the_run_page_with_the_reason_and_a_409(hr1):
+    run_id = computed_run(hr1)
+    post(hr1, f"/runs/{run_id}/submit")
+    refused = post(hr1, f"/runs/{run_id}/approve")
+    assert refused.status_code == 409
+    page = text(refused)
+    assert 'data-test="run-title"' in page and 'data-test="refusal"' in page  # the run page, not a bare error page
+    assert "a soumis cette campagne" in page.split('data-test="refusal"')[1]
+    assert 'data-test="waiting"' in next_step(page)
+
+
+def test_a_second_run_of_a_paid_period_is_refused_and_a_corrective_one_needs_a_reason(hr1, hr2, worked):
+    paid = computed_run(hr1)
+    post(hr1, f"/runs/{paid}/submit")
+    post(hr2, f"/runs/{paid}/approve")
+    refused = post(hr1, "/runs/new", {"version": "STORE-NPS-CSAT:1", "period": "2026-Q3"})
+    assert refused.status_code == 409
+    message = text(refused).split('data-field="period"')[1].split("</p>")[0]
+    assert f"déjà payé pour 2026-Q3 par la campagne {paid}" in message and "corrective" in message
+    short = post(hr1, "/runs/new", {"version": "STORE-NPS-CSAT:1", "period": "2026-Q3", "corrective_reason": "oups"})
+    assert short.status_code == 400 and 'data-field="corrective_reason"' in text(short)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BonusRun)) == 1
+    response = post(
+        hr1,
+        "/runs/new",
+        {"version": "STORE-NPS-CSAT:1", "period": "2026-Q3", "corrective_reason": "H1 était présente dès juillet"},
+    )
+    assert response.status_code == 302, text(response)
+    corrective = int(response.headers["Location"].rsplit("/", 1)[-1])
+    page = text(hr1.get(f"/runs/{corrective}"))
+    assert 'data-test="corrective-tag"' in page and "H1 était présente dès juillet" in page
+    assert f"corrige la n° {paid}" in text(hr1.get("/runs"))
+
+
+def test_a_period_outside_the_validity_is_refused_naming_the_field(hr1):
+    response = post(hr1, "/runs/new", {"version": "STORE-NPS-CSAT:1", "period": "2025-Q4"})
+    assert response.status_code == 400
+    message = text(response).split('data-field="period"')[1].split("</p>")[0]
+    assert "2025-Q4 est hors de la période de validité de STORE-NPS-CSAT v1" in message
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BonusRun)) == 0
+
+
+def test_a_period_not_over_is_flagged_and_its_approval_waits(hr1, hr2):
+    from app.core import clock
+    from app.periods import Period
+
+    quarter = Period.containing(clock.today(), "quarter")
+    created = post(hr1, "/runs/new", {"version": "STORE-NPS-CSAT:1", "period": str(quarter)})
+    run_id = int(created.headers["Location"].rsplit("/", 1)[-1])
+    flashed = unescape(text(hr1.get(f"/runs/{run_id}")))
+    assert f"{quarter} n'est pas terminée (dernier jour {quarter.end.isoformat()})" in flashed
+    post(hr1, f"/runs/{run_id}/compute")
+    assert post(hr1, f"/runs/{run_id}/submit").status_code == 302
+    page = text(hr2.get(f"/runs/{run_id}"))
+    assert 'data-test="run-warning"' in page
+    step = next_step(page)
+    assert (
+        'data-test="waiting"' in step and "une fois la période terminée" in step and 'data-test="approve"' not in step
+    )
+    refused = post(hr2, f"/runs/{run_id}/approve")
+    assert refused.status_code == 409 and 'data-test="run-title"' in text(refused)
+    assert db.session.get(BonusRun, run_id).status == "submitted"
+
+
+def test_rejecting_a_draft_shows_the_run_page_with_a_409(hr1):
+    run_id = computed_run(hr1)
+    for data in ({"comment": ""}, {"comment": "pourquoi pas"}):
+        refused = post(hr1, f"/runs/{run_id}/reject", data)
+        assert refused.status_code == 409
+        assert 'data-test="run-title"' in text(refused) and "seule une campagne soumise" in text(refused)

@@ -318,3 +318,74 @@ def test_recognition_of_the_period_is_on_the_statement(paid_run, paid_world):
     assert [b.name for b in data.recognition.badges] == ["Héros du NPS"]
     text = pdf_text(build_statement_pdf(data))
     assert "Héros du NPS" in text and "120" in text and "150" in text
+
+
+def shown_length(value: object, number_format: str) -> int:
+    """How many characters Excel shows for a cell, worked out here on its own (dates ISO, amounts with grouping)."""
+    if isinstance(value, datetime):
+        return len(number_format)  # yyyy-mm-dd or yyyy-mm-dd hh:mm
+    places = (
+        number_format.split(".")[1].count("0") + number_format.split(".")[1].count("#") if "." in number_format else 0
+    )
+    number = Decimal(str(value)) * (100 if number_format.endswith("%") else 1)
+    text = f"{number:{',' if ',' in number_format else ''}.{places}f}"
+    return len(text) + number_format.endswith("%")
+
+
+def test_the_excel_statement_shows_dates_and_amounts_in_full_freezes_its_title_and_filters_its_kpis(
+    paid_run, paid_world
+):
+    ws = load_workbook(io.BytesIO(documents.obtain(paid_run, paid_world["mover"], "xlsx").content)).active
+    assert ws.freeze_panes == "B2"  # the title row and the label column stay in view
+    header = next(row[0].row for row in ws.iter_rows() if row[0].value == "KPI")
+    assert ws.auto_filter.ref == f"A{header}:N{header + 4}"  # NPS and CSAT in each of the two stores
+    assert [ws.cell(row=header + i, column=14).value for i in range(1, 5)] == ["S1", "S1", "S2", "S2"]
+    checked = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "n" and cell.value is not None or cell.is_date:
+                width = ws.column_dimensions[cell.column_letter].width
+                assert width >= shown_length(cell.value, cell.number_format) + 1, (cell.coordinate, cell.value)
+                checked += 1
+    assert checked > 40
+
+
+def make_corrective_run(runner, reason: str) -> BonusRun:
+    created = runner.invoke(
+        args=["runs", "create", "--scheme", "STORE-NPS-CSAT", "--period", "2026-Q3", "--corrective-reason", reason]
+    )
+    assert created.exit_code == 0, created.stderr
+    run = db.session.get(BonusRun, int(created.output.strip().splitlines()[-1]))
+    runs.compute(run)
+    db.session.commit()
+    runs.submit(run, runs.user_by_email("hr1@test.example"))
+    runs.approve(run, runs.user_by_email("hr2@test.example"))
+    db.session.commit()
+    return run
+
+
+def test_a_corrective_statement_shows_already_paid_now_due_and_the_difference(app, paid_run, paid_world, runner):
+    paid_world["whole"].annual_base_salary = Decimal("36000.00")
+    db.session.commit()
+    run = make_corrective_run(runner, "salaire de base corrigé à 36 000 €")
+    text = pdf_text(documents.obtain(run, paid_world["whole"], "pdf").content)
+    for expected in (
+        "Dû désormais pour 2026-Q3 348,75 €",
+        f"Déjà versé pour 2026-Q3 (campagne #{paid_run.id}) -290,63 €",
+        "Différence versée par cette campagne +58,12 €",
+        "recalculée pour le motif suivant : salaire de base corrigé à 36 000 €",
+        f"corrige la campagne n° {paid_run.id}",
+        "9 000,00 €",  # the period base the difference comes from
+    ):
+        assert expected in text, expected
+    ws = load_workbook(io.BytesIO(documents.obtain(run, paid_world["whole"], "xlsx").content)).active
+    rows = {row[0].value: row for row in ws.iter_rows() if row[0].value}
+    assert Decimal(str(rows["Dû désormais pour la période"][1].value)) == Decimal("348.75")
+    assert Decimal(str(rows["Déjà versé pour la période"][1].value)) == Decimal("-290.63")
+    assert Decimal(str(rows["Différence versée par cette campagne"][1].value)) == Decimal("58.12")
+    assert rows["Campagne corrective de la campagne"][1].value == paid_run.id
+    # Only W1 changed: nobody else gets a statement from the corrective run.
+    assert sources.run_employee_ids(run) == [paid_world["whole"].id]
+    my_bonus = _client(app, "whole@test.example").get("/my/bonus").get_data(as_text=True)
+    correction = SPACES.sub(" ", my_bonus).split('data-test="correction"')[1].split("</p>")[0]
+    assert "Déjà versé 290,63 €, dû désormais 348,75 €" in correction
