@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import current_app
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_currency, format_date, format_decimal, get_locale
 
+from app.core import clock
 from app.money import round_half_up
 
 
@@ -32,11 +33,17 @@ def day(value: date | None, style: str = "medium") -> str:
     return format_date(value, style) if value else "—"
 
 
-def moment(value: datetime | None) -> str:
+def moment(value: datetime | None, style: str = "short", *, locale: str | None = None, zone: str | None = None) -> str:
+    """A stored instant as text on the company's wall clock, in the page's (or the given) language.
+
+    The only place an instant is formatted for people: pages, statements and messages all come here. The
+    conversion happens once, in `clock.local`; Babel is then told the zone it already is in, so it cannot convert
+    again (Flask-Babel's own `format_datetime` would, taking a naive value for UTC).
+    """
     if value is None:
         return "—"
-    local = value.astimezone(ZoneInfo(current_app.config["PRIMO_TIMEZONE"]))
-    return format_datetime(local.replace(tzinfo=None), "short")
+    when = clock.local(value, zone)
+    return format_datetime(when, style, tzinfo=when.tzinfo, locale=locale or language())
 
 
 def language() -> str:

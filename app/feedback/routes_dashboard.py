@@ -7,9 +7,8 @@ other; employees and payroll get a 403 (payroll reads approved runs, not the cus
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -20,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.audit.services import record
 from app.auth.access import allow
+from app.core import clock
 from app.core.models import Setting
 from app.core.tabular import CellError, parse_decimal
 from app.extensions import db
@@ -39,10 +39,6 @@ PAST_PERIODS = 5
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
-
-
-def company_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["PRIMO_TIMEZONE"])).date()
 
 
 def min_responses() -> int:
@@ -263,7 +259,7 @@ def _period_choices(today: date, chosen: Period) -> list[tuple[str, list[str]]]:
 
 
 def _render(view: str, scope: Scope, period: Period, title: str, **extra):
-    today = company_today()
+    today = clock.today()
     following = period.shifted(1)
     context = {
         "view": view,
@@ -296,7 +292,7 @@ def dashboard():
         if stores:
             return redirect(url_for("feedback.dashboard_store", store_id=stores[0].id, **period_arg))
         return render_template("feedback/dashboard_none.html")
-    period = _chosen_period(company_today())
+    period = _chosen_period(clock.today())
     stores = _visible_stores()
     settings_form = RankingSettingsForm(hide_ranking=ranking_hidden_from_managers())
     return _render(
@@ -318,7 +314,7 @@ def dashboard_region(region_id: int):
     region = db.session.get(Region, region_id)
     if region is None or not (current_user.has_role("hr") or region_id in _managed_region_ids()):
         abort(404)
-    period = _chosen_period(company_today())
+    period = _chosen_period(clock.today())
     stores = list(region.stores)
     extra: dict[str, object] = {}
     if _sees_ranking():
@@ -335,7 +331,7 @@ def dashboard_region(region_id: int):
 def dashboard_store(store_id: int):
     """Show one store: KPIs with n and margins, trends, score distribution, its past, latest comments."""
     store = _store_or_404(store_id)
-    period = _chosen_period(company_today())
+    period = _chosen_period(clock.today())
     past_periods, past_rows = _own_past(period, [store])
     comments = list(
         db.session.scalars(_comments_query(store.id, None).options(selectinload(SurveyResponse.employee)).limit(5))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -29,10 +27,6 @@ def conflict(message: str) -> NoReturn:
 
 def acting_user() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
-def company_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["PRIMO_TIMEZONE"])).date()
 
 
 def currency() -> str:
