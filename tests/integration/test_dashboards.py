@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -12,8 +12,7 @@ from app.core.models import Setting
 from app.extensions import db
 from app.feedback.models import KpiDefinition, KpiValue, ResponseContact, SurveyResponse
 from app.feedback.routes_dashboard import HIDE_RANKING
-from app.periods import Period
-from tests.conftest import csrf_token, login
+from tests.conftest import QUARTER_TURN, csrf_token, login
 from tests.integration.test_feedback_kpis import add_responses, worked_example
 
 
@@ -48,12 +47,11 @@ def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(client_
     assert 'data-test="own-past"' in page
 
 
-def test_default_period_is_the_current_quarter_and_bad_periods_are_refused(client_as, world):
+def test_default_period_is_the_company_s_current_quarter_and_bad_periods_are_refused(client_as, world, frozen_time):
+    frozen_time(QUARTER_TURN)  # 00:30 on 1 October in Paris, still 30 September in UTC
     client = client_as("hr")
     page = _text(client.get(f"/dashboard/store/{world['north'].id}"))
-    today = datetime.now(UTC).date()
-    quarter = Period.containing(today, "quarter")
-    assert f'<option value="{quarter}" selected>' in page
+    assert '<option value="2026-Q4" selected>' in page
     assert client.get(f"/dashboard/store/{world['north'].id}?period=2026-Q9").status_code == 400
     month = _text(client.get(f"/dashboard/store/{world['north'].id}?period=2026-07"))
     assert '<option value="2026-07" selected>' in month and "2026-06" in month
