@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_datetime
+from babel.numbers import get_currency_symbol
 from flask import current_app
 from flask_babel import format_currency, format_date, format_decimal, get_locale
 
@@ -18,6 +21,24 @@ def money(value: Decimal | None, currency: str | None = None) -> str:
     if value is None:
         return "—"
     return format_currency(round_half_up(value, 2), currency or current_app.config["PRIMO_CURRENCY"])
+
+
+def whole_money(value: Decimal, currency: str | None = None) -> str:
+    """A round amount without its cents ("1 000 €", "€1,000"), as on a chart's axis; other amounts keep them."""
+    if value != value.to_integral_value():
+        return money(value, currency)
+    pattern = Locale.parse(language()).currency_formats["standard"].pattern.split(";")[0]
+    return format_currency(
+        value,
+        currency or current_app.config["PRIMO_CURRENCY"],
+        format=re.sub(r"\.0+", "", pattern),
+        currency_digits=False,
+    )
+
+
+def currency_symbol(currency: str | None = None) -> str:
+    """The company currency's symbol in the page's language (€, $…), for axis titles."""
+    return get_currency_symbol(currency or current_app.config["PRIMO_CURRENCY"], language())
 
 
 def number(value: Decimal | int | None, places: int = 0) -> str:

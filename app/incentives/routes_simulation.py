@@ -41,6 +41,7 @@ def _histogram(result: simulation.Simulation):
         result.bins,
         title=_("Employees by amount, %(code)s v%(v)d", code=result.code, v=result.version),
         label_of=label,
+        edge_text=formatting.whole_money,
     )
 
 

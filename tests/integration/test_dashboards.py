@@ -29,7 +29,7 @@ def _card(page: str, key: str) -> str:
 
 def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(client_as, world):
     worked_example(world["north"])
-    add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 10 + [0] * 10)  # Q2: NPS 0.0
+    add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 100 + [0] * 100)  # Q2: 0.0 ± 13.9
     client = client_as("manager")
     landing = client.get("/dashboard?period=2026-Q3")
     assert landing.status_code == 302
@@ -45,6 +45,16 @@ def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(client_
     assert 'data-score="10"' in page and 'fill="#12b76a"' in page and 'fill="#d92d20"' in page
     assert 'data-test="ranking"' not in page  # no ranking on a store's own page
     assert 'data-test="own-past"' in page
+
+
+def test_a_change_within_the_margin_of_error_is_shown_neutral(client_as, world):
+    worked_example(world["north"])  # Q3: 35.0 ± 14.2
+    add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 10 + [0] * 10)  # Q2: 0.0 ± 43.8
+    page = _text(client_as("hr").get(f"/dashboard/store/{world['north'].id}?period=2026-Q3"))
+    nps = re.search(r'data-kpi="nps">(.*?)</section>', page).group(1)
+    # +35.0 is less than √(14.2² + 43.8²) ≈ 46: it may be noise, so neither green nor red.
+    assert 'class="delta same within-margin"' in nps and "≈ +35.0" in _card(page, "nps")
+    assert "▲" not in _card(page, "nps")
 
 
 def test_default_period_is_the_company_s_current_quarter_and_bad_periods_are_refused(client_as, world, frozen_time):
