@@ -17,7 +17,8 @@ SCROLL_WIDTH = "document.scrollingElement.scrollWidth"
 def phone(browser, seeded):
     """A page in a phone-sized window, over the demo company."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    context.set_default_timeout(10_000)
+    # The store dashboard over two years of demo answers takes several seconds on a busy PostgreSQL.
+    context.set_default_timeout(30_000)
     try:
         yield context.new_page()
     finally:
