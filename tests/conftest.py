@@ -12,12 +12,13 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -28,6 +29,10 @@ from app.extensions import db
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 
 PASSWORD = "correct horse battery"
+# Instants for tests that depend on "today" (frozen with `frozen_time`): the middle of a quarter, and the first
+# half hour of a quarter in Paris, when UTC still says the previous one.
+MID_QUARTER = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+QUARTER_TURN = datetime(2026, 9, 30, 22, 30, tzinfo=UTC)
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -93,6 +98,21 @@ def app(session_app: Flask) -> Iterator[Flask]:
         yield session_app
         db.session.remove()
     _empty_tables(session_app)
+
+
+@pytest.fixture
+def frozen_time() -> Iterator[Callable[[datetime], None]]:
+    """Stop the clock at an instant for the rest of the test (the app's `clock.today()` is then that day, locally)."""
+    travels: list[time_machine.travel] = []
+
+    def freeze(instant: datetime) -> None:
+        travel = time_machine.travel(instant, tick=False)
+        travel.start()
+        travels.append(travel)
+
+    yield freeze
+    for travel in reversed(travels):
+        travel.stop()
 
 
 @pytest.fixture

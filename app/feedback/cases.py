@@ -13,7 +13,9 @@ employee ids only: never the customer's name or contact, nor the free-text notes
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -236,9 +238,38 @@ def case_notice(user: User, now: datetime | None = None) -> dict[str, int]:
 # --- changes ---------------------------------------------------------------------------------------
 
 
+# Notes are stored as text, each entry headed with its instant in UTC (unambiguous whatever the zone or the
+# season); pages read them through `note_entries`, which gives the instant back so it is shown on local time.
+NOTE_HEADER = re.compile(r"^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC, ([^\]\n]*)\] ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    """One dated note of a case; `at` is None for text written before notes were dated."""
+
+    at: datetime | None
+    actor: str
+    text: str
+
+
+def note_entries(notes: str | None) -> list[NoteEntry]:
+    """Split a case's notes into their entries, oldest first, each with its instant (aware, UTC)."""
+    if not notes:
+        return []
+    heads = [m for m in NOTE_HEADER.finditer(notes) if m.start() == 0 or notes[: m.start()].endswith("\n\n")]
+    entries = [NoteEntry(None, "", notes[: heads[0].start()].strip())] if heads and heads[0].start() else []
+    if not heads:
+        return [NoteEntry(None, "", notes.strip())]
+    for head, following in zip(heads, [*heads[1:], None], strict=True):
+        end = following.start() if following else len(notes)
+        at = datetime.strptime(head.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        entries.append(NoteEntry(at, head.group(2), notes[head.end() : end].strip()))
+    return entries
+
+
 def _with_note(existing: str | None, text: str, now: datetime) -> str:
     _actor_id, actor = current_actor()
-    entry = f"[{now:%Y-%m-%d %H:%M} UTC, {actor}] {text.strip()}"
+    entry = f"[{now.astimezone(UTC):%Y-%m-%d %H:%M} UTC, {actor}] {text.strip()}"
     combined = f"{existing}\n\n{entry}" if existing else entry
     if len(combined) > NOTES_MAX:
         raise CaseError(_("The notes of a case are limited to %(n)d characters.", n=NOTES_MAX))

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app.core import clock
 from app.extensions import db
 from app.feedback.cases import FOLLOW_UP_DELAY
 from app.feedback.models import FollowUpCase, ImportBatch, ResponseContact, SurveyResponse
@@ -151,7 +151,7 @@ def _month_shape(month_index: int) -> float:
 
 def seed_feedback(rng: random.Random, today: date) -> dict[str, int]:
     """Insert 24 months of demo responses (ending with today's month) and their cases; flush only."""
-    tz = ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+    tz = clock.zone()
     retention = int(current_app.config.get("PRIMO_CONTACT_RETENTION_DAYS", 90))
     stores = list(db.session.scalars(sa.select(Store).order_by(Store.code)))
     if not stores:

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.audit.services import current_actor, record
+from app.core import clock
 from app.core.models import PendingUpload
 from app.core.tabular import XLSX_MAGIC, CellError, ImportRejected, RowError, parse_bool, unneutralise
 from app.dbtypes import utcnow
@@ -389,7 +390,7 @@ class _Checker:
         return cls(
             dict(db.session.execute(sa.select(Store.code, Store.id)).tuples().all()),
             dict(db.session.execute(sa.select(Employee.number, Employee.id)).tuples().all()),
-            company_zone(),
+            clock.zone(),
         )
 
     @classmethod
@@ -397,7 +398,7 @@ class _Checker:
         code, number = cells.get("store_code", "").strip(), cells.get("employee_number", "").strip()
         stores = db.session.execute(sa.select(Store.code, Store.id).where(Store.code == code)).tuples().all()
         employees = db.session.execute(sa.select(Employee.number, Employee.id).where(Employee.number == number))
-        return cls(dict(stores), dict(employees.tuples().all()), company_zone())
+        return cls(dict(stores), dict(employees.tuples().all()), clock.zone())
 
     def _store(self, raw: str) -> tuple[int | None, str | None]:
         code = raw.strip()
@@ -552,18 +553,10 @@ def _drop_blank(frame: pd.DataFrame, ids: np.ndarray) -> tuple[pd.DataFrame, np.
     return (frame[~blank], ids[~blank]) if blank.any() else (frame, ids)
 
 
-def company_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
-
-
-def company_today() -> date:
-    return datetime.now(company_zone()).date()
-
-
 def purge_date(today: date | None = None) -> date:
     """When a contact stored today is erased: today (company time) plus the retention period."""
     days = int(current_app.config.get("PRIMO_CONTACT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
-    return (today or company_today()) + timedelta(days=days)
+    return (today or clock.today()) + timedelta(days=days)
 
 
 # --- writing ------------------------------------------------------------------------------------------------
@@ -1419,7 +1412,7 @@ def purge_contacts(as_of: date | None = None) -> int:
 
     Also drops survey uploads left in preview for more than a day, since the file holds customer details.
     """
-    as_of = as_of or company_today()
+    as_of = as_of or clock.today()
     erased = db.session.execute(
         sa.delete(ResponseContact).where(ResponseContact.purge_after <= as_of),
         execution_options={"synchronize_session": False},

@@ -213,6 +213,18 @@ def within_margin(value: Decimal, moe: Decimal | None, threshold: Decimal) -> bo
     return abs(value - threshold) <= moe
 
 
+def change_beyond_margin(value: Decimal, moe: Decimal | None, previous: Decimal, previous_moe: Decimal | None) -> bool:
+    """Tell whether a change between two periods is larger than its own 95 % margin, √(moe² + previous_moe²).
+
+    Two independent samples each carry their margin; a smaller difference may be noise and is not called a rise or
+    a fall. Without both margins nothing can be said, so the change is not called either.
+    """
+    if moe is None or previous_moe is None:
+        return False
+    margin = (moe * moe + previous_moe * previous_moe).sqrt()
+    return abs(value - previous) > margin
+
+
 def _wilson_percent(satisfied: int, n: int) -> tuple[Decimal, Decimal]:
     """Return the 95 % Wilson score interval of satisfied/n in percent, two decimals, for n > 0."""
     # Wilson: (2S + z² ∓ z·√(4S(n − S)/n + z²)) / (2(n + z²)), times 100. With z = 196/100 and everything

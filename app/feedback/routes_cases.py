@@ -8,7 +8,6 @@ holds the case; nothing here logs or audits them.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.audit.services import record
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core import clock
 from app.core.models import Setting
 from app.dbtypes import utcnow
 from app.extensions import db
@@ -42,6 +42,7 @@ from app.feedback.cases import (
     may_see_contact,
     may_work_on,
     next_statuses,
+    note_entries,
     overdue_condition,
     queue_order,
     transition_case,
@@ -60,7 +61,6 @@ from app.feedback.locks import month_paid
 from app.feedback.models import FollowUpCase, SurveyResponse
 from app.org.models import Store
 from app.org.scope import managed_store_ids, visible_store_ids
-from app.periods import local_date
 
 CALL_GUIDE_KEY = "call_guide"
 RECOGNITION_ENDPOINT = "recognition.award_from_compliment"
@@ -73,10 +73,6 @@ MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def inject_case_notice() -> dict[str, object]:
     # Lets `feedback/_case_notice.html` be included from any page; it counts only when rendered.
     return {"case_notice": case_notice}
-
-
-def _today() -> date:
-    return local_date(utcnow(), current_app.config["PRIMO_TIMEZONE"])
 
 
 def _page_size() -> int:
@@ -179,6 +175,7 @@ def _render_case(
         render_template(
             "feedback/case_detail.html",
             case=case,
+            notes=note_entries(case.notes),
             response=case.response,
             status=status,
             overdue=is_overdue(case),
@@ -199,7 +196,7 @@ def _render_case(
 
 
 def _assign_form(case: FollowUpCase, **kwargs) -> CaseAssignForm:
-    team = [(str(e.id), f"{e.full_name} ({e.number})") for e in assignable_employees(case, _today())]
+    team = [(str(e.id), f"{e.full_name} ({e.number})") for e in assignable_employees(case, clock.today())]
     return CaseAssignForm(team, **kwargs)
 
 
@@ -280,7 +277,7 @@ def case_assign(case_id: int):
         form.assignee.errors = [_("Choose someone of the store's team.")]
         return _render_case(case, code=400, assign_form=form)
     try:
-        assign_case(case, int(raw) if raw else None, on=_today())
+        assign_case(case, int(raw) if raw else None, on=clock.today())
     except CaseAssignmentError as exc:
         db.session.rollback()
         if CaseStatus(case.status) in CLOSED:
@@ -469,7 +466,7 @@ def _happy_condition(managed: set[int]) -> sa.ColumnElement[bool]:
     employee = current_user.employee
     if employee is not None:
         conditions.append(SurveyResponse.employee_id == employee.id)
-        today = _today()
+        today = clock.today()
         assignment = employee.assignment_on(today)
         if assignment is not None and (employee.exit_date is None or employee.exit_date >= today):
             conditions.append(SurveyResponse.store_id == assignment.store_id)

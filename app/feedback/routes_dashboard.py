@@ -7,9 +7,8 @@ other; employees and payroll get a 403 (payroll reads approved runs, not the cus
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -20,14 +19,16 @@ from wtforms.fields.choices import SelectChoice
 
 from app.audit.services import record
 from app.auth.access import allow
+from app.core import clock, formatting
 from app.core.models import Setting
 from app.core.tabular import CellError, parse_decimal
 from app.extensions import db
 from app.feedback import aggregate, bp, charts, other_kpis
 from app.feedback.aggregate import Scope
 from app.feedback.forms_kpis import KpiDefinitionForm, KpiValueForm, RankingSettingsForm
-from app.feedback.kpi import KpiSummary
+from app.feedback.kpi import KpiSummary, change_beyond_margin
 from app.feedback.models import KpiDefinition, KpiValue, SurveyResponse
+from app.incentives.thresholds import nps_thresholds
 from app.org.models import ManagerScope, Region, Store
 from app.org.scope import visible_store_ids
 from app.periods import Period, PeriodError
@@ -39,10 +40,6 @@ PAST_PERIODS = 5
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
-
-
-def company_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["PRIMO_TIMEZONE"])).date()
 
 
 def min_responses() -> int:
@@ -108,12 +105,21 @@ class KpiCard:
     previous: Decimal | None = None
     direction: str = "higher"
     detail: str = ""
+    previous_moe: Decimal | None = None
+    sampled: bool = True  # False for a count of every case (no sampling error): any change is real
 
     @property
     def delta(self) -> Decimal | None:
         if self.value is None or self.previous is None:
             return None
         return self.value - self.previous
+
+    @property
+    def clear_change(self) -> bool:
+        """Whether the change is beyond its margin of error (else it is shown neutral, not as a rise or a fall)."""
+        if self.value is None or self.previous is None:
+            return False
+        return not self.sampled or change_beyond_margin(self.value, self.moe, self.previous, self.previous_moe)
 
 
 @dataclass
@@ -130,6 +136,13 @@ class RankRow:
         if now is None or before is None or now.nps is None or before.nps is None:
             return None
         return now.nps - before.nps
+
+    @property
+    def clear_change(self) -> bool:
+        now, before = self.summary.nps, self.previous.nps
+        if self.delta is None:
+            return False
+        return change_beyond_margin(now.nps, now.moe, before.nps, before.moe)  # type: ignore[union-attr,arg-type]
 
 
 @dataclass
@@ -153,6 +166,7 @@ def _cards(scope: Scope, period: Period) -> list[KpiCard]:
             nps.n,
             1,
             previous=before.nps.nps,
+            previous_moe=before.nps.moe,
             detail=_(
                 "%(p)d promoters · %(x)d passives · %(d)d detractors",
                 p=nps.promoters,
@@ -160,8 +174,27 @@ def _cards(scope: Scope, period: Period) -> list[KpiCard]:
                 d=nps.detractors,
             ),
         ),
-        KpiCard("csat", _("CSAT"), csat.csat, csat.moe, csat.n, 2, unit="%", previous=before.csat.csat),
-        KpiCard("ces", _("CES (1–7, higher is easier)"), ces.mean, ces.moe, ces.n, 2, previous=before.ces.mean),
+        KpiCard(
+            "csat",
+            _("CSAT"),
+            csat.csat,
+            csat.moe,
+            csat.n,
+            2,
+            unit="%",
+            previous=before.csat.csat,
+            previous_moe=before.csat.moe,
+        ),
+        KpiCard(
+            "ces",
+            _("CES (1–7, higher is easier)"),
+            ces.mean,
+            ces.moe,
+            ces.n,
+            2,
+            previous=before.ces.mean,
+            previous_moe=before.ces.moe,
+        ),
         KpiCard(
             "followup_48h",
             _("Detractors called back within 48 h"),
@@ -171,6 +204,7 @@ def _cards(scope: Scope, period: Period) -> list[KpiCard]:
             2,
             unit="%",
             previous=follow_before.value,
+            sampled=False,
         ),
     ]
 
@@ -181,18 +215,50 @@ def _trend_end(period: Period, today: date) -> Period:
     return min(last_month, this_month, key=lambda p: (p.year, p.index))
 
 
-def _charts(scope: Scope, period: Period, today: date) -> dict[str, object]:
+def _openings(scope: Scope) -> list[date]:
+    """The opening days of the scope's stores (a month a store opened in is only partly covered)."""
+    query = sa.select(Store.opened_on).where(Store.opened_on.is_not(None))
+    if scope.kind == "store":
+        query = query.where(Store.id == scope.id)
+    elif scope.kind == "region":
+        query = query.where(Store.region_id == scope.id)
+    return list(db.session.scalars(query))
+
+
+def _partial(month: Period, today: date, openings: list[date]) -> bool:
+    """A month whose answers cover only part of it: still under way, or a store of the scope opened after its 1st."""
+    return month.end >= today or any(month.start < day <= month.end for day in openings)
+
+
+def _thresholds(store: Store | None, period: Period) -> list[charts.ThresholdLine]:
+    if store is None:
+        return []
+    return [
+        charts.ThresholdLine(
+            t.value,
+            _(
+                "%(scheme)s: %(value)s → %(pct)s %%",
+                scheme=t.scheme_code,
+                value=formatting.number(t.value, 1),
+                pct=formatting.number(t.achievement),
+            ),
+        )
+        for t in nps_thresholds(store, period)
+    ]
+
+
+def _charts(scope: Scope, period: Period, today: date, store: Store | None = None) -> dict[str, object]:
     trend = aggregate.monthly_series(scope, _trend_end(period, today), TREND_MONTHS)
-    nps_points = [
-        charts.TrendPoint(f"{p.index:02d}/{p.year % 100:02d}", str(p), s.nps.nps, s.nps.moe, s.nps.n)
-        for p, s in trend
-        if s.nps
-    ]
-    csat_points = [
-        charts.TrendPoint(f"{p.index:02d}/{p.year % 100:02d}", str(p), s.csat.csat, s.csat.moe, s.csat.n)
-        for p, s in trend
-        if s.csat
-    ]
+    openings = _openings(scope)
+
+    def point(p: Period, figure: Decimal, moe: Decimal | None, n: int) -> charts.TrendPoint:
+        return charts.TrendPoint(
+            f"{p.index:02d}/{p.year % 100:02d}", str(p), figure, moe, n, _partial(p, today, openings)
+        )
+
+    nps_points = [point(p, s.nps.nps, s.nps.moe, s.nps.n) for p, s in trend if s.nps]
+    csat_points = [point(p, s.csat.csat, s.csat.moe, s.csat.n) for p, s in trend if s.csat]
+    partial = _("partial")
     counts = aggregate.nps_distribution(scope, period)
     labels = {"promoter": _("promoter"), "passive": _("passive"), "detractor": _("detractor")}
     return {
@@ -200,6 +266,8 @@ def _charts(scope: Scope, period: Period, today: date) -> dict[str, object]:
             nps_points,
             title=_("NPS over the last 12 months, with its 95 % margin"),
             empty_text=_("No answers in these months."),
+            partial_text=partial,
+            thresholds=_thresholds(store, period),
         ),
         "csat_trend": charts.trend_chart(
             csat_points,
@@ -210,6 +278,7 @@ def _charts(scope: Scope, period: Period, today: date) -> dict[str, object]:
             step=Decimal(10),
             places=2,
             css_class="chart chart-trend chart-csat",
+            partial_text=partial,
         ),
         "distribution": charts.distribution_chart(
             counts,
@@ -263,7 +332,7 @@ def _period_choices(today: date, chosen: Period) -> list[tuple[str, list[str]]]:
 
 
 def _render(view: str, scope: Scope, period: Period, title: str, **extra):
-    today = company_today()
+    today = clock.today()
     following = period.shifted(1)
     context = {
         "view": view,
@@ -274,7 +343,7 @@ def _render(view: str, scope: Scope, period: Period, title: str, **extra):
         "choices": _period_choices(today, period),
         "cards": _cards(scope, period),
         "min_responses": min_responses(),
-        **_charts(scope, period, today),
+        **_charts(scope, period, today, extra.get("store")),
     }
     context.update(extra)
     return render_template("feedback/dashboard.html", **context)
@@ -296,7 +365,7 @@ def dashboard():
         if stores:
             return redirect(url_for("feedback.dashboard_store", store_id=stores[0].id, **period_arg))
         return render_template("feedback/dashboard_none.html")
-    period = _chosen_period(company_today())
+    period = _chosen_period(clock.today())
     stores = _visible_stores()
     settings_form = RankingSettingsForm(hide_ranking=ranking_hidden_from_managers())
     return _render(
@@ -318,7 +387,7 @@ def dashboard_region(region_id: int):
     region = db.session.get(Region, region_id)
     if region is None or not (current_user.has_role("hr") or region_id in _managed_region_ids()):
         abort(404)
-    period = _chosen_period(company_today())
+    period = _chosen_period(clock.today())
     stores = list(region.stores)
     extra: dict[str, object] = {}
     if _sees_ranking():
@@ -335,7 +404,7 @@ def dashboard_region(region_id: int):
 def dashboard_store(store_id: int):
     """Show one store: KPIs with n and margins, trends, score distribution, its past, latest comments."""
     store = _store_or_404(store_id)
-    period = _chosen_period(company_today())
+    period = _chosen_period(clock.today())
     past_periods, past_rows = _own_past(period, [store])
     comments = list(
         db.session.scalars(_comments_query(store.id, None).options(selectinload(SurveyResponse.employee)).limit(5))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
@@ -14,7 +13,6 @@ from markupsafe import Markup
 from werkzeug.exceptions import Conflict
 
 from app.auth.models import User
-from app.core import clock
 from app.incentives import charts
 from app.incentives.engine import Curve, LinearCurve, StepsCurve, curve_from_dict, validate_curve
 from app.incentives.forms import STEP_ROWS
@@ -29,10 +27,6 @@ def conflict(message: str) -> NoReturn:
 
 def acting_user() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
-def company_today() -> date:
-    return clock.today()
 
 
 def currency() -> str:

@@ -13,12 +13,13 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.auth.access import allow
+from app.core import clock
 from app.extensions import db
 from app.incentives import bp, charts, estimate, questions, wording
 from app.incentives.forms_runs import AskForm
 from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.incentives.objectives import custom_kpi_names
-from app.incentives.routes_common import company_today, currency, trace_charts
+from app.incentives.routes_common import currency, trace_charts
 from app.money import ZERO
 from app.org.models import Employee, Store
 from app.org.scope import team_condition, visible_store_ids
@@ -83,7 +84,7 @@ def _paid_runs(employee: Employee) -> list[dict]:
 
 def _render_my_bonus(ask: AskForm | None = None, ask_line: int | None = None, status: int = 200):
     employee = current_user.employee
-    today = company_today()
+    today = clock.today()
     if employee is None:
         return render_template("incentives/my_bonus.html", employee=None, paid=[], views=[], today=today), status
     lang = wording.language_of(employee.language)
@@ -156,7 +157,7 @@ def store_estimate(store_id: int):
     store = db.session.get(Store, store_id)
     if store is None or (ids is not None and store.id not in ids):
         abort(404)
-    today: date = company_today()
+    today: date = clock.today()
     team = db.session.scalars(
         sa.select(Employee)
         .where(team_condition({store.id}, today))

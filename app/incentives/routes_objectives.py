@@ -4,7 +4,6 @@ view of who has acknowledged a publication."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from flask_login import current_user
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core import clock
 from app.extensions import db
 from app.incentives import bp, charts, objectives
 from app.incentives.models import ObjectivePublication
@@ -36,7 +36,7 @@ def _me() -> Employee:
 
 def _late(publication: ObjectivePublication) -> bool:
     start = Period.parse(publication.period).start
-    zone = ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+    zone = clock.zone()
     return publication.published_at > datetime.combine(start, time(), zone)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core import clock
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected, read_table
 from app.extensions import db
@@ -48,7 +47,7 @@ def store_detail(store_id: int):
     store = db.session.scalar(_visible_stores().where(Store.id == store_id))
     if store is None:
         abort(404)
-    today = date.today()
+    today = clock.today()
     team = db.session.scalars(
         sa.select(Employee).where(team_condition({store.id}, today)).order_by(Employee.last_name, Employee.first_name)
     )
@@ -60,7 +59,7 @@ def store_detail(store_id: int):
 def employees():
     """List the employees the user may see, with search and pagination."""
     search = request.args.get("q", "").strip()
-    query = sa.select(Employee).where(visible_employees_condition(current_user, date.today()))
+    query = sa.select(Employee).where(visible_employees_condition(current_user, clock.today()))
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(
@@ -81,7 +80,7 @@ def employees():
 def employee_detail(employee_id: int):
     """Show an employee and their store history (employees see only themselves)."""
     employee = db.session.get(Employee, employee_id)
-    if employee is None or not can_see_employee(current_user, employee, date.today()):
+    if employee is None or not can_see_employee(current_user, employee, clock.today()):
         abort(404)
     return render_template("org/employee_detail.html", employee=employee)
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
 from app.audit.services import record
+from app.core import clock
 from app.extensions import db
 from app.feedback.models import FollowUpCase, SurveyResponse
 from app.org.models import Employee, ManagerScope, Store
@@ -140,7 +140,7 @@ class Candidate:
 
 
 def _utc_bounds(period: Period) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+    zone = clock.zone()
     start = datetime.combine(period.start, time(0), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return start, end
@@ -280,7 +280,7 @@ def _grant_all(badge: Badge, candidates: list[Candidate], rule: str, period: Per
 
 def evaluate(period: Period, on: date | None = None) -> Evaluation:
     """Grant the rule badges earned in `period`; running it again grants nothing new."""
-    on = on or points.today()
+    on = on or clock.today()
     if period.start > on:
         raise BadgeError(_("%(period)s has not started yet", period=str(period)))
     result = Evaluation()

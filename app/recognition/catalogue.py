@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.audit.services import current_actor, record
+from app.core import clock
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.money import MoneyError, to_decimal
@@ -199,7 +200,7 @@ def redeemed_this_year(employee_id: int, reward_id: int, on: date) -> int:
 def request_redemption(employee: Employee, reward: Reward, on: date | None = None) -> Redemption:
     """Hold a reward's cost from the employee's points and take one from its stock (flushed, not committed)."""
     settings = load_settings()
-    on = on or points.today()
+    on = on or clock.today()
     lock_employees([employee.id])
     db.session.refresh(reward)
     if not reward.active:
@@ -249,7 +250,7 @@ def request_redemption(employee: Employee, reward: Reward, on: date | None = Non
 
 def change_redemption(redemption: Redemption, action: str, note: str = "", on: date | None = None) -> Redemption:
     """Move a redemption on (approve, fulfil, reject, cancel, refund) with its ledger and stock effects."""
-    on = on or points.today()
+    on = on or clock.today()
     note = (note or "").strip()
     if action in NEEDS_REASON and len(note) < 3:
         raise CatalogueError(_("say why"), "note")

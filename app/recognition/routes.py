@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core import clock
 from app.extensions import db
 from app.feedback.models import SurveyResponse
 from app.org.models import Employee, Region, Store
@@ -132,7 +133,7 @@ def _awards_received(employee: Employee) -> list[Award]:
 
 
 def _render_employee(employee: Employee, code: int = 200):
-    today = points.today()
+    today = clock.today()
     own = employee.id == current_user.employee_id
     settings = load_settings()
     summary = points.summary_of(employee, today, settings)
@@ -173,7 +174,7 @@ def index():
 def employee(employee_id: int):
     """Show an employee's points (managers their team, employees themselves)."""
     person = db.session.get(Employee, employee_id)
-    if person is None or not can_see_employee(current_user, person, points.today()):
+    if person is None or not can_see_employee(current_user, person, clock.today()):
         abort(404)
     return _render_employee(person)
 
@@ -286,7 +287,7 @@ def _award_form(today: date, **kwargs) -> AwardForm:
 
 
 def _render_award(form: AwardForm, code: int = 200, response: SurveyResponse | None = None, already=None):
-    today = points.today()
+    today = clock.today()
     settings = load_settings()
     status = budget_status(current_user.employee_id, month_of(today)) if current_user.employee_id else None
     return (
@@ -307,7 +308,7 @@ def _render_award(form: AwardForm, code: int = 200, response: SurveyResponse | N
 @allow("manager")
 def award():
     """Give points and perhaps a badge to an employee of my team, out of this month's budget."""
-    today = points.today()
+    today = clock.today()
     form = _award_form(today)
     if request.method == "GET":
         return _render_award(form)
@@ -364,7 +365,7 @@ def award_from_compliment(response_id: int):
     response = compliment_for(current_user, response_id)
     if response is None:
         abort(404)
-    today = points.today()
+    today = clock.today()
     settings = load_settings()
     already = thanked_award(response.id)
     left = budget_status(current_user.employee_id, month_of(today)).left if current_user.employee_id else 0
@@ -420,7 +421,7 @@ def _regions(stores: list[Store]) -> list[Region]:
 @allow("hr", "manager", "employee")
 def feed_page():
     """Show the public awards of my store and region (managers their stores, HR all), newest first."""
-    today = points.today()
+    today = clock.today()
     stores, ids, store, region = _scope_filter(today)
     return render_template(
         "recognition/feed.html",
@@ -436,7 +437,7 @@ def feed_page():
 @allow("hr", "manager", "employee")
 def leaderboard_page():
     """Rank employees on points earned in a month, per store or region; hidden names show as anonymous."""
-    today = points.today()
+    today = clock.today()
     raw_month = request.args.get("month", "").strip()
     try:
         month = Period.parse(raw_month) if raw_month else Period.containing(today, "month")

@@ -15,10 +15,11 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
+from app.core import clock
 from app.extensions import db
 from app.org.models import Employee
 from app.periods import Period, PeriodError
-from app.recognition import bp, points
+from app.recognition import bp
 from app.recognition.badges import BadgeError, icons, save_badge
 from app.recognition.budgets import BudgetError, manager_users, month_label, month_statuses, set_budget
 from app.recognition.catalogue import (
@@ -49,7 +50,7 @@ OPEN_STATUSES = (RedemptionStatus.PENDING.value, RedemptionStatus.APPROVED.value
 
 
 def _this_month() -> str:
-    return str(Period.containing(points.today(), "month"))
+    return str(Period.containing(clock.today(), "month"))
 
 
 # --- budgets --------------------------------------------------------------------------------------------------------
@@ -339,7 +340,7 @@ def report():
     """Show awards per manager, the share of each team recognised, and full-time against part-time."""
     raw = request.args.get("period", "").strip()
     try:
-        period = Period.parse(raw) if raw else Period.containing(points.today(), "quarter")
+        period = Period.parse(raw) if raw else Period.containing(clock.today(), "quarter")
     except PeriodError:
         abort(404)
     managers, groups = hr_report(period)

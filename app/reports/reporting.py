@@ -15,6 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from app.core import clock
 from app.core.tabular import neutralise
 from app.dbtypes import Money
 from app.extensions import db
@@ -253,9 +254,4 @@ def manager_use_xlsx(rows: Sequence[ManagerUse]) -> bytes:
 
 def latest_month() -> str:
     """The current month in the company's time zone."""
-    from flask import current_app
-
-    from app.dbtypes import utcnow
-    from app.periods import local_date
-
-    return str(Period.containing(local_date(utcnow(), current_app.config["PRIMO_TIMEZONE"]), "month"))
+    return str(Period.containing(clock.today(), "month"))

@@ -84,7 +84,7 @@ def report_distribution():
     """How bonus amounts are spread over employees (per period or run): a histogram with count, median, zeros."""
     dist, period, run_id, periods = _distribution()
     bins = charts.histogram_bins(dist.amounts)
-    chart = charts.histogram_chart(bins, title=_("Employees per amount"))
+    chart = charts.histogram_chart(bins, title=_("Employees per amount"), edge_text=formatting.whole_money)
     return render_template(
         "reports/distribution.html", dist=dist, bins=bins, chart=chart, period=period, run_id=run_id, periods=periods
     )
@@ -108,8 +108,9 @@ def report_cost_vs_nps():
     chart = charts.scatter_chart(
         [charts.ScatterPoint(p.code, p.nps, p.amount) for p in points if p.nps is not None],
         title=_("Bonus cost against NPS"),
-        x_label=_("NPS"),
-        y_label=_("Bonus cost"),
+        x_label=_("NPS of the period (points, −100 to 100)"),
+        y_label=_("Bonus cost of the store (%(currency)s)", currency=formatting.currency_symbol()),
+        y_text=formatting.whole_money,
     )
     return render_template("reports/cost_vs_nps.html", points=points, chart=chart, period=period, periods=periods)
 

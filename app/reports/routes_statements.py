@@ -6,7 +6,9 @@ download if the queue has not got there yet: a write of the one immutable render
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, jsonify, redirect, render_template, url_for
@@ -78,6 +80,7 @@ def my_statements():
     """My statements: every approved run that pays me, newest period first."""
     employee_id = current_user.employee_id
     rows = []
+    amounts: dict[int, Decimal] = {}
     if employee_id is not None:
         paid = sa.union(
             sa.select(RunLine.run_id).where(RunLine.employee_id == employee_id),
@@ -89,7 +92,19 @@ def my_statements():
             .where(BonusRun.id.in_(paid), BonusRun.status.in_(PAID_STATUSES))
             .order_by(BonusRun.period.desc(), BonusRun.id.desc())
         ).all()
-    return render_template("reports/my_statements.html", runs=rows, employee_id=employee_id)
+        amounts = _amounts_of(employee_id, [r.id for r in rows])
+    return render_template("reports/my_statements.html", runs=rows, employee_id=employee_id, amounts=amounts)
+
+
+def _amounts_of(employee_id: int, run_ids: list[int]) -> dict[int, Decimal]:
+    """What each run pays the employee: their lines plus their adjustments (as the statement's final amount)."""
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for model in (RunLine, RunAdjustment):
+        for run_id, amount in db.session.execute(
+            sa.select(model.run_id, model.amount).where(model.employee_id == employee_id, model.run_id.in_(run_ids))
+        ):
+            totals[run_id] += amount
+    return dict(totals)
 
 
 def _team_lines(run: BonusRun, store_codes: list[str] | None):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -18,6 +17,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.core import clock
 from app.core.tabular import neutralise
 from app.reports.statement import StatementData
 from app.reports.xlsx_layout import fit_columns
@@ -108,8 +108,10 @@ def write_statement(data: StatementData) -> Workbook:
     if data.advance:
         sheet.put(_("Advance"), _("approved before the period ended"))
     sheet.put(_("Pay code"), data.pay_code)
-    local = generated.astimezone(ZoneInfo(data.timezone)).replace(tzinfo=None)
-    sheet.put(_("Generated at"), (local, DATETIME), data.timezone)
+    # Excel cells carry no time zone: they hold the company's wall-clock time, and the zone is written beside them.
+    if data.approved_at:
+        sheet.put(_("Approved on"), (clock.wall_clock(data.approved_at, data.timezone), DATETIME), data.timezone)
+    sheet.put(_("Generated at"), (clock.wall_clock(generated, data.timezone), DATETIME), data.timezone)
     if data.scheme_description:
         sheet.put(_("How the scheme works"), data.scheme_description)
 
@@ -143,7 +145,7 @@ def write_statement(data: StatementData) -> Workbook:
         sheet.heading(_("Adjustments"))
         sheet.put(_("Date"), _("Reason"), _("Amount"), bold=True)
         for a in data.manual_adjustments:
-            when = a.created_at.astimezone(ZoneInfo(data.timezone)).date() if a.created_at else None
+            when = clock.local(a.created_at, data.timezone).date() if a.created_at else None
             sheet.put((when, DATE) if when else "", a.reason, (a.amount, MONEY))
 
     sheet.heading(_("Total"))

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app.core import formatting
 from app.money import round_half_up
 from app.reports import charts
 from app.reports.pdf import StaticOnlyFetcher, render_pdf
@@ -82,11 +82,7 @@ class Numbers:
         return format_date(value, "short", locale=self.language) if value else "—"
 
     def moment(self, value: datetime | None) -> str:
-        if value is None:
-            return "—"
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        local = moment.astimezone(ZoneInfo(self.timezone)).replace(tzinfo=None)
-        return format_datetime(local, "medium", locale=self.language)
+        return formatting.moment(value, "medium", locale=self.language, zone=self.timezone)
 
 
 def numbers_for(data: StatementData) -> Numbers:

@@ -5,10 +5,10 @@ second HR user approves it with the main button (four eyes)."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 
+from app.core import clock
 from app.periods import Period
 
 pytestmark = pytest.mark.browser
@@ -64,7 +64,7 @@ def test_hr_designs_a_scheme_and_two_hr_users_take_a_run_to_approval(live_server
     assert "BROWSER-NPS" in page.locator('[data-test="scheme-title"]').inner_text()
     assert page.locator("svg.chart-curve polyline.chart-line").count() == 1
 
-    last_quarter = str(Period.containing(date.today(), "quarter").previous())
+    last_quarter = str(Period.containing(clock.today(), "quarter").previous())
     page.goto(f"{live_server}/runs")
     page.select_option("#version", "BROWSER-NPS:1")
     page.fill("#period", last_quarter)

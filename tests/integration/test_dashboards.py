@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -12,8 +12,7 @@ from app.core.models import Setting
 from app.extensions import db
 from app.feedback.models import KpiDefinition, KpiValue, ResponseContact, SurveyResponse
 from app.feedback.routes_dashboard import HIDE_RANKING
-from app.periods import Period
-from tests.conftest import csrf_token, login
+from tests.conftest import QUARTER_TURN, csrf_token, login
 from tests.integration.test_feedback_kpis import add_responses, worked_example
 
 
@@ -30,7 +29,7 @@ def _card(page: str, key: str) -> str:
 
 def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(client_as, world):
     worked_example(world["north"])
-    add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 10 + [0] * 10)  # Q2: NPS 0.0
+    add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 100 + [0] * 100)  # Q2: 0.0 ± 13.9
     client = client_as("manager")
     landing = client.get("/dashboard?period=2026-Q3")
     assert landing.status_code == 302
@@ -48,12 +47,21 @@ def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(client_
     assert 'data-test="own-past"' in page
 
 
-def test_default_period_is_the_current_quarter_and_bad_periods_are_refused(client_as, world):
+def test_a_change_within_the_margin_of_error_is_shown_neutral(client_as, world):
+    worked_example(world["north"])  # Q3: 35.0 ± 14.2
+    add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 10 + [0] * 10)  # Q2: 0.0 ± 43.8
+    page = _text(client_as("hr").get(f"/dashboard/store/{world['north'].id}?period=2026-Q3"))
+    nps = re.search(r'data-kpi="nps">(.*?)</section>', page).group(1)
+    # +35.0 is less than √(14.2² + 43.8²) ≈ 46: it may be noise, so neither green nor red.
+    assert 'class="delta same within-margin"' in nps and "≈ +35.0" in _card(page, "nps")
+    assert "▲" not in _card(page, "nps")
+
+
+def test_default_period_is_the_company_s_current_quarter_and_bad_periods_are_refused(client_as, world, frozen_time):
+    frozen_time(QUARTER_TURN)  # 00:30 on 1 October in Paris, still 30 September in UTC
     client = client_as("hr")
     page = _text(client.get(f"/dashboard/store/{world['north'].id}"))
-    today = datetime.now(UTC).date()
-    quarter = Period.containing(today, "quarter")
-    assert f'<option value="{quarter}" selected>' in page
+    assert '<option value="2026-Q4" selected>' in page
     assert client.get(f"/dashboard/store/{world['north'].id}?period=2026-Q9").status_code == 400
     month = _text(client.get(f"/dashboard/store/{world['north'].id}?period=2026-07"))
     assert '<option value="2026-07" selected>' in month and "2026-06" in month

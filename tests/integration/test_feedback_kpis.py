@@ -5,19 +5,21 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import zip_longest
 
 import pytest
 import sqlalchemy as sa
 
+from app.core import clock
 from app.extensions import db
 from app.feedback import aggregate, other_kpis
 from app.feedback.aggregate import Scope
 from app.feedback.models import FollowUpCase, ImportBatch, KpiDefinition, KpiValue, SurveyResponse
 from app.org.models import Store
 from app.periods import Period, local_date
+from tests.conftest import MID_QUARTER
 
 _ids = itertools.count(1)
 Q3 = Period.parse("2026-Q3")
@@ -366,12 +368,13 @@ def test_followup_48h_share_per_store_and_period(app, runner, make_store):
 # --- demo data ---------------------------------------------------------------------------------------------
 
 
-def test_demo_feedback_covers_24_months_with_small_stores_and_cases(app, runner):
+def test_demo_feedback_covers_24_months_with_small_stores_and_cases(app, runner, frozen_time):
     from app.feedback.demo import seed_feedback
 
+    frozen_time(MID_QUARTER)
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    today = date.today()
+    today = clock.today()
     if db.session.scalar(sa.select(ImportBatch).where(ImportBatch.source == "demo")) is None:
         seed_feedback(random.Random(20260701), today)  # until `flask seed-demo` calls it itself
         db.session.commit()

@@ -15,6 +15,7 @@ from flask_login import login_user
 
 from app.audit.models import AuditEvent
 from app.auth.models import UserRole
+from app.core import clock
 from app.core.models import Setting
 from app.dbtypes import utcnow
 from app.extensions import db
@@ -358,7 +359,7 @@ def test_a_case_goes_only_to_someone_currently_in_its_store(world, client_as, ma
 def test_a_closed_case_is_not_handed_over(world):
     case = add_case(add_response(world["north"]), status="resolved")
     with pytest.raises(CaseAssignmentError):
-        assign_case(case, world["employee"].id, on=date.today())
+        assign_case(case, world["employee"].id, on=clock.today())
 
 
 # --- privacy ---------------------------------------------------------------------------------------

@@ -5,24 +5,26 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from app.core import clock
 from app.extensions import db
 from app.incentives import runs
 from app.periods import Period
+from tests.conftest import MID_QUARTER
 from tests.integration.test_incentives_support import client_for, text, worked_example
 from tests.integration.test_runs import add_responses
 
 
 def current_quarter() -> Period:
-    return Period.containing(date.today(), "quarter")
+    return Period.containing(clock.today(), "quarter")
 
 
 @pytest.fixture
-def worked(app, make_store, make_employee, make_user):
+def worked(app, make_store, make_employee, make_user, frozen_time):
+    frozen_time(MID_QUARTER)  # the estimate is for the quarter under way
     worked = worked_example(make_store, make_employee, make_user)
     run = runs.create_run("STORE-NPS-CSAT", "2026-Q3")
     runs.compute(run)

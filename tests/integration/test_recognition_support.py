@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.auth.models import User
+from app.core import clock
 from app.extensions import db
 from app.feedback.models import FollowUpCase, SurveyResponse
 from app.org.models import Employee, Store
@@ -37,7 +38,7 @@ def english(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def today() -> date:
-    return points.today()
+    return clock.today()
 
 
 def month(day: date | None = None) -> str:
