@@ -25,11 +25,11 @@ from tests.integration.test_statements import build_paid_world, make_run, pdf_te
 
 SPACES = re.compile(r"[\u00a0\u202f ]+")
 
-# (stored instant in UTC, the company's wall clock then): last Sunday of March 2026 (29th, 02:00 CET → 03:00 CEST)
-# and of October 2026 (25th, 03:00 CEST → 02:00 CET).
+# (stored instant in UTC, the company's wall clock then): last Sunday of October 2026 (25th, 03:00 CEST → 02:00 CET)
+# and of March 2027 (28th, 02:00 CET → 03:00 CEST), both after 2026-Q3 has ended, so its run can be approved then.
 INSTANTS = {
-    "before-spring": (datetime(2026, 3, 29, 0, 45, tzinfo=UTC), datetime(2026, 3, 29, 1, 45)),
-    "after-spring": (datetime(2026, 3, 29, 1, 15, tzinfo=UTC), datetime(2026, 3, 29, 3, 15)),
+    "before-spring": (datetime(2027, 3, 28, 0, 45, tzinfo=UTC), datetime(2027, 3, 28, 1, 45)),
+    "after-spring": (datetime(2027, 3, 28, 1, 15, tzinfo=UTC), datetime(2027, 3, 28, 3, 15)),
     "before-autumn": (datetime(2026, 10, 25, 0, 45, tzinfo=UTC), datetime(2026, 10, 25, 2, 45)),
     "after-autumn": (datetime(2026, 10, 25, 1, 15, tzinfo=UTC), datetime(2026, 10, 25, 2, 15)),
 }
