@@ -279,7 +279,7 @@ def scheme_import():
         return render_template("incentives/import.html", form=form, errors=[]), 400
     try:
         data = json.loads(form.file.data.read().decode("utf-8-sig"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         return render_template("incentives/import.html", form=form, errors=[_("Not JSON: %(e)s", e=str(exc))]), 400
     try:
         document = read_document(data)
