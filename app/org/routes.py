@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core.downloads import download
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected, read_table
 from app.extensions import db
@@ -90,11 +91,7 @@ def employee_detail(employee_id: int):
 @allow("hr")
 def employees_export():
     """Download every employee in the import's columns."""
-    return Response(
-        services.export_employees(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=employees.csv"},
-    )
+    return download(services.export_employees(), "employees.csv", "text/csv")
 
 
 def _import_kind(kind: str):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from app.auth.access import allow
 from app.core import formatting
+from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import BonusRun
 from app.periods import Period
@@ -18,7 +19,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _xlsx(content: bytes, name: str) -> Response:
-    return Response(content, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
+    return download(content, name, XLSX)
 
 
 def _period(required: bool = False) -> tuple[str | None, list[str]]:

@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.org.models import Employee, Store
@@ -26,10 +27,7 @@ from app.reports.statements import build_statement_html, page_logo
 
 
 def _download(content: bytes, filename: str, fmt: str, sha: str | None = None) -> Response:
-    headers = {"Content-Disposition": f"attachment; filename={filename}"}
-    if sha:
-        headers["X-Content-SHA256"] = sha
-    return Response(content, mimetype=documents.MIMETYPES[fmt], headers=headers)
+    return download(content, filename, documents.MIMETYPES[fmt], {"X-Content-SHA256": sha} if sha else None)
 
 
 @bp.route("/runs/<int:run_id>/statement/<int:employee_id>")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import zipfile
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -318,3 +319,32 @@ def test_recognition_of_the_period_is_on_the_statement(paid_run, paid_world):
     assert [b.name for b in data.recognition.badges] == ["Héros du NPS"]
     text = pdf_text(build_statement_pdf(data))
     assert "Héros du NPS" in text and "120" in text and "150" in text
+
+
+def test_downloads_of_an_employee_number_in_cyrillic_carry_its_name(app, paid_run, paid_world):
+    whole = paid_world["whole"]
+    whole.number = "Ж-1"
+    db.session.commit()
+    hr = _client(app, "hr1@test.example")
+    for fmt in ("pdf", "xlsx"):
+        response = hr.get(f"/runs/{paid_run.id}/statement/{whole.id}.{fmt}")
+        assert response.status_code == 200
+        disposition = response.headers["Content-Disposition"]
+        disposition.encode("latin-1")  # what a WSGI server (gunicorn) sends; "Ж" raised there, a 500
+        assert disposition == (
+            f'attachment; filename="statement-{paid_run.id}-_-1.{fmt}"; '
+            f"filename*=UTF-8''statement-{paid_run.id}-%D0%96-1.{fmt}"
+        )
+    content = documents.bulk_statements(paid_run, "zip")
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert f"S1/statement-{paid_run.id}-Ж-1.pdf" in archive.namelist()
+        assert archive.getinfo(f"S1/statement-{paid_run.id}-Ж-1.pdf").flag_bits & 0x800  # names in UTF-8
+
+
+def test_a_file_name_never_carries_quotes_or_path_separators(app, paid_run, paid_world):
+    whole = paid_world["whole"]
+    whole.number = 'W"1/../x;y'
+    db.session.commit()
+    response = _client(app, "hr1@test.example").get(f"/runs/{paid_run.id}/statement/{whole.id}.pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="statement-{paid_run.id}-W_1_.._x;y.pdf"'
