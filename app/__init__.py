@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("PRIMO_INSTANCE_PATH") or None)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     settings.load(app, config)
+    settings.compile_translations(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
