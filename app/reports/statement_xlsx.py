@@ -16,7 +16,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.core.tabular import neutralise
+from app.incentives.runs import status_label
 from app.reports.statement import StatementData
+from app.reports.statements import fallback_label, job_role_label, measure_label, numbers_for, scope_label
 
 MONEY = "#,##0.00"
 EXACT = "#,##0.0000"
@@ -70,6 +72,7 @@ class _Sheet:
 
 def write_statement(data: StatementData) -> Workbook:
     """Fill a workbook with one employee's statement for one run."""
+    f = numbers_for(data)
     workbook = Workbook()
     ws = workbook.active
     ws.title = _("Statement")[:31]
@@ -86,7 +89,7 @@ def write_statement(data: StatementData) -> Workbook:
     sheet.put(_("Name"), data.full_name)
     sheet.put(_("Employee number"), data.employee_number)
     sheet.put(_("Payroll id"), data.payroll_id)
-    sheet.put(_("Job role"), data.job_role)
+    sheet.put(_("Job role"), job_role_label(data.job_role))
     sheet.put(_("FTE"), (data.fte, "0.00##"))
     sheet.put(_("Annual base salary"), (data.annual_base, MONEY), data.currency)
 
@@ -94,10 +97,10 @@ def write_statement(data: StatementData) -> Workbook:
     sheet.put(_("Run"), data.run_id)
     sheet.put(_("Scheme"), f"{data.scheme_code} v{data.scheme_version}")
     sheet.put(_("Scheme name"), data.scheme_name)
-    sheet.put(_("Period"), data.period_label)
+    sheet.put(_("Period"), f.period(data.period_label))
     sheet.put(_("Period start"), (data.period_start, DATE))
     sheet.put(_("Period end"), (data.period_end, DATE))
-    sheet.put(_("Run status"), data.run_status)
+    sheet.put(_("Run status"), status_label(data.run_status))
     sheet.put(_("Pay code"), data.pay_code)
     local = generated.astimezone(ZoneInfo(data.timezone)).replace(tzinfo=None)
     sheet.put(_("Generated at"), (local, DATETIME), data.timezone)
@@ -139,8 +142,8 @@ def write_statement(data: StatementData) -> Workbook:
         for c in part.components:
             sheet.put(
                 c.kpi_name,
-                f"{c.scope} {c.scope_key}",
-                c.measure,
+                scope_label(c.scope, c.scope_key),
+                measure_label(c, f),
                 (c.value, _places_format(c.value)),
                 c.unit,
                 c.n,
@@ -150,7 +153,7 @@ def write_statement(data: StatementData) -> Workbook:
                 (_fraction(c.achievement), PERCENT),
                 (_fraction(c.weight), PERCENT),
                 (_fraction(c.contribution), PERCENT),
-                c.fallback_used or "",
+                fallback_label(c, f) or "",
             )
         sheet.blank()
         sheet.put(_("Weighted achievement"), (_fraction(part.weighted_achievement), PERCENT))

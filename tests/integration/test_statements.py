@@ -348,3 +348,63 @@ def test_a_file_name_never_carries_quotes_or_path_separators(app, paid_run, paid
     response = _client(app, "hr1@test.example").get(f"/runs/{paid_run.id}/statement/{whole.id}.pdf")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == f'attachment; filename="statement-{paid_run.id}-W_1_.._x;y.pdf"'
+
+
+def _sheet_text(content: bytes) -> str:
+    sheet = load_workbook(io.BytesIO(content)).active
+    return "\n".join(" | ".join(str(c) for c in row if c is not None) for row in sheet.iter_rows(values_only=True))
+
+
+def test_a_french_employees_statement_read_by_an_english_hr_user_is_in_french(app, paid_run, paid_world):
+    hr = _client(app, "hr1@test.example")  # no language of their own: pages in English
+    assert "Log out" in hr.get("/").get_data(as_text=True)
+    page = SPACES.sub(
+        " ", unescape(hr.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}").get_data(as_text=True))
+    )
+    for french in ("(approuvée)", "période T3 2026", "Conseiller de vente", "Prime versée pour T3 2026"):
+        assert french in page, french
+    assert "(approved)" not in page and "sales_associate" not in page
+    pdf = pdf_text(hr.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}.pdf").data)
+    assert "(approuvée)" in pdf and "T3 2026" in pdf
+    sheet = _sheet_text(hr.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}.xlsx").data)
+    for french in ("Statut de la campagne | approuvée", "Période | T3 2026", "magasin S1", "valeur de la période"):
+        assert french in sheet, french
+    assert "approved" not in sheet and "store S1" not in sheet
+
+
+def test_an_english_employees_statement_read_by_a_french_user_is_in_english(app, paid_run, paid_world):
+    hr = paid_world["users"]["hr1"]
+    hr.language = "fr"
+    db.session.commit()
+    client = _client(app, hr.email)
+    assert "Se déconnecter" in client.get("/").get_data(as_text=True)
+    page = SPACES.sub(
+        " ", unescape(client.get(f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}").get_data(as_text=True))
+    )
+    for english in ("(approved)", "period Q3 2026", "Sales associate", "Bonus paid for Q3 2026"):
+        assert english in page, english
+    sheet = _sheet_text(client.get(f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}.xlsx").data)
+    assert "Run status | approved" in sheet and "store S1" in sheet and "value of the period" in sheet
+
+
+def test_the_command_line_renders_a_french_employees_statement_in_french(runner, paid_world, tmp_path: Path):
+    run = make_run(runner, "submitted")  # not stored: rendered now, outside any request
+    out = tmp_path / "w1.pdf"
+    result = runner.invoke(
+        args=["statements", "render", str(run.id), "--employee", "W1", "--format", "pdf", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out.read_bytes())
+    assert "(soumise)" in text and "T3 2026" in text and "Conseiller de vente" in text
+
+
+def test_the_stored_copy_of_record_is_in_the_employees_language(app, paid_run, paid_world):
+    from app.reports import jobs
+
+    job = jobs.queue_statements_for(paid_run)
+    db.session.commit()
+    jobs.run_job(job.id)  # what the queue worker does: no request, no reader
+    whole = documents.stored(paid_run.id, paid_world["whole"].id, "pdf")
+    hired = documents.stored(paid_run.id, paid_world["hired"].id, "pdf")
+    assert (whole.language, hired.language) == ("fr", "en")
+    assert "(approuvée)" in pdf_text(whole.content) and "(approved)" in pdf_text(hired.content)
