@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which logout invalidates
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
+    # Until HR saves the company settings page, whether managers may read their team's bonus statements.
+    "PRIMO_MANAGERS_READ_STATEMENTS": False,
 }
 
 ENVIRONMENT = {
@@ -48,8 +50,10 @@ ENVIRONMENT = {
     "PRIMO_MIN_RESPONSES": "PRIMO_MIN_RESPONSES",
     "PRIMO_CONTACT_RETENTION_DAYS": "PRIMO_CONTACT_RETENTION_DAYS",
     "PRIMO_LOGO": "PRIMO_LOGO",
+    "PRIMO_MANAGERS_READ_STATEMENTS": "PRIMO_MANAGERS_READ_STATEMENTS",
 }
 INTEGERS = {"PRIMO_MIN_RESPONSES", "PRIMO_CONTACT_RETENTION_DAYS"}
+BOOLEANS = {"SESSION_COOKIE_SECURE", "PRIMO_MANAGERS_READ_STATEMENTS"}
 
 
 class ConfigError(RuntimeError):
@@ -71,8 +75,8 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     for env_name, key in ENVIRONMENT.items():
         if os.environ.get(env_name):
             value: Any = os.environ[env_name]
-            if key == "SESSION_COOKIE_SECURE":
-                value = value.lower() in ("1", "true", "yes")
+            if key in BOOLEANS:
+                value = value.lower() in ("1", "true", "yes", "on")
             elif key in INTEGERS:
                 if not value.isdigit():
                     raise ConfigError(f"{env_name} must be a whole number, not {value!r}")

@@ -22,6 +22,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.auth.services import create_user
+from app.core.company import CompanySettings, save_company_settings
 from app.extensions import db
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 
@@ -183,6 +184,18 @@ def make_user(app: Flask):
         return user
 
     return make
+
+
+@pytest.fixture
+def company_settings(app: Flask) -> Callable[..., CompanySettings]:
+    """Save the company settings page with the values given (the rest at their defaults), as HR would."""
+
+    def save(**values: Any) -> CompanySettings:
+        settings = save_company_settings(CompanySettings(**values))
+        db.session.commit()
+        return settings
+
+    return save
 
 
 @pytest.fixture

@@ -19,7 +19,14 @@ from app.extensions import db
 from app.org import bp, services
 from app.org.forms import UploadForm
 from app.org.models import Assignment, Employee, Store
-from app.org.scope import can_see_employee, team_condition, visible_employees_condition, visible_store_ids
+from app.org.scope import (
+    can_read_pay,
+    can_see_employee,
+    pay_store_ids,
+    team_condition,
+    visible_employees_condition,
+    visible_store_ids,
+)
 
 IMPORTS = {
     "stores": (services.plan_stores, services.apply_stores, services.STORE_COLUMNS),
@@ -53,7 +60,10 @@ def store_detail(store_id: int):
     team = db.session.scalars(
         sa.select(Employee).where(team_condition({store.id}, today)).order_by(Employee.last_name, Employee.first_name)
     )
-    return render_template("org/store_detail.html", store=store, team=list(team))
+    pay = pay_store_ids(current_user)
+    return render_template(
+        "org/store_detail.html", store=store, team=list(team), show_estimates=pay is None or store.id in pay
+    )
 
 
 @bp.route("/employees")
@@ -82,9 +92,12 @@ def employees():
 def employee_detail(employee_id: int):
     """Show an employee and their store history (employees see only themselves)."""
     employee = db.session.get(Employee, employee_id)
-    if employee is None or not can_see_employee(current_user, employee, date.today()):
+    today = date.today()
+    if employee is None or not can_see_employee(current_user, employee, today):
         abort(404)
-    return render_template("org/employee_detail.html", employee=employee)
+    return render_template(
+        "org/employee_detail.html", employee=employee, show_pay=can_read_pay(current_user, employee, today)
+    )
 
 
 @bp.route("/employees/export.csv")

@@ -24,7 +24,14 @@ from app.org.models import Assignment, Employee, Region, Store
 def empty_instance(monkeypatch, tmp_path):
     """Keep the developer's instance/config.py out of these tests."""
     monkeypatch.setenv("PRIMO_INSTANCE_PATH", str(tmp_path / "instance"))
-    for name in ("SECRET_KEY", "DATABASE_URL", "PRIMO_TIMEZONE", "PRIMO_CURRENCY", "PRIMO_DEFAULT_LANGUAGE"):
+    for name in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "PRIMO_TIMEZONE",
+        "PRIMO_CURRENCY",
+        "PRIMO_DEFAULT_LANGUAGE",
+        "PRIMO_MANAGERS_READ_STATEMENTS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -251,3 +258,12 @@ def test_start_up_stops_when_translations_are_missing_and_cannot_be_written(tmp_
     with pytest.raises(ConfigError, match=r"messages.mo are missing or older than messages.po and cannot be written"):
         _app_reading(folder, tmp_path)
     assert sorted(p.name for p in (folder / "fr" / "LC_MESSAGES").iterdir()) == ["messages.mo", "messages.po"]
+
+
+def test_managers_read_statements_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PRIMO_MANAGERS_READ_STATEMENTS", "1")
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+    assert app.config["PRIMO_MANAGERS_READ_STATEMENTS"] is True
+    monkeypatch.setenv("PRIMO_MANAGERS_READ_STATEMENTS", "no")
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+    assert app.config["PRIMO_MANAGERS_READ_STATEMENTS"] is False

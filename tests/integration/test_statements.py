@@ -245,7 +245,17 @@ def test_employees_see_only_their_own_statement(app, paid_run, paid_world):
     assert client.get(f"/runs/{paid_run.id + 99}/statement/{paid_world['whole'].id}").status_code == 404
 
 
-def test_managers_see_their_teams_statements_hr_and_payroll_all(app, paid_run, paid_world):
+def test_by_default_managers_read_no_statement_of_their_team(app, paid_run, paid_world):
+    boss = _client(app, "boss@test.example")
+    for suffix in ("", ".pdf", ".xlsx"):
+        assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['mover'].id}{suffix}").status_code == 404
+    assert boss.get(f"/runs/{paid_run.id}/statements").status_code == 404
+
+
+def test_managers_see_their_teams_statements_when_the_company_allows_hr_and_payroll_all(
+    app, paid_run, paid_world, company_settings
+):
+    company_settings(managers_read_statements=True)
     boss = _client(app, "boss@test.example")
     assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['mover'].id}").status_code == 200  # part in S2
     assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}").status_code == 404
