@@ -10,6 +10,7 @@ from flask import Flask, current_app, g, jsonify, redirect, render_template, req
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import DataError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
@@ -176,11 +177,19 @@ def check_number_arguments():
     return None
 
 
-def handle_overflow(exc: OverflowError):
+def handle_overflow(exc: Exception):
     """A number or date too large for the database or the calendar, from a form field no check caught: a 400."""
     db.session.rollback()
     current_app.logger.warning("out-of-range value on %s: %s", request.path, exc)
     return _error_response(400, _("A number or a date in the request is out of range."))
+
+
+def handle_data_error(exc: DataError):
+    """PostgreSQL's "numeric value out of range" (SQLSTATE 22003) is SQLite's OverflowError: a 400; any other
+    data error is ours (a 500)."""
+    if getattr(exc.orig, "sqlstate", None) == "22003":
+        return handle_overflow(exc)
+    return handle_server_error(exc)
 
 
 class IdConverter(IntegerConverter):
@@ -232,6 +241,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RequestEntityTooLarge, handle_too_large)
     app.register_error_handler(PeriodError, handle_period_error)
     app.register_error_handler(OverflowError, handle_overflow)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(Exception, handle_server_error)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
