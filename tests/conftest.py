@@ -6,6 +6,7 @@ Factories return callables that make what a test needs.
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import re
@@ -184,6 +185,30 @@ def make_user(app: Flask):
         return user
 
     return make
+
+
+class CountingBody(io.BytesIO):
+    """A request body (`input_stream=`) that remembers how far the server read it, and stays readable after."""
+
+    furthest = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.furthest = max(self.furthest, self.tell())
+        return data
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        n = super().readinto(buffer)
+        self.furthest = max(self.furthest, self.tell())
+        return n
+
+    def close(self) -> None:  # the test client closes the body after the request
+        pass
+
+
+@pytest.fixture
+def counting_body() -> type[CountingBody]:
+    return CountingBody
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ PAY_FREE_ENDPOINTS = {"static"}
 # The largest id or page number a URL may carry: beyond it SQLite cannot bind the number (OverflowError, a 500).
 LARGEST_INTEGER = 2**63 - 1
 LARGEST_PAGE = 2**31 - 1  # times any page size, still an OFFSET both databases accept
+DRAIN_FACTOR = 4  # a body refused for its size is still read (and dropped) up to this many times the limit
 # Query arguments that carry ids (`?store=3`); a page may ignore a value that is not a number.
 ID_ARGUMENTS = ("store", "region", "run", "version")
 
@@ -129,6 +130,21 @@ def size_in_words(size: int) -> str:
     return _("%(n)s bytes", n=format_decimal(size))
 
 
+def _drain(budget: int) -> None:
+    """Read and drop the body the client is still sending, up to `budget` bytes: a server that answers and closes
+    mid-upload leaves the browser with a reset connection instead of the 413 page (gunicorn does)."""
+    stream = request.environ.get("wsgi.input")
+    length = request.content_length
+    if stream is None or (length is not None and length > budget):
+        return  # too much to wait for: that client may see a reset rather than the page
+    remaining = length if length is not None else budget
+    while remaining > 0:
+        chunk = stream.read(min(1024 * 1024, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+
+
 def handle_too_large(exc: RequestEntityTooLarge):
     """A body over MAX_CONTENT_LENGTH: a 413 that names the limit, whatever read the body first (CSRF, a form)."""
     # Werkzeug refused the body unread and caches nothing, so the error page's own logout form would read it
@@ -138,6 +154,7 @@ def handle_too_large(exc: RequestEntityTooLarge):
     limit = request.max_content_length
     if not limit:
         return _error_response(413)
+    _drain(DRAIN_FACTOR * limit)
     return _error_response(413, _("The file is larger than the %(limit)s limit.", limit=size_in_words(limit)))
 
 

@@ -78,6 +78,17 @@ def test_the_default_limit_reads_64_mb(app, client_as):
     assert "The file is larger than the 64 MB limit." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("size", "read"), [(2 * LIMIT, 2 * LIMIT), (5 * LIMIT, 0)])
+def test_a_refused_body_is_read_to_its_end_unless_huge(client_as, small_limit, counting_body, size, read):
+    """gunicorn answers and closes: a client still sending then sees a reset connection, not the 413 page."""
+    body = counting_body(b"x" * size)
+    response = client_as("hr").post(
+        "/import/employees", input_stream=body, content_type="multipart/form-data; boundary=x"
+    )
+    assert response.status_code == 413
+    assert body.furthest == read
+
+
 def test_a_form_post_over_the_limit_without_a_file_is_a_413_too(client_as, small_limit):
     client = client_as("hr")
     response = client.post(

@@ -217,31 +217,11 @@ def test_a_body_over_the_webhook_cap_is_a_413_naming_the_cap(client, generic):
     assert count(SurveyResponse) == 0
 
 
-def test_a_body_without_a_length_is_read_no_further_than_the_cap(client, generic):
+def test_a_body_without_a_length_is_read_no_further_than_the_cap(client, generic, counting_body):
     """A chunked body announces no length: the webhook reads one byte past its cap and stops there."""
-    import io
-
     from app.feedback.webhook import MAX_BODY_BYTES
 
-    class Body(io.BytesIO):
-        """The request body as the server hands it over, remembering how far it was read."""
-
-        furthest = 0
-
-        def read(self, size: int | None = -1) -> bytes:
-            data = super().read(size)
-            self.furthest = max(self.furthest, self.tell())
-            return data
-
-        def readinto(self, buffer) -> int:
-            n = super().readinto(buffer)
-            self.furthest = max(self.furthest, self.tell())
-            return n
-
-        def close(self) -> None:  # the test client closes it after the request; keep it readable
-            pass
-
-    stream = Body(b"{" + b" " * (10 * MAX_BODY_BYTES) + b"}")
+    stream = counting_body(b"{" + b" " * (10 * MAX_BODY_BYTES) + b"}")
     response = client.post(
         f"/api/feedback/{generic.name}",
         input_stream=stream,
