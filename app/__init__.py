@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Behind N reverse proxies, the client's address and scheme are what the Nth one from us reports.
         proxies = app.config["PRIMO_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    settings.compile_translations(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)

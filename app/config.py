@@ -1,12 +1,18 @@
-"""Settings: defaults, then `instance/config.py`, then the environment; refuses to start without a secret."""
+"""Settings: defaults, then `instance/config.py`, then the environment; refuses to start without a secret.
+
+Also makes sure the compiled translations exist: without them every page and statement silently reads English.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask
 
 LANGUAGES = ("fr", "en")
@@ -38,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which logout invalidates
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
+    # Until HR saves the company settings page, whether managers may read their team's bonus statements.
+    "PRIMO_MANAGERS_READ_STATEMENTS": False,
 }
 
 ENVIRONMENT = {
@@ -60,8 +68,9 @@ ENVIRONMENT = {
     "PRIMO_SESSION_IDLE_HOURS": "PRIMO_SESSION_IDLE_HOURS",
     "PRIMO_SESSION_MAX_DAYS": "PRIMO_SESSION_MAX_DAYS",
     "PRIMO_ALLOW_ADVANCE_RUNS": "PRIMO_ALLOW_ADVANCE_RUNS",
+    "PRIMO_MANAGERS_READ_STATEMENTS": "PRIMO_MANAGERS_READ_STATEMENTS",
 }
-SWITCHES = {"SESSION_COOKIE_SECURE", "PRIMO_ALLOW_ADVANCE_RUNS"}
+SWITCHES = {"SESSION_COOKIE_SECURE", "PRIMO_ALLOW_ADVANCE_RUNS", "PRIMO_MANAGERS_READ_STATEMENTS"}
 INTEGERS = {
     "PRIMO_MIN_RESPONSES",
     "PRIMO_CONTACT_RETENTION_DAYS",
@@ -94,7 +103,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         if os.environ.get(env_name):
             value: Any = os.environ[env_name]
             if key in SWITCHES:
-                value = value.lower() in ("1", "true", "yes")
+                value = value.lower() in ("1", "true", "yes", "on")
             elif key in INTEGERS:
                 if not value.isdigit():
                     raise ConfigError(f"{env_name} must be a whole number, not {value!r}")
@@ -124,3 +133,40 @@ def check(app: Flask) -> None:
     currency = app.config["PRIMO_CURRENCY"]
     if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.isupper()):
         raise ConfigError(f"PRIMO_CURRENCY must be an ISO 4217 code such as EUR, not {currency!r}")
+
+
+def translation_directories(app: Flask) -> list[Path]:
+    """The folders Flask-Babel reads catalogues from (BABEL_TRANSLATION_DIRECTORIES, relative to the app)."""
+    return [Path(app.root_path) / d for d in str(app.config["BABEL_TRANSLATION_DIRECTORIES"]).split(";") if d]
+
+
+def compile_translations(app: Flask) -> list[Path]:
+    """Compile every catalogue whose `.mo` is missing or older than its `.po`; return the files written.
+
+    Stops start-up with a clear message when one cannot be written (a read-only install), rather than serve
+    English pages and store English statements of record.
+    """
+    written = []
+    for directory in translation_directories(app):
+        for po in sorted(directory.glob("*/LC_MESSAGES/*.po")):
+            mo = po.with_suffix(".mo")
+            if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
+                continue
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog, use_fuzzy=True)  # as `pybabel compile -f` in scripts/run and scripts/test
+            # Several workers may start at once: each writes its own file, then swaps it in whole.
+            partial = mo.with_name(f".{mo.name}.{os.getpid()}")
+            try:
+                partial.write_bytes(buffer.getvalue())
+                os.replace(partial, mo)
+            except OSError as exc:
+                partial.unlink(missing_ok=True)
+                raise ConfigError(
+                    f"the compiled translations {mo} are missing or older than {po.name} and cannot be written "
+                    f"({exc.strerror or exc}): run `pybabel compile -f -d {directory}` as the owner of the files, "
+                    "then start again"
+                ) from None
+            written.append(mo)
+    return written

@@ -6,6 +6,7 @@ Factories return callables that make what a test needs.
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import re
@@ -25,6 +26,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.auth.services import create_user
+from app.core.company import CompanySettings, save_company_settings
 from app.extensions import db
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 
@@ -205,6 +207,42 @@ def make_user(app: Flask):
         return user
 
     return make
+
+
+class CountingBody(io.BytesIO):
+    """A request body (`input_stream=`) that remembers how far the server read it, and stays readable after."""
+
+    furthest = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.furthest = max(self.furthest, self.tell())
+        return data
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        n = super().readinto(buffer)
+        self.furthest = max(self.furthest, self.tell())
+        return n
+
+    def close(self) -> None:  # the test client closes the body after the request
+        pass
+
+
+@pytest.fixture
+def counting_body() -> type[CountingBody]:
+    return CountingBody
+
+
+@pytest.fixture
+def company_settings(app: Flask) -> Callable[..., CompanySettings]:
+    """Save the company settings page with the values given (the rest at their defaults), as HR would."""
+
+    def save(**values: Any) -> CompanySettings:
+        settings = save_company_settings(CompanySettings(**values))
+        db.session.commit()
+        return settings
+
+    return save
 
 
 @pytest.fixture

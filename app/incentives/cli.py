@@ -22,7 +22,7 @@ def import_scheme(file: str) -> None:
     """Import a scheme document (JSON); a frozen scheme gets a new version, an identical one changes nothing."""
     try:
         data = json.loads(read_bytes(file).decode("utf-8-sig"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         fail(f"{file} is not JSON: {exc}")
     try:
         document = read_document(data)

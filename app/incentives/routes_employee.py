@@ -22,7 +22,7 @@ from app.incentives.objectives import custom_kpi_names
 from app.incentives.routes_common import currency, trace_charts
 from app.money import ZERO
 from app.org.models import Employee, Store
-from app.org.scope import team_condition, visible_store_ids
+from app.org.scope import pay_store_ids, team_condition
 
 
 def _estimate_views(estimates: list[estimate.Estimate]) -> list[tuple[estimate.Estimate, list]]:
@@ -152,8 +152,11 @@ def my_bonus_question(line_id: int):
 @bp.route("/stores/<int:store_id>/estimate")
 @allow("hr", "manager")
 def store_estimate(store_id: int):
-    """A printable estimate page for each member of a store's team (staff without a login included)."""
-    ids = visible_store_ids(current_user)
+    """A printable estimate page for each member of a store's team (staff without a login included).
+
+    Estimates are amounts: a manager prints them only while the company lets managers read their team's pay.
+    """
+    ids = pay_store_ids(current_user)
     store = db.session.get(Store, store_id)
     if store is None or (ids is not None and store.id not in ids):
         abort(404)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.core import clock
+from app.core.downloads import download
 from app.extensions import db
 from app.incentives import bp, charts, objectives
 from app.incentives.models import ObjectivePublication
@@ -123,9 +124,7 @@ def my_objective_pdf(publication_id: int):
 
     pdf = render_pdf(html, stylesheets=("incentives.css",))
     filename = f"objectives-{publication.version.scheme.code}-{publication.period}-{employee.number}.pdf"
-    return Response(
-        pdf, mimetype="application/pdf", headers={"Content-Disposition": f"attachment; filename={filename}"}
-    )
+    return download(pdf, filename, "application/pdf")
 
 
 @bp.route("/my/objectives/<int:publication_id>/ack", methods=["POST"])

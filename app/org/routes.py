@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -11,13 +11,21 @@ from sqlalchemy.orm import selectinload
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.core import clock
+from app.core.downloads import download
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected, read_table
 from app.extensions import db
 from app.org import bp, services
 from app.org.forms import UploadForm
 from app.org.models import Assignment, Employee, Store
-from app.org.scope import can_see_employee, team_condition, visible_employees_condition, visible_store_ids
+from app.org.scope import (
+    can_read_pay,
+    can_see_employee,
+    pay_store_ids,
+    team_condition,
+    visible_employees_condition,
+    visible_store_ids,
+)
 
 IMPORTS = {
     "stores": (services.plan_stores, services.apply_stores, services.STORE_COLUMNS),
@@ -51,7 +59,10 @@ def store_detail(store_id: int):
     team = db.session.scalars(
         sa.select(Employee).where(team_condition({store.id}, today)).order_by(Employee.last_name, Employee.first_name)
     )
-    return render_template("org/store_detail.html", store=store, team=list(team))
+    pay = pay_store_ids(current_user)
+    return render_template(
+        "org/store_detail.html", store=store, team=list(team), show_estimates=pay is None or store.id in pay
+    )
 
 
 @bp.route("/employees")
@@ -80,20 +91,19 @@ def employees():
 def employee_detail(employee_id: int):
     """Show an employee and their store history (employees see only themselves)."""
     employee = db.session.get(Employee, employee_id)
-    if employee is None or not can_see_employee(current_user, employee, clock.today()):
+    today = clock.today()
+    if employee is None or not can_see_employee(current_user, employee, today):
         abort(404)
-    return render_template("org/employee_detail.html", employee=employee)
+    return render_template(
+        "org/employee_detail.html", employee=employee, show_pay=can_read_pay(current_user, employee, today)
+    )
 
 
 @bp.route("/employees/export.csv")
 @allow("hr")
 def employees_export():
     """Download every employee in the import's columns."""
-    return Response(
-        services.export_employees(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=employees.csv"},
-    )
+    return download(services.export_employees(), "employees.csv", "text/csv")
 
 
 def _import_kind(kind: str):
@@ -138,11 +148,7 @@ def import_upload(kind: str):
 def import_template(kind: str):
     """Download an empty file in the import's columns, with one example row, as French Excel opens it."""
     _import_kind(kind)
-    return Response(
-        services.import_template(kind),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={kind}-template.csv"},
-    )
+    return download(services.import_template(kind), f"{kind}-template.csv", "text/csv")
 
 
 @bp.route("/import/<kind>/<token>/confirm", methods=["POST"])

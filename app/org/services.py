@@ -312,8 +312,15 @@ def plan_employees(table: Table) -> ImportPlan:
         raise ImportRejected(errors)
     existing = _load_existing()
     payroll_owner = {e.payroll_id: e.number for e in existing.employees.values()}
+    in_file = {cells["employee_number"] for _row, cells in table.rows}
+    # E-mails compare case-insensitively (they are stored lower-cased); an employee the file also lists may
+    # give theirs up to someone else in the same file, so only those it leaves alone keep theirs.
+    email_owner = {
+        e.email.lower(): e.number for e in existing.employees.values() if e.email and e.number not in in_file
+    }
     seen_numbers: dict[str, int] = {}
     seen_payroll: dict[str, int] = {}
+    seen_emails: dict[str, int] = {}
     rows: list[RowChange] = []
     for number, cells in table.rows:
         key = cells["employee_number"]
@@ -338,6 +345,7 @@ def plan_employees(table: Table) -> ImportPlan:
             owner = payroll_owner.get(payroll_id)
             if owner is not None and owner != key:
                 row_errors.append(RowError(number, "payroll_id", f"{payroll_id} belongs to employee {owner}"))
+        row_errors.extend(_check_email_unique(number, key, values["email"], seen_emails, email_owner))
         employee = existing.employees.get(key)
         if not row_errors:
             row_errors.extend(_check_assignment_change(number, employee, values))
@@ -356,6 +364,21 @@ def plan_employees(table: Table) -> ImportPlan:
     if errors:
         raise ImportRejected(errors)
     return ImportPlan("employees", rows)
+
+
+def _check_email_unique(
+    number: int, key: str, email: str, seen: dict[str, int], owner: dict[str, str]
+) -> list[RowError]:
+    """Refuse an e-mail address that an earlier row, or an employee the file does not list, already has."""
+    if not email:
+        return []
+    folded = email.lower()
+    if folded in seen:
+        return [RowError(number, "email", f"{email} is also the e-mail of row {seen[folded]}: one address per person")]
+    seen[folded] = number
+    if owner.get(folded, key) != key:
+        return [RowError(number, "email", f"{email} is already the e-mail of employee {owner[folded]}")]
+    return []
 
 
 def _check_assignment_change(number: int, employee: Employee | None, values: dict[str, Any]) -> list[RowError]:

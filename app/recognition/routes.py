@@ -18,7 +18,7 @@ from app.extensions import db
 from app.feedback.models import SurveyResponse
 from app.org.models import Employee, Region, Store
 from app.org.scope import can_see_employee
-from app.periods import Period, PeriodError
+from app.periods import Period
 from app.recognition import bp, points
 from app.recognition.awards import (
     AwardError,
@@ -439,10 +439,8 @@ def leaderboard_page():
     """Rank employees on points earned in a month, per store or region; hidden names show as anonymous."""
     today = clock.today()
     raw_month = request.args.get("month", "").strip()
-    try:
-        month = Period.parse(raw_month) if raw_month else Period.containing(today, "month")
-    except PeriodError:
-        abort(404)
+    # A PeriodError is a 400 that names the period (app.core.web).
+    month = Period.parse(raw_month) if raw_month else Period.containing(today, "month")
     if month.kind != "month":
         abort(404)
     stores, ids, store, region = _scope_filter(today)

@@ -16,9 +16,10 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
 from app.core import clock
+from app.core.web import bad_request
 from app.extensions import db
 from app.org.models import Employee
-from app.periods import Period, PeriodError
+from app.periods import Period
 from app.recognition import bp
 from app.recognition.badges import BadgeError, icons, save_badge
 from app.recognition.budgets import BudgetError, manager_users, month_label, month_statuses, set_budget
@@ -85,8 +86,8 @@ def budgets():
     raw = request.args.get("month", "").strip() or _this_month()
     try:
         month = month_label(raw)
-    except BudgetError:
-        abort(404)
+    except BudgetError as exc:
+        bad_request(str(exc))
     form = _budget_form(data={"month": month} if request.method == "GET" else None)
     if request.method == "GET":
         return _render_budgets(form, month)
@@ -339,10 +340,8 @@ def decide(redemption_id: int, action: str):
 def report():
     """Show awards per manager, the share of each team recognised, and full-time against part-time."""
     raw = request.args.get("period", "").strip()
-    try:
-        period = Period.parse(raw) if raw else Period.containing(clock.today(), "quarter")
-    except PeriodError:
-        abort(404)
+    # A PeriodError is a 400 that names the period (app.core.web).
+    period = Period.parse(raw) if raw else Period.containing(clock.today(), "quarter")
     managers, groups = hr_report(period)
     return render_template("recognition/report.html", period=period, managers=managers, groups=groups)
 

@@ -81,7 +81,7 @@ def bulk_command(run_id: int, out: str, fmt: str, store_code: str | None) -> Non
         click.echo(f"\r{done}/{count[0]}", nl=done >= count[0], err=True)
 
     try:
-        content = documents.bulk_statements(run, fmt, store_code, progress, total)
+        content = documents.bulk_statements(run, fmt, [store_code] if store_code else None, progress, total)
     except documents.DocumentError as exc:
         fail(str(exc))
     db.session.commit()

@@ -205,16 +205,17 @@ def _pdfs(run: BonusRun, datas: Sequence[StatementData], progress: Progress | No
 def bulk_statements(
     run: BonusRun,
     fmt: str = "zip",
-    store_code: str | None = None,
+    stores: Sequence[str] | None = None,
     progress: Progress | None = None,
     total: Callable[[int], None] | None = None,
 ) -> bytes:
-    """Every statement of a run (or of one store's team) as a ZIP of PDFs or one merged PDF."""
+    """Every statement of a run (or of some stores' teams) as a ZIP of PDFs or one merged PDF."""
     if fmt not in ("zip", "pdf"):
         raise DocumentError(f"format: zip or pdf, not {fmt!r}")
-    ids = sources.run_employee_ids(run, store_code)
+    ids = sources.run_employee_ids(run, stores)
     if not ids:
-        raise DocumentError(f"run {run.id} has no statement" + (f" in store {store_code}" if store_code else ""))
+        where = f" in store {', '.join(stores)}" if stores else ""
+        raise DocumentError(f"run {run.id} has no statement{where}")
     if total:
         total(len(ids))
     datas = sources.statements_for(run, ids, generated_at=utcnow())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -51,19 +51,25 @@ def _forget_rolled_back(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
 
 
-def create_job(run: BonusRun, kind: str, store_code: str | None = None, requested_by: str | None = None) -> RenderJob:
-    """Queue a rendering of a run's statements (enqueued when the caller commits)."""
+def create_job(
+    run: BonusRun, kind: str, stores: Sequence[str] | None = None, requested_by: str | None = None
+) -> RenderJob:
+    """Queue a rendering of a run's statements, of every store's team or of the stores given (enqueued when the
+    caller commits). Whoever calls it has checked that the requester may read those statements."""
     if kind not in KINDS:
         raise JobError(f"kind: one of {', '.join(KINDS)}, not {kind!r}")
     if kind == "store" and not documents.is_final(run):
         raise JobError(f"run {run.id} is {run.status}: statements are stored once the run is approved")
-    employees = sources.run_employee_ids(run, store_code)
-    if store_code is not None and not employees:
-        raise JobError(f"store: run {run.id} pays nobody in store {store_code}")
+    if stores is not None and not stores:
+        raise JobError("store: no store to render")
+    employees = sources.run_employee_ids(run, stores)
+    if stores is not None and not employees:
+        raise JobError(f"store: run {run.id} pays nobody in store {', '.join(stores)}")
     job = RenderJob(
         run_id=run.id,
         kind=kind,
-        store_code=store_code,
+        store_code=stores[0] if stores is not None and len(stores) == 1 else None,
+        store_codes=list(stores) if stores is not None else None,
         status="queued",
         total=len(employees),
         done=0,
@@ -130,7 +136,7 @@ def run_job(job_id: int) -> None:
             def total(n: int) -> None:
                 job.total = n
 
-            job.result = documents.bulk_statements(run, job.kind, job.store_code, progress, total)
+            job.result = documents.bulk_statements(run, job.kind, job.store_codes, progress, total)
         job.done = job.total
         job.status = "done"
         job.finished_at = utcnow()
@@ -150,6 +156,7 @@ def as_json(job: RenderJob, download_url: str | None) -> dict[str, object]:
         "id": job.id,
         "kind": job.kind,
         "store_code": job.store_code,
+        "store_codes": job.store_codes,
         "status": job.status,
         "done": job.done,
         "total": job.total,

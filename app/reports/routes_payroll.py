@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.auth.access import allow
+from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun, RunStatus, SchemeVersion
 from app.reports import bp, payroll
@@ -42,14 +43,7 @@ def _page(export: PayrollExportForm | None = None, benefits: BenefitsExportForm 
 
 
 def _file(export: payroll.Export) -> Response:
-    return Response(
-        export.content,
-        mimetype=export.mimetype,
-        headers={
-            "Content-Disposition": f"attachment; filename={export.filename}",
-            "X-Rows-SHA256": export.log.rows_sha256,
-        },
-    )
+    return download(export.content, export.filename, export.mimetype, {"X-Rows-SHA256": export.log.rows_sha256})
 
 
 @bp.route("/payroll")

@@ -9,16 +9,17 @@ from flask_babel import gettext as _
 
 from app.auth.access import allow
 from app.core import formatting
+from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun
-from app.periods import Period, PeriodError
+from app.periods import Period
 from app.reports import bp, charts, reporting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _xlsx(content: bytes, name: str) -> Response:
-    return Response(content, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
+    return download(content, name, XLSX)
 
 
 def _period(required: bool = False) -> tuple[str | None, list[str]]:
@@ -28,10 +29,7 @@ def _period(required: bool = False) -> tuple[str | None, list[str]]:
     if asked == "all" and not required:
         return None, periods
     if asked:
-        try:
-            return str(Period.parse(asked)), periods
-        except PeriodError:
-            abort(404)
+        return str(Period.parse(asked)), periods  # a PeriodError is a 400 that names the period (app.core.web)
     return (periods[0] if periods else None), periods
 
 
@@ -126,10 +124,7 @@ def report_cost_vs_nps_xlsx():
 
 def _recognition_period() -> str:
     asked = request.args.get("period", "").strip()
-    try:
-        return str(Period.parse(asked)) if asked else str(Period.parse(reporting.latest_month()))
-    except PeriodError:
-        abort(404)
+    return str(Period.parse(asked)) if asked else str(Period.parse(reporting.latest_month()))
 
 
 @bp.route("/reports/recognition")

@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.org.models import Employee, Store
@@ -28,10 +29,7 @@ from app.reports.statements import build_statement_html, page_logo
 
 
 def _download(content: bytes, filename: str, fmt: str, sha: str | None = None) -> Response:
-    headers = {"Content-Disposition": f"attachment; filename={filename}"}
-    if sha:
-        headers["X-Content-SHA256"] = sha
-    return Response(content, mimetype=documents.MIMETYPES[fmt], headers=headers)
+    return download(content, filename, documents.MIMETYPES[fmt], {"X-Content-SHA256": sha} if sha else None)
 
 
 @bp.route("/runs/<int:run_id>/statement/<int:employee_id>")
@@ -121,9 +119,10 @@ def _team_lines(run: BonusRun, store_codes: list[str] | None):
 
 
 def _store_choices(run: BonusRun, codes: list[str] | None) -> list[SelectChoice]:
-    """All the run's stores (and "all") for HR and payroll; a manager's own stores for a manager."""
+    """All the run's stores (and "all") for HR and payroll; a manager's own stores (and "all mine") for a manager."""
     if codes is not None:
-        return [SelectChoice(c, c) for c in codes]
+        mine = [SelectChoice("", _("All my stores"))] if len(codes) > 1 else []
+        return mine + [SelectChoice(c, c) for c in codes]
     in_run = sa.select(RunLine.store_id).where(RunLine.run_id == run.id)
     found = db.session.scalars(sa.select(Store.code).where(Store.id.in_(in_run)).order_by(Store.code))
     return [SelectChoice("", _("All stores"))] + [SelectChoice(c, c) for c in found]
@@ -161,20 +160,23 @@ def run_statements(run_id: int):
 @bp.route("/runs/<int:run_id>/statements/bulk", methods=["POST"])
 @allow("hr", "payroll", "manager")
 def run_statements_bulk(run_id: int):
-    """Queue a ZIP of PDFs or one merged PDF of a run's statements (all, or one store's)."""
+    """Queue a ZIP of PDFs or one merged PDF of a run's statements: one store's, or all the user may read (every
+    store only for HR and payroll; a manager's own stores for a manager)."""
     run = access.run_or_404(run_id, current_user)
     codes = access.bulk_store_codes(current_user, run)
     if codes == []:
         abort(404)
     form = BulkForm()
     form.store.choices = _store_choices(run, codes)
+    # Decided before the form's own checks: an empty store must never widen a manager's view, whatever the
+    # choices offered, and a store outside it is a 404 with nothing queued.
+    stores = access.bulk_stores_or_404(current_user, run, (form.store.data or "").strip() or None)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
         return _render_run(run, form, 400)
-    store = form.store.data or None
     try:
-        job = jobs.create_job(run, form.fmt.data, store, requested_by=current_user.email)
+        job = jobs.create_job(run, form.fmt.data, stores, requested_by=current_user.email)
     except jobs.JobError as exc:
         db.session.rollback()
         form.store.errors = [*form.store.errors, str(exc)]
@@ -229,6 +231,8 @@ def _download_url(job: RenderJob) -> str | None:
 def run_render_jobs(run_id: int):
     """Progress of a run's rendering jobs, as JSON for the page's poller."""
     run = access.run_or_404(run_id, current_user)
+    if access.bulk_store_codes(current_user, run) == []:
+        abort(404)
     return jsonify(jobs=[jobs.as_json(j, _download_url(j)) for j in render_jobs_of(run.id)])
 
 

@@ -6,7 +6,7 @@ Reads only; the result is plain `StatementData` that the builders (and worker pr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -112,11 +112,11 @@ def question_hint(language: str) -> str:
         )
 
 
-def run_employee_ids(run: BonusRun, store_code: str | None = None) -> list[int]:
-    """Employees with a line (in the store, if given) or an adjustment in the run, by employee number."""
+def run_employee_ids(run: BonusRun, stores: Collection[str] | None = None) -> list[int]:
+    """Employees with a line (in one of the stores, if given) or an adjustment in the run, by employee number."""
     lines = sa.select(RunLine.employee_id).where(RunLine.run_id == run.id)
-    if store_code is not None:
-        lines = lines.join(Store, Store.id == RunLine.store_id).where(Store.code == store_code)
+    if stores is not None:
+        lines = lines.join(Store, Store.id == RunLine.store_id).where(Store.code.in_(list(stores)))
         ids = sa.select(Employee.id).where(Employee.id.in_(lines))
     else:
         adjusted = sa.select(RunAdjustment.employee_id).where(RunAdjustment.run_id == run.id)

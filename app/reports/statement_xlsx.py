@@ -19,7 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from app.core import clock
 from app.core.tabular import neutralise
+from app.incentives.runs import status_label
 from app.reports.statement import StatementData
+from app.reports.statements import Numbers, fallback_label, job_role_label, measure_label, numbers_for, scope_label
 from app.reports.xlsx_layout import fit_columns
 
 MONEY = "#,##0.00"
@@ -74,6 +76,7 @@ class _Sheet:
 
 def write_statement(data: StatementData) -> Workbook:
     """Fill a workbook with one employee's statement for one run."""
+    f = numbers_for(data)
     workbook = Workbook()
     ws = workbook.active
     ws.title = _("Statement")[:31]
@@ -90,7 +93,7 @@ def write_statement(data: StatementData) -> Workbook:
     sheet.put(_("Name"), data.full_name)
     sheet.put(_("Employee number"), data.employee_number)
     sheet.put(_("Payroll id"), data.payroll_id)
-    sheet.put(_("Job role"), data.job_role)
+    sheet.put(_("Job role"), job_role_label(data.job_role))
     sheet.put(_("FTE"), (data.fte, "0.00##"))
     sheet.put(_("Annual base salary"), (data.annual_base, MONEY), data.currency)
 
@@ -98,10 +101,10 @@ def write_statement(data: StatementData) -> Workbook:
     sheet.put(_("Run"), data.run_id)
     sheet.put(_("Scheme"), f"{data.scheme_code} v{data.scheme_version}")
     sheet.put(_("Scheme name"), data.scheme_name)
-    sheet.put(_("Period"), data.period_label)
+    sheet.put(_("Period"), f.period(data.period_label))
     sheet.put(_("Period start"), (data.period_start, DATE))
     sheet.put(_("Period end"), (data.period_end, DATE))
-    sheet.put(_("Run status"), data.run_status)
+    sheet.put(_("Run status"), status_label(data.run_status))
     if data.corrective:
         sheet.put(_("Corrective run of run"), data.corrects_run_id)
         sheet.put(_("Reason for the correction"), data.corrective_reason or "")
@@ -115,7 +118,7 @@ def write_statement(data: StatementData) -> Workbook:
     if data.scheme_description:
         sheet.put(_("How the scheme works"), data.scheme_description)
 
-    _kpi_table(sheet, data)
+    _kpi_table(sheet, data, f)
 
     for part in data.parts:
         sheet.heading(
@@ -177,7 +180,7 @@ def write_statement(data: StatementData) -> Workbook:
 KPI_COLUMNS = 14
 
 
-def _kpi_table(sheet: _Sheet, data: StatementData) -> None:
+def _kpi_table(sheet: _Sheet, data: StatementData, f: Numbers) -> None:
     """Every component of every store part, one row each, under one header with a filter."""
     sheet.heading(_("KPIs and achievements"))
     header = sheet.put(
@@ -201,8 +204,8 @@ def _kpi_table(sheet: _Sheet, data: StatementData) -> None:
         for c in part.components:
             sheet.put(
                 c.kpi_name,
-                f"{c.scope} {c.scope_key}",
-                c.measure,
+                scope_label(c.scope, c.scope_key),
+                measure_label(c, f),
                 (c.value, _places_format(c.value)),
                 c.unit,
                 c.n,
@@ -212,7 +215,7 @@ def _kpi_table(sheet: _Sheet, data: StatementData) -> None:
                 (_fraction(c.achievement), PERCENT),
                 (_fraction(c.weight), PERCENT),
                 (_fraction(c.contribution), PERCENT),
-                c.fallback_used or "",
+                fallback_label(c, f) or "",
                 part.store_code,
             )
     sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(KPI_COLUMNS)}{max(sheet.row, header)}"

@@ -19,7 +19,10 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.core import formatting
+from app.incentives.forms import JOB_ROLES
+from app.incentives.runs import status_label
 from app.money import round_half_up
+from app.periods import Period, PeriodError
 from app.reports import charts
 from app.reports.pdf import StaticOnlyFetcher, render_pdf
 from app.reports.statement import ComponentView, PartView, StatementData
@@ -84,9 +87,35 @@ class Numbers:
     def moment(self, value: datetime | None) -> str:
         return formatting.moment(value, "medium", locale=self.language, zone=self.timezone)
 
+    def period(self, label: str | None) -> str:
+        """A period by its name: "juillet 2026" / "July 2026", "T3 2026" / "Q3 2026", "2026"; pooled periods
+        ("2026-Q2+2026-Q3") name each one."""
+        if not label:
+            return "—"
+        names = []
+        for part in label.split("+"):
+            try:
+                period = Period.parse(part)
+            except PeriodError:
+                return label
+            with force_locale(self.language):
+                if period.kind == "month":
+                    names.append(format_date(period.start, "LLLL y", locale=self.language))
+                elif period.kind == "quarter":
+                    names.append(_("Q%(quarter)d %(year)d", quarter=period.index, year=period.year))
+                else:
+                    names.append(str(period.year))
+        return " + ".join(names)
+
 
 def numbers_for(data: StatementData) -> Numbers:
     return Numbers(data.language, data.currency, data.timezone)
+
+
+def job_role_label(role: str) -> str:
+    """A job role in the current language ("sales_associate" → "Sales associate"); an unknown one as it is."""
+    labels = {choice.value: choice.label for choice in JOB_ROLES}
+    return str(labels[role]) if role in labels else role
 
 
 def scope_label(scope: str, key: str) -> str:
@@ -97,11 +126,12 @@ def scope_label(scope: str, key: str) -> str:
     return _("whole company")
 
 
-def measure_label(component: ComponentView) -> str:
+def measure_label(component: ComponentView, f: Numbers | None = None) -> str:
+    previous = f.period(component.previous_label) if f else component.previous_label or ""
     if component.measure == "change_previous":
-        return _("change against the previous period (%(label)s)", label=component.previous_label or "")
+        return _("change against the previous period (%(label)s)", label=previous)
     if component.measure == "change_last_year":
-        return _("change against the same period last year (%(label)s)", label=component.previous_label or "")
+        return _("change against the same period last year (%(label)s)", label=previous)
     if component.measure == "interval_bound":
         if component.direction == "lower":
             return _("upper bound of the 95 % interval")
@@ -109,7 +139,7 @@ def measure_label(component: ComponentView) -> str:
     return _("value of the period")
 
 
-def fallback_label(component: ComponentView) -> str | None:
+def fallback_label(component: ComponentView, f: Numbers | None = None) -> str | None:
     used = component.fallback_used
     if not used:
         return None
@@ -119,7 +149,7 @@ def fallback_label(component: ComponentView) -> str | None:
         return _(
             "fewer than %(n)d answers: measured on the previous and current periods pooled (%(label)s)",
             n=component.min_responses,
-            label=component.pooled_label or "",
+            label=f.period(component.pooled_label) if f else component.pooled_label or "",
         )
     if used == "pool_previous_zero":
         return _(
@@ -172,9 +202,11 @@ def _context(data: StatementData, logo_src: str | None) -> dict:
         "f": f,
         "curves": curves,
         "curve_lines": lambda c: curve_lines(c, f),
-        "measure_label": measure_label,
+        "measure_label": lambda c: measure_label(c, f),
         "scope_label": scope_label,
-        "fallback_label": fallback_label,
+        "fallback_label": lambda c: fallback_label(c, f),
+        "status_label": status_label,
+        "job_role_label": job_role_label,
         "weighted_formula": lambda part: weighted_formula(part, f),
         "logo_src": logo_src,
     }

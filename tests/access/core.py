@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.company import managers_read_statements
 from tests.access import Case, everyone, fixed, only
 
 
@@ -54,4 +55,15 @@ TABLE: dict[str, Case] = {
     "org.import_confirm": Case("POST", fixed("/import/employees/abc/confirm"), only({"hr": 400})),
     "org.import_template": Case("GET", fixed("/import/employees/template.csv"), only({"hr": 200})),
     "audit.index": Case("GET", fixed("/audit/"), only({"hr": 200})),
+    "core.company_settings": Case("GET", fixed("/settings"), only({"hr": 200})),
+}
+
+SCENARIOS: dict[str, Case] = {
+    # Saved by HR only; it posts the value in force, so the lines after it are walked with the same settings.
+    "core.company_settings: save": Case(
+        "POST",
+        fixed("/settings"),
+        only({"hr": 302}),
+        form=lambda world, role: {"managers_read_statements": "y"} if managers_read_statements() else {},
+    ),
 }

@@ -28,6 +28,7 @@ HR_NAV = [
     "recognition",
     "users",
     "audit",
+    "settings",
 ]
 MANAGER_NAV = [
     "dashboard",

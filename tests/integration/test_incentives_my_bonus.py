@@ -93,7 +93,8 @@ def manager(app, worked, make_employee, make_user, make_store):
     return {"client": client_for(app, "m1@test.example"), "elsewhere": elsewhere}
 
 
-def test_a_store_manager_prints_an_estimate_page_per_team_member(app, worked, manager):
+def test_a_store_manager_prints_an_estimate_page_per_team_member(app, worked, manager, company_settings):
+    company_settings(managers_read_statements=True)  # estimates are amounts: the company lets managers read them
     response = manager["client"].get(f"/stores/{worked.store.id}/estimate")
     assert response.status_code == 200
     page = text(response)

@@ -603,6 +603,53 @@ def test_rejected_file_lists_every_bad_row_and_leaves_existing_employees_untouch
     assert [(a.store.code, a.end_date) for a in e1.assignments] == [("A1", None)]
 
 
+def test_two_rows_with_the_same_email_are_refused_naming_both_rows(runner, app, two_stores, tmp_path):
+    rows = [
+        emp_row("E1", email="ann.lee@example.com"),
+        emp_row("E2", email="bob@example.com"),
+        emp_row("E3", email="Ann.Lee@Example.COM"),
+    ]
+    path = write(tmp_path, "e.csv", csv_bytes(rows))
+
+    result = cli_import(runner, "employees", path)
+
+    assert result.exit_code != 0
+    assert "row 4, email: ann.lee@example.com is also the e-mail of row 2" in result.stderr
+    assert count(Employee) == 0
+
+
+def test_an_email_another_employee_keeps_is_refused_naming_them(runner, app, two_stores, tmp_path):
+    first = write(tmp_path, "1.csv", csv_bytes([emp_row("E1", email="ann@example.com")]))
+    assert cli_import(runner, "employees", first).exit_code == 0
+    before = table_counts()
+    path = write(tmp_path, "2.csv", csv_bytes([emp_row("E2", email="ANN@example.com")]))
+
+    result = cli_import(runner, "employees", path)
+
+    assert result.exit_code != 0
+    assert "row 2, email: ann@example.com is already the e-mail of employee E1" in result.stderr
+    assert table_counts() == before
+
+
+def test_two_employees_may_swap_their_emails_in_one_file(runner, app, two_stores, tmp_path):
+    rows = [emp_row("E1", email="one@example.com"), emp_row("E2", email="two@example.com")]
+    assert cli_import(runner, "employees", write(tmp_path, "1.csv", csv_bytes(rows))).exit_code == 0
+    swapped = [emp_row("E1", email="two@example.com"), emp_row("E2", email="one@example.com")]
+
+    result = cli_import(runner, "employees", write(tmp_path, "2.csv", csv_bytes(swapped)))
+
+    assert result.exit_code == 0, result.stderr
+    assert (employee("E1").email, employee("E2").email) == ("two@example.com", "one@example.com")
+
+
+def test_the_import_page_lists_a_repeated_email_on_its_row(client_as):
+    rows = [emp_row("E1", email="ann@example.com"), emp_row("E2", email="Ann@example.com")]
+    response = upload(client_as("hr"), "employees", csv_bytes(rows), "e.csv")
+    assert response.status_code == 400
+    assert error_cells(response.get_data(as_text=True)) == [("3", "email")]
+    assert "is also the e-mail of row 2" in response.get_data(as_text=True)
+
+
 def test_file_missing_a_column_is_rejected_naming_the_column(runner, app, two_stores, tmp_path):
     columns = [c for c in EMPLOYEE_COLUMNS if c != "fte"]
     path = write(tmp_path, "e.csv", csv_bytes([emp_row("E1")], columns=columns))
@@ -879,7 +926,7 @@ def test_each_import_page_offers_a_template_that_imports_as_it_is(runner, client
     response = hr.get(f"/import/{kind}/template.csv")
 
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == f"attachment; filename={kind}-template.csv"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{kind}-template.csv"'
     content = response.get_data()
     columns = STORE_COLUMNS if kind == "stores" else EMPLOYEE_COLUMNS
     assert content.startswith(("\ufeff" + ";".join(columns) + "\r\n").encode())

@@ -139,7 +139,7 @@ def test_hr_report_shows_awards_per_manager_share_recognised_and_part_time(clien
     assert (full.headcount, full.recognised, full.points, full.share) == (4, 1, 150, Decimal("25.0"))
     page = client_as("hr").get(f"/recognition/report?period={month()}").get_data(as_text=True)
     assert re.search(r'data-test="share">66[.,]7', page) and 'data-group="part_time"' in page
-    assert client_as("hr").get("/recognition/report?period=nonsense").status_code == 404
+    assert client_as("hr").get("/recognition/report?period=nonsense").status_code == 400
 
 
 def test_hr_changes_the_recognition_settings(client_as, world):
@@ -176,7 +176,7 @@ def test_hr_sets_budgets_on_the_budget_page(client_as, world):
     give(world["users"]["manager"], world["employee"], 500)
     lower = post(hr, "/recognition/budgets", {**data, "points": "100"}, "/recognition/budgets")
     assert lower.status_code == 409 and "overspent" in lower.get_data(as_text=True)
-    assert hr.get("/recognition/budgets?month=2026-13").status_code == 404
+    assert hr.get("/recognition/budgets?month=2026-13").status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BadgeGrant)) == 0
 
 

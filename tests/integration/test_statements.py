@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import zipfile
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -244,7 +245,17 @@ def test_employees_see_only_their_own_statement(app, paid_run, paid_world):
     assert client.get(f"/runs/{paid_run.id + 99}/statement/{paid_world['whole'].id}").status_code == 404
 
 
-def test_managers_see_their_teams_statements_hr_and_payroll_all(app, paid_run, paid_world):
+def test_by_default_managers_read_no_statement_of_their_team(app, paid_run, paid_world):
+    boss = _client(app, "boss@test.example")
+    for suffix in ("", ".pdf", ".xlsx"):
+        assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['mover'].id}{suffix}").status_code == 404
+    assert boss.get(f"/runs/{paid_run.id}/statements").status_code == 404
+
+
+def test_managers_see_their_teams_statements_when_the_company_allows_hr_and_payroll_all(
+    app, paid_run, paid_world, company_settings
+):
+    company_settings(managers_read_statements=True)
     boss = _client(app, "boss@test.example")
     assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['mover'].id}").status_code == 200  # part in S2
     assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}").status_code == 404
@@ -389,3 +400,92 @@ def test_a_corrective_statement_shows_already_paid_now_due_and_the_difference(ap
     my_bonus = _client(app, "whole@test.example").get("/my/bonus").get_data(as_text=True)
     correction = SPACES.sub(" ", my_bonus).split('data-test="correction"')[1].split("</p>")[0]
     assert "Déjà versé 290,63 €, dû désormais 348,75 €" in correction
+
+
+def test_downloads_of_an_employee_number_in_cyrillic_carry_its_name(app, paid_run, paid_world):
+    whole = paid_world["whole"]
+    whole.number = "Ж-1"
+    db.session.commit()
+    hr = _client(app, "hr1@test.example")
+    for fmt in ("pdf", "xlsx"):
+        response = hr.get(f"/runs/{paid_run.id}/statement/{whole.id}.{fmt}")
+        assert response.status_code == 200
+        disposition = response.headers["Content-Disposition"]
+        disposition.encode("latin-1")  # what a WSGI server (gunicorn) sends; "Ж" raised there, a 500
+        assert disposition == (
+            f'attachment; filename="statement-{paid_run.id}-_-1.{fmt}"; '
+            f"filename*=UTF-8''statement-{paid_run.id}-%D0%96-1.{fmt}"
+        )
+    content = documents.bulk_statements(paid_run, "zip")
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert f"S1/statement-{paid_run.id}-Ж-1.pdf" in archive.namelist()
+        assert archive.getinfo(f"S1/statement-{paid_run.id}-Ж-1.pdf").flag_bits & 0x800  # names in UTF-8
+
+
+def test_a_file_name_never_carries_quotes_or_path_separators(app, paid_run, paid_world):
+    whole = paid_world["whole"]
+    whole.number = 'W"1/../x;y'
+    db.session.commit()
+    response = _client(app, "hr1@test.example").get(f"/runs/{paid_run.id}/statement/{whole.id}.pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="statement-{paid_run.id}-W_1_.._x;y.pdf"'
+
+
+def _sheet_text(content: bytes) -> str:
+    sheet = load_workbook(io.BytesIO(content)).active
+    return "\n".join(" | ".join(str(c) for c in row if c is not None) for row in sheet.iter_rows(values_only=True))
+
+
+def test_a_french_employees_statement_read_by_an_english_hr_user_is_in_french(app, paid_run, paid_world):
+    hr = _client(app, "hr1@test.example")  # no language of their own: pages in English
+    assert "Log out" in hr.get("/").get_data(as_text=True)
+    page = SPACES.sub(
+        " ", unescape(hr.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}").get_data(as_text=True))
+    )
+    for french in ("(approuvée)", "période T3 2026", "Conseiller de vente", "Prime versée pour T3 2026"):
+        assert french in page, french
+    assert "(approved)" not in page and "sales_associate" not in page
+    pdf = pdf_text(hr.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}.pdf").data)
+    assert "(approuvée)" in pdf and "T3 2026" in pdf
+    sheet = _sheet_text(hr.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}.xlsx").data)
+    for french in ("Statut de la campagne | approuvée", "Période | T3 2026", "magasin S1", "valeur de la période"):
+        assert french in sheet, french
+    assert "approved" not in sheet and "store S1" not in sheet
+
+
+def test_an_english_employees_statement_read_by_a_french_user_is_in_english(app, paid_run, paid_world):
+    hr = paid_world["users"]["hr1"]
+    hr.language = "fr"
+    db.session.commit()
+    client = _client(app, hr.email)
+    assert "Se déconnecter" in client.get("/").get_data(as_text=True)
+    page = SPACES.sub(
+        " ", unescape(client.get(f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}").get_data(as_text=True))
+    )
+    for english in ("(approved)", "period Q3 2026", "Sales associate", "Bonus paid for Q3 2026"):
+        assert english in page, english
+    sheet = _sheet_text(client.get(f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}.xlsx").data)
+    assert "Run status | approved" in sheet and "store S1" in sheet and "value of the period" in sheet
+
+
+def test_the_command_line_renders_a_french_employees_statement_in_french(runner, paid_world, tmp_path: Path):
+    run = make_run(runner, "submitted")  # not stored: rendered now, outside any request
+    out = tmp_path / "w1.pdf"
+    result = runner.invoke(
+        args=["statements", "render", str(run.id), "--employee", "W1", "--format", "pdf", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out.read_bytes())
+    assert "(soumise)" in text and "T3 2026" in text and "Conseiller de vente" in text
+
+
+def test_the_stored_copy_of_record_is_in_the_employees_language(app, paid_run, paid_world):
+    from app.reports import jobs
+
+    job = jobs.queue_statements_for(paid_run)
+    db.session.commit()
+    jobs.run_job(job.id)  # what the queue worker does: no request, no reader
+    whole = documents.stored(paid_run.id, paid_world["whole"].id, "pdf")
+    hired = documents.stored(paid_run.id, paid_world["hired"].id, "pdf")
+    assert (whole.language, hired.language) == ("fr", "en")
+    assert "(approuvée)" in pdf_text(whole.content) and "(approved)" in pdf_text(hired.content)

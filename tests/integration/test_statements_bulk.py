@@ -93,7 +93,7 @@ def test_bulk_of_an_approved_run_uses_the_stored_copies(runner, paid_run, paid_w
     assert zipfile.ZipFile(out).read(f"S1/statement-{paid_run.id}-W1.pdf") == stored
 
 
-def test_a_bulk_job_queued_from_the_page_shows_progress_and_its_file(app, paid_run, paid_world):
+def test_a_bulk_job_queued_from_the_page_shows_progress_and_its_file(app, paid_run, paid_world, company_settings):
     client = app.test_client()
     login(client, "pay@test.example")
     page = f"/runs/{paid_run.id}/statements"
@@ -115,10 +115,18 @@ def test_a_bulk_job_queued_from_the_page_shows_progress_and_its_file(app, paid_r
     # Another user's job is not theirs to see, unless they see every run.
     login(boss := app.test_client(), "boss@test.example")
     assert boss.get(progress["download_url"]).status_code == 404
+    assert boss.get(f"/runs/{paid_run.id}/render-jobs").status_code == 404  # managers read no statements yet
+    company_settings(managers_read_statements=True)
+    assert boss.get(progress["download_url"]).status_code == 404
     assert boss.get(f"/runs/{paid_run.id}/render-jobs").get_json()["jobs"] == []
 
 
-def test_a_manager_renders_only_their_stores(app, paid_run):
+def _bulk_jobs() -> list[RenderJob]:
+    return list(db.session.scalars(sa.select(RenderJob).where(RenderJob.kind != "store").order_by(RenderJob.id)))
+
+
+def test_a_manager_renders_only_their_stores(app, paid_run, company_settings):
+    company_settings(managers_read_statements=True)
     client = app.test_client()
     login(client, "boss@test.example")
     page = f"/runs/{paid_run.id}/statements"
@@ -126,17 +134,84 @@ def test_a_manager_renders_only_their_stores(app, paid_run):
     assert "Mia" in body and "Wanda" not in body
     token = csrf_token(client, page)
     refused = client.post(f"{page}/bulk", data={"fmt": "zip", "store": "S1", "csrf_token": token})
-    assert refused.status_code == 400
+    assert refused.status_code == 404 and _bulk_jobs() == []
     accepted = client.post(f"{page}/bulk", data={"fmt": "pdf", "store": "S2", "csrf_token": token})
     assert accepted.status_code == 302
-    assert db.session.scalar(sa.select(RenderJob.store_code).where(RenderJob.kind != "store")) == "S2"
+    assert [(j.store_code, j.store_codes) for j in _bulk_jobs()] == [("S2", ["S2"])]
+
+
+@pytest.mark.parametrize("store", ["", None, "  "])
+def test_a_manager_asking_for_no_store_gets_their_stores_never_the_whole_company(
+    app, paid_run, company_settings, store
+):
+    company_settings(managers_read_statements=True)
+    client = app.test_client()
+    login(client, "boss@test.example")  # manages S2, where only Mia (M1) has a line
+    page = f"/runs/{paid_run.id}/statements"
+    data = {"fmt": "zip", "csrf_token": csrf_token(client, page)} | ({"store": store} if store is not None else {})
+    assert client.post(f"{page}/bulk", data=data).status_code == 302
+    [job] = _bulk_jobs()
+    assert (job.store_codes, job.total) == (["S2"], 1)
+    jobs.run_job(job.id)
+    download = client.get(f"/render-jobs/{job.id}/download")
+    assert download.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(download.data)).namelist() == [f"S2/statement-{paid_run.id}-M1.pdf"]
+
+
+def test_a_manager_of_a_whole_region_gets_all_its_stores_for_no_store(
+    app, paid_run, paid_world, make_employee, make_user, company_settings
+):
+    company_settings(managers_read_statements=True)
+    regional = make_employee(paid_world["s1"], number="R1", manages=[paid_world["s1"].region])
+    make_user("regional@test.example", "manager", employee=regional)
+    client = app.test_client()
+    login(client, "regional@test.example")
+    page = f"/runs/{paid_run.id}/statements"
+    assert "All my stores" in client.get(page).get_data(as_text=True)
+    assert client.post(f"{page}/bulk", data={"fmt": "zip", "csrf_token": csrf_token(client, page)}).status_code == 302
+    assert [(j.store_code, j.store_codes, j.total) for j in _bulk_jobs()] == [(None, ["S1", "S2"], 3)]
+
+
+def test_a_manager_bulk_renders_nothing_while_the_company_keeps_statements_from_managers(app, paid_run):
+    client = app.test_client()
+    login(client, "boss@test.example")
+    page = f"/runs/{paid_run.id}/statements"
+    token = csrf_token(client, "/")
+    for store in ("", "S2", "S1"):
+        assert client.post(f"{page}/bulk", data={"fmt": "zip", "store": store, "csrf_token": token}).status_code == 404
+    assert client.get(page).status_code == 404
+    assert _bulk_jobs() == []
+
+
+def test_a_managers_whole_run_job_made_before_the_fix_cannot_be_downloaded(app, paid_run, company_settings):
+    company_settings(managers_read_statements=True)
+    job = jobs.create_job(paid_run, "zip", requested_by="boss@test.example")  # what the old form let through
+    db.session.commit()
+    jobs.run_job(job.id)
+    client = app.test_client()
+    login(client, "boss@test.example")
+    assert client.get(f"/render-jobs/{job.id}/download").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["hr1@test.example", "pay@test.example"])
+def test_hr_and_payroll_asking_for_no_store_get_every_statement_of_the_run(app, paid_run, who):
+    client = app.test_client()
+    login(client, who)
+    page = f"/runs/{paid_run.id}/statements"
+    assert (
+        client.post(
+            f"{page}/bulk", data={"fmt": "zip", "store": "", "csrf_token": csrf_token(client, page)}
+        ).status_code
+        == 302
+    )
+    assert [(j.store_codes, j.total) for j in _bulk_jobs()] == [(None, 3)]
 
 
 def test_a_failed_job_says_why(app, paid_run):
     job = jobs.create_job(paid_run, "zip", requested_by="hr1@test.example")
     db.session.commit()
     paid_run_id = paid_run.id
-    db.session.execute(sa.update(RenderJob).where(RenderJob.id == job.id).values(kind="pdf", store_code="NOPE"))
+    db.session.execute(sa.update(RenderJob).where(RenderJob.id == job.id).values(kind="pdf", store_codes=["NOPE"]))
     db.session.commit()
     jobs.run_job(job.id)
     db.session.expire_all()
