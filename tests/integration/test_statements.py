@@ -381,8 +381,8 @@ def test_a_corrective_statement_shows_already_paid_now_due_and_the_difference(ap
     run = make_corrective_run(runner, "salaire de base corrigé à 36 000 €")
     text = pdf_text(documents.obtain(run, paid_world["whole"], "pdf").content)
     for expected in (
-        "Dû désormais pour 2026-Q3 348,75 €",
-        f"Déjà versé pour 2026-Q3 (campagne #{paid_run.id}) -290,63 €",
+        "Dû désormais pour T3 2026 348,75 €",
+        f"Déjà versé pour T3 2026 (campagne #{paid_run.id}) -290,63 €",
         "Différence versée par cette campagne +58,12 €",
         "recalculée pour le motif suivant : salaire de base corrigé à 36 000 €",
         f"corrige la campagne n° {paid_run.id}",
