@@ -22,7 +22,7 @@ from app.core import clock
 from app.core.models import Setting
 from app.dbtypes import utcnow
 from app.extensions import db
-from app.feedback import bp
+from app.feedback.blueprint import bp
 from app.feedback.cases import (
     ACTIVE,
     CLOSED,

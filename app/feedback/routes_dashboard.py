@@ -23,8 +23,9 @@ from app.core import clock, formatting
 from app.core.models import Setting
 from app.core.tabular import CellError, parse_decimal
 from app.extensions import db
-from app.feedback import aggregate, bp, charts, other_kpis
+from app.feedback import aggregate, charts, other_kpis
 from app.feedback.aggregate import Scope
+from app.feedback.blueprint import bp
 from app.feedback.forms_kpis import KpiDefinitionForm, KpiValueForm, RankingSettingsForm
 from app.feedback.kpi import KpiSummary, change_beyond_margin
 from app.feedback.models import KpiDefinition, KpiValue, SurveyResponse

@@ -15,7 +15,8 @@ from sqlalchemy.orm import selectinload
 from app.auth.access import allow
 from app.core import clock
 from app.extensions import db
-from app.incentives import bp, charts, estimate, questions, wording
+from app.incentives import charts, estimate, questions, wording
+from app.incentives.blueprint import bp
 from app.incentives.forms_runs import AskForm
 from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.incentives.objectives import custom_kpi_names

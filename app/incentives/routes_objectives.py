@@ -14,7 +14,8 @@ from app.auth.forms import ActionForm
 from app.core import clock
 from app.core.downloads import download
 from app.extensions import db
-from app.incentives import bp, charts, objectives
+from app.incentives import charts, objectives
+from app.incentives.blueprint import bp
 from app.incentives.models import ObjectivePublication
 from app.incentives.routes_common import currency
 from app.org.models import Employee

@@ -17,7 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.extensions import db
-from app.incentives import bp, runs, wording
+from app.incentives import runs, wording
+from app.incentives.blueprint import bp
 from app.incentives.forms_runs import AdjustForm, CommentForm, CreateRunForm, RejectForm
 from app.incentives.models import BonusRun, LineQuestion, RunAdjustment, RunLine, RunStatus, Scheme, SchemeVersion
 from app.incentives.objectives import custom_kpi_names

@@ -20,8 +20,8 @@ from app.core.web import bad_request
 from app.extensions import db
 from app.org.models import Employee
 from app.periods import Period
-from app.recognition import bp
 from app.recognition.badges import BadgeError, icons, save_badge
+from app.recognition.blueprint import bp
 from app.recognition.budgets import BudgetError, manager_users, month_label, month_statuses, set_budget
 from app.recognition.catalogue import (
     HR_ACTIONS,

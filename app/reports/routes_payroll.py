@@ -16,8 +16,9 @@ from app.auth.access import allow
 from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun, RunStatus, SchemeVersion
-from app.reports import bp, payroll
+from app.reports import payroll
 from app.reports.access import conflict
+from app.reports.blueprint import bp
 from app.reports.forms import BenefitsExportForm, PayrollExportForm
 
 

@@ -22,7 +22,8 @@ from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.org.models import Employee, Store
-from app.reports import access, bp, documents, jobs, sources
+from app.reports import access, documents, jobs, sources
+from app.reports.blueprint import bp
 from app.reports.forms import BulkForm
 from app.reports.models import RenderJob
 from app.reports.statements import build_statement_html, page_logo
