@@ -136,8 +136,6 @@ def my_bonus_question(line_id: int):
         abort(404)
     form = AskForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_my_bonus(form, line.id, 400)
     try:
         questions.ask(line, employee, form.question.data)

@@ -222,8 +222,6 @@ def _act(run: BonusRun, action, success: str, form=None):
     400 for a bad field."""
     form = form or ActionForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_run(run, comment=form, status=400)
     try:
         action()
@@ -275,8 +273,6 @@ def run_reject(run_id: int):
     run = _run_or_404(run_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         try:
             runs.require_rejectable(run)
         except runs.RunStateError as exc:
@@ -306,8 +302,6 @@ def run_adjust(run_id: int):
     run = _run_or_404(run_id)
     form = AdjustForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         try:
             runs.require_adjustable(run)
         except runs.RunStateError as exc:

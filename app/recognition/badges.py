@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from app.audit.services import record
 from app.core import clock
 from app.extensions import db
+from app.feedback.aggregate import nps_category_condition
 from app.feedback.models import FollowUpCase, SurveyResponse
 from app.org.models import Employee, ManagerScope, Store
 from app.org.scope import team_condition
@@ -180,7 +181,7 @@ def promoter_compliments(month: Period) -> list[Candidate]:
     rows = db.session.execute(
         sa.select(SurveyResponse.employee_id, SurveyResponse.store_id, sa.func.count())
         .where(
-            SurveyResponse.nps >= 9,
+            nps_category_condition("promoter"),
             SurveyResponse.employee_id.is_not(None),
             SurveyResponse.comment.is_not(None),
             sa.func.length(sa.func.trim(SurveyResponse.comment)) > 0,

@@ -314,8 +314,6 @@ def award():
     if request.method == "GET":
         return _render_award(form)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_award(form, 400)
     raw_employee = form.employee.data or ""
     employee = db.session.get(Employee, int(raw_employee)) if raw_employee.isdigit() else None

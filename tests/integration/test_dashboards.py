@@ -11,7 +11,7 @@ from app.audit.models import AuditEvent
 from app.core.models import Setting
 from app.extensions import db
 from app.feedback.models import KpiDefinition, KpiValue, ResponseContact, SurveyResponse
-from app.feedback.routes_dashboard import HIDE_RANKING
+from app.feedback.ranking import HIDE_RANKING
 from tests.conftest import QUARTER_TURN, csrf_token, login
 from tests.integration.test_feedback_kpis import add_responses, worked_example
 
