@@ -122,8 +122,7 @@ def _tally(values: Iterable[object]) -> Tally:
 def month_range(first: Period, last: Period | None = None) -> tuple[int, int]:
     """The yyyymm bounds (inclusive) of the months from the start of `first` to the end of `last`."""
     last = last or first
-    end_month = last.first_month + last.months - 1
-    return first.year * 100 + first.first_month, last.year * 100 + end_month
+    return first.month_periods()[0].month_key, last.month_periods()[-1].month_key
 
 
 def _in_months(first: Period, last: Period | None = None) -> sa.ColumnElement[bool]:
@@ -145,7 +144,7 @@ def period_key(kind: PeriodKind) -> sa.ColumnElement[int]:
 def period_from_key(kind: PeriodKind, key: int) -> Period:
     """The period a `period_key` value stands for."""
     if kind == "month":
-        return Period(key // 100, "month", key % 100)
+        return Period.from_month_key(key)
     if kind == "quarter":
         return Period(key // 10, "quarter", key % 10)
     return Period(key, "year", 1)

@@ -7,8 +7,6 @@ holds the case; nothing here logs or audits them.
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -64,17 +62,25 @@ from app.feedback.locks import month_paid
 from app.feedback.models import FollowUpCase, SurveyResponse
 from app.org.models import Store
 from app.org.scope import managed_store_ids, visible_store_ids
+from app.periods import Period, PeriodError
 
 RECOGNITION_ENDPOINT = "recognition.award_from_compliment"
 RESPONSE_CATEGORIES = (*NPS_CATEGORIES, "none")  # "none": no NPS answer
 CASE_FILTERS = ("active", "overdue", "open", "contacted", "resolved", "unreachable", "closed", "all")
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 @bp.app_context_processor
 def inject_case_notice() -> dict[str, object]:
     # Lets `feedback/_case_notice.html` be included from any page; it counts only when rendered.
     return {"case_notice": case_notice}
+
+
+def _month_or_none(text: str) -> Period | None:
+    try:
+        period = Period.parse(text)
+    except PeriodError:
+        return None
+    return period if period.kind == "month" else None
 
 
 def _page_size() -> int:
@@ -312,9 +318,9 @@ def responses():
     if store_id is not None:
         query = query.where(SurveyResponse.store_id == store_id)
     if month_text:
-        match = MONTH.match(month_text)
-        if match:
-            query = query.where(SurveyResponse.local_month == int(match.group(1)) * 100 + int(match.group(2)))
+        month = _month_or_none(month_text)
+        if month is not None:
+            query = query.where(SurveyResponse.local_month == month.month_key)
         else:
             month_error = _("The month looks like 2026-07.")
     if category == "none":

@@ -19,6 +19,7 @@ from babel.numbers import format_currency, format_decimal
 
 from app.incentives.engine import ComponentSpec, LinearCurve, StepsCurve, curve_from_dict
 from app.money import round_half_up
+from app.periods import Period
 
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"
@@ -590,7 +591,7 @@ def explain_line(
         )
     else:
         annual, tv = trace.get("annual_base"), trace.get("target_value")
-        months = {"month": 1, "quarter": 3, "year": 12}[_kind(trace.get("period_label", ""))]
+        months = Period.parse(trace["period_label"]).months
         if annual is None or tv is None:
             steps.append(f"Prime cible{col} {m(target)}." if fr else f"Target bonus: {m(target)}.")
         elif fr:
@@ -637,12 +638,6 @@ def explain_line(
         signed = ("+" if amount > 0 else "") + m(amount)
         steps.append(f"Ajustement{col} {signed} ({reason})." if fr else f"Adjustment: {signed} ({reason}).")
     return LineExplanation(tuple(components), tuple(steps))
-
-
-def _kind(label: str) -> str:
-    if "-Q" in label or "-q" in label:
-        return "quarter"
-    return "month" if "-" in label else "year"
 
 
 def curve_of_trace(c: Mapping[str, Any]):

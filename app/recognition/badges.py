@@ -186,7 +186,7 @@ def promoter_compliments(month: Period) -> list[Candidate]:
             SurveyResponse.comment.is_not(None),
             sa.func.length(sa.func.trim(SurveyResponse.comment)) > 0,
             SurveyResponse.excluded.is_(False),
-            SurveyResponse.local_month == month.year * 100 + month.index,
+            SurveyResponse.local_month == month.month_key,
         )
         .group_by(SurveyResponse.employee_id, SurveyResponse.store_id)
         .order_by(SurveyResponse.employee_id, sa.func.count().desc(), SurveyResponse.store_id)
