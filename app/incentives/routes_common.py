@@ -87,10 +87,7 @@ def printed(value: object) -> str:
     """A KPI figure in the page's locale with the decimals it was printed with ("35,0", "86,25")."""
     from app.core import formatting
 
-    number = as_decimal(value)
-    if number is None:
-        return "—"
-    return formatting.number(number, max(0, -number.as_tuple().exponent))  # type: ignore[operator]
+    return formatting.printed(as_decimal(value))
 
 
 def trace_charts(trace: dict) -> list[Markup]:

@@ -12,37 +12,33 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
 from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app.core import formatting
+from app.core import formatting, numbers
+from app.core.numbers import NBSP
 from app.incentives.forms import JOB_ROLES
 from app.incentives.runs import status_label
-from app.money import round_half_up
 from app.periods import Period, PeriodError
 from app.reports import charts
 from app.reports.pdf import StaticOnlyFetcher, render_pdf
 from app.reports.statement import ComponentView, PartView, StatementData
 
 STYLESHEETS = ("statement.css",)
-NBSP = "\u00a0"
 
 
 @dataclass(frozen=True)
 class Numbers:
-    """Locale-aware formatting for one statement; money is rounded half-up before Babel sees it."""
+    """Formatting for one statement, in the employee's language (numbers and money through app.core.numbers)."""
 
     language: str
     currency: str
     timezone: str = "Europe/Paris"
 
     def money(self, value: Decimal | None) -> str:
-        if value is None:
-            return "—"
-        return format_currency(round_half_up(Decimal(value), 2), self.currency, locale=self.language)
+        return "—" if value is None else numbers.money(value, self.currency, self.language)
 
     def signed_money(self, value: Decimal) -> str:
         text = self.money(value)
@@ -50,33 +46,21 @@ class Numbers:
 
     def money_exact(self, value: Decimal) -> str:
         """An unrounded amount with up to four decimals (at least two), to show what rounding started from."""
-        exact = round_half_up(Decimal(value), 4)
-        return format_currency(exact, self.currency, locale=self.language, decimal_quantization=False)
+        return numbers.money_exact(value, self.currency, self.language)
 
     def number(self, value: Decimal | int | None, places: int | None = None) -> str:
         """A number with `places` decimals, or as many as it has up to four (no trailing zeros)."""
-        if value is None:
-            return "—"
-        value = Decimal(value)
-        if places is None:
-            value = round_half_up(value, 4).normalize()
-            shown = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
-            pattern = "#,##0" + ("." + "0" * shown if shown else "")
-        else:
-            value = round_half_up(value, places)
-            pattern = "#,##0" + ("." + "0" * places if places else "")
-        return format_decimal(value, format=pattern, locale=self.language)
+        return "—" if value is None else numbers.number(value, self.language, places)
 
     def printed(self, value: Decimal | None, unit: str = "") -> str:
         """A KPI figure with exactly the decimals it was printed (and paid) with: 35.0 stays 35.0."""
         if value is None:
             return "—"
-        places = max(0, -Decimal(value).as_tuple().exponent)  # type: ignore[operator]
-        text = self.number(value, places)
+        text = numbers.printed(value, self.language)
         return f"{text}{NBSP}{unit}" if unit else text
 
     def pct(self, value: Decimal | None) -> str:
-        return "—" if value is None else f"{self.number(value)}{NBSP}%"
+        return "—" if value is None else numbers.percent(value, self.language)
 
     def day(self, value: date | None) -> str:
         return format_date(value, "long", locale=self.language) if value else "—"
