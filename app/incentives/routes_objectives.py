@@ -121,7 +121,7 @@ def my_objective_pdf(publication_id: int):
         curves=_curves(publication),
         company=current_app.config["PRIMO_COMPANY_NAME"],
     )
-    from app.reports.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
+    from app.core.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
 
     pdf = render_pdf(html, stylesheets=("incentives.css",))
     filename = f"objectives-{publication.version.scheme.code}-{publication.period}-{employee.number}.pdf"

@@ -16,8 +16,8 @@ from app.audit.services import current_actor, record
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import BonusRun
-from app.reports import documents, sources
 from app.reports.models import RenderJob
+from app.reports.statements import documents, sources
 
 KINDS = ("store", "zip", "pdf")
 ACTIVE = ("queued", "running")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.org.models import Employee
 from app.periods import Period
-from app.reports.statement import BadgeView, RecognitionView
+from app.reports.statements.data import BadgeView, RecognitionView
 
 
 def recognition_for(employee_id: int, start: date, end: date) -> RecognitionView:

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from app.core import clock
 from app.extensions import db
 from app.feedback.cases import FOLLOW_UP_DELAY, add_note, note_entries, open_case_for_response
-from app.reports import documents
+from app.reports.statements import documents
 from tests.conftest import login
 from tests.integration.test_followup_cases import add_response
 from tests.integration.test_statements import build_paid_world, make_run, pdf_text

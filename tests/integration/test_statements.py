@@ -21,14 +21,14 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.core.models import Setting
+from app.core.pdf import StaticOnlyFetcher
 from app.extensions import db
 from app.incentives import runs
 from app.incentives.models import BonusRun
 from app.org.models import Assignment
-from app.reports import documents, sources
 from app.reports.models import StatementDocument
-from app.reports.pdf import StaticOnlyFetcher
-from app.reports.statements import build_statement_pdf
+from app.reports.statements import documents, sources
+from app.reports.statements.pdf import build_statement_pdf
 from tests.conftest import login
 from tests.integration.test_runs import EXAMPLE, add_responses
 

@@ -17,8 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.reports import bulk, jobs, queue
+from app.reports import jobs, queue
 from app.reports.models import RenderJob, StatementDocument
+from app.reports.statements import bulk
 from tests.conftest import csrf_token, login
 from tests.integration.test_statements import build_paid_world, make_run, pdf_text
 
@@ -84,7 +85,7 @@ def test_cli_bulk_merges_one_pdf_and_filters_by_store(runner, paid_run, tmp_path
 
 
 def test_bulk_of_an_approved_run_uses_the_stored_copies(runner, paid_run, paid_world, tmp_path: Path):
-    from app.reports import documents
+    from app.reports.statements import documents
 
     stored = documents.obtain(paid_run, paid_world["whole"], "pdf").content
     db.session.commit()

@@ -15,8 +15,8 @@ from app.incentives.scheme_format import read_document
 from app.periods import Period
 from app.reports import charts
 from app.reports.payroll import PayrollFile, PayrollRow, build_payroll_csv, rows_csv
-from app.reports.statement import AdjustmentView, EmployeeFacts, LineFacts, RunFacts, build_statement_data
-from app.reports.statements import Numbers
+from app.reports.statements.data import AdjustmentView, EmployeeFacts, LineFacts, RunFacts, build_statement_data
+from app.reports.statements.labels import Numbers
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "schemes" / "store-nps-csat.json"
 Q3 = Period.parse("2026-Q3")

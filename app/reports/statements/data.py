@@ -1,6 +1,6 @@
 """What a bonus statement shows, as plain frozen data built from a run line's stored trace (no Flask, no database).
 
-The builders in `statements.py` render this to HTML, PDF and Excel; bulk rendering ships it (or its HTML) to worker
+The builders (html, pdf, xlsx) render this to HTML, PDF and Excel; bulk rendering ships it (or its HTML) to worker
 processes. Every figure comes from the trace as stored when the run was computed, never from today's data, so a
 statement re-rendered years later says what was paid and why.
 """
