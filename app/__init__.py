@@ -48,9 +48,11 @@ def register_extensions(app: Flask) -> None:
     web.init_app(app)
     csrf.init_app(app)
     from app.auth import limiting, sessions
+    from app.reports import queue
 
     sessions.init_app(app)
     limiting.init_app(app)
+    queue.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
