@@ -72,7 +72,9 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.core.seed import seed_demo
-    from app.feedback.cli import feedback_cli, kpis_cli, surveys_cli
+    from app.feedback import cli_ingest  # noqa: F401  (adds its commands to the surveys and feedback groups)
+    from app.feedback.cli import feedback_cli, surveys_cli
+    from app.feedback.cli_kpis import kpis_cli
     from app.incentives.cli import runs_cli, schemes_cli
     from app.org.cli import employees_cli, stores_cli
     from app.recognition.cli import badges_cli, budgets_cli, points_cli
