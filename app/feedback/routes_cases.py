@@ -58,8 +58,8 @@ from app.feedback.exclusions import (
 )
 from app.feedback.forms_cases import CallGuideForm, CaseAssignForm, CaseNoteForm, CaseTransitionForm, ExcludeForm
 from app.feedback.kpi import NPS_CATEGORIES
-from app.feedback.locks import month_paid
 from app.feedback.models import FollowUpCase, SurveyResponse
+from app.feedback.paid_months import month_paid
 from app.org.models import Store
 from app.org.scope import managed_store_ids, visible_store_ids
 from app.periods import Period, PeriodError

@@ -33,8 +33,8 @@ from app.org.models import Employee, ManagerScope, Store
 from app.org.scope import team_condition
 from app.periods import Period
 from app.recognition import points
-from app.recognition.locks import lock_employees
 from app.recognition.models import BADGE_RULES, Badge, BadgeGrant
+from app.recognition.row_locks import lock_employees
 
 RECOVERED_CASES = 5
 PROGRESSION_MIN_ANSWERS = 30
