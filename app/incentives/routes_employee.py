@@ -33,11 +33,8 @@ def _estimate_views(estimates: list[estimate.Estimate]) -> list[tuple[estimate.E
         components = []
         for view in item.components:
             trace = view.trace
-            marker = None
             point = trace.measured if trace.measured is not None else trace.value
-            if point is not None:
-                band = trace.measure in ("value", "interval_bound")
-                marker = charts.CurveMarker(point, trace.lower if band else None, trace.upper if band else None)
+            marker = charts.measured_marker(point, trace.measure, trace.lower, trace.upper)
             chart = charts.curve_chart(
                 wording.curve_of_trace({"curve": trace.curve}),
                 trace.direction,

@@ -11,8 +11,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app.incentives import charts
+from app.incentives.engine import curve_from_dict
 from app.incentives.runs import status_label
-from app.reports import charts
 from app.reports.statements.data import ComponentView, StatementData
 from app.reports.statements.labels import (
     curve_lines,
@@ -26,14 +27,13 @@ from app.reports.statements.labels import (
 
 
 def curve_svg(component: ComponentView) -> Markup:
-    point = component.measured
+    """The component's payout curve with where the measured KPI sits: the chart "my bonus" draws."""
     return charts.curve_chart(
-        component.curve,
+        curve_from_dict(component.curve),
         component.direction,
-        marker=point,
-        marker_achievement=component.achievement if point is not None else None,
-        moe=component.moe if component.measure == "value" else None,
         title=_("Payout curve of %(kpi)s", kpi=component.kpi_name),
+        kpi_code=component.kpi_code,
+        marker=charts.measured_marker(component.measured, component.measure, component.lower, component.upper),
         x_label=component.kpi_name + (f" ({component.unit})" if component.unit else ""),
     )
 
