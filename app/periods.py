@@ -56,6 +56,11 @@ class Period:
         return period
 
     @classmethod
+    def from_month_key(cls, key: int) -> Period:
+        """The month of a yyyymm key, as survey responses store their local month (202607 → 2026-07)."""
+        return cls(key // 100, "month", key % 100)
+
+    @classmethod
     def containing(cls, day: date, kind: PeriodKind) -> Period:
         """The period of the given kind that holds `day`."""
         if kind == "month":
@@ -74,6 +79,13 @@ class Period:
     @property
     def label(self) -> str:
         return str(self)
+
+    @property
+    def month_key(self) -> int:
+        """The yyyymm key of a month period (2026-07 → 202607), as survey responses store their local month."""
+        if self.kind != "month":
+            raise ValueError(f"{self} is not a month")
+        return self.year * 100 + self.index
 
     @property
     def months(self) -> int:

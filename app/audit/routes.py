@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 
-from app.audit import bp
 from app.audit.models import AuditEvent
 from app.auth.access import allow
 from app.core import clock
 from app.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
 def _day(text: str | None) -> date | None:

@@ -6,11 +6,10 @@ import math
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from app.auth import bp
 from app.auth.access import AUTHENTICATED, PUBLIC, allow
 from app.auth.forms import (
     ActionForm,
@@ -38,6 +37,8 @@ from app.auth.services import (
 )
 from app.auth.sessions import EXPIRED, LANGUAGE, end_session, start_session
 from app.extensions import db, limiter
+
+bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Locale-aware formatting that never lets Babel round money half-to-even."""
+"""Money, numbers, dates and instants for pages, in the page's language (numbers and money through app.core.numbers)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,16 @@ from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import get_currency_symbol
 from flask import current_app
-from flask_babel import format_currency, format_date, format_decimal, get_locale
+from flask_babel import format_currency, format_date, get_locale
 
-from app.core import clock
-from app.money import round_half_up
+from app.core import clock, numbers
 
 
 def money(value: Decimal | None, currency: str | None = None) -> str:
     """Format an amount for the current locale, rounded half-up to the cent first."""
     if value is None:
         return "—"
-    return format_currency(round_half_up(value, 2), currency or current_app.config["PRIMO_CURRENCY"])
+    return numbers.money(value, currency or current_app.config["PRIMO_CURRENCY"], language())
 
 
 def whole_money(value: Decimal, currency: str | None = None) -> str:
@@ -42,12 +41,12 @@ def currency_symbol(currency: str | None = None) -> str:
 
 
 def number(value: Decimal | int | None, places: int = 0) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, Decimal):
-        value = round_half_up(value, places)
-    pattern = "#,##0" + ("." + "0" * places if places else "")
-    return format_decimal(value, format=pattern)
+    return "—" if value is None else numbers.number(value, language(), places)
+
+
+def printed(value: Decimal | None) -> str:
+    """A KPI figure with the decimals it was printed with ("35,0", "86,25")."""
+    return "—" if value is None else numbers.printed(value, language())
 
 
 def day(value: date | None, style: str = "medium") -> str:

@@ -2,15 +2,16 @@
 
 from dataclasses import asdict
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import AUTHENTICATED, allow
-from app.core import bp
 from app.core.company import CompanySettings, is_saved, load_company_settings, save_company_settings
 from app.core.forms import CompanySettingsForm
 from app.extensions import db
+
+bp = Blueprint("core", __name__)
 
 
 @bp.route("/")

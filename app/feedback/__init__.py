@@ -1,7 +1,13 @@
 """Customer feedback: survey import and webhook, KPIs and dashboards, follow-up cases."""
 
-from flask import Blueprint
+from typing import Any
 
-bp = Blueprint("feedback", __name__)
 
-from app.feedback import api, routes_cases, routes_dashboard, routes_ingest  # noqa: E402, F401
+def __getattr__(name: str) -> Any:
+    # Until routes_ingest.py and api.py import `bp` from app.feedback.blueprint: loaded on demand, so that importing
+    # the pure app.feedback.kpi does not load Flask.
+    if name == "bp":
+        from app.feedback.blueprint import bp
+
+        return bp
+    raise AttributeError(name)

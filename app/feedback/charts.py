@@ -16,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from markupsafe import Markup, escape
 
+from app.feedback.kpi import nps_category
 from app.money import round_half_up
 
 INK = "#1d2433"
@@ -45,10 +46,6 @@ class ThresholdLine:
 
     value: Decimal
     label: str
-
-
-def category_of(score: int) -> str:
-    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
 
 
 def _px(value: Decimal | int) -> str:
@@ -223,7 +220,7 @@ def distribution_chart(
         'stroke-width="1"/>',
     ]
     for score, count in enumerate(counts):
-        category = category_of(score)
+        category = nps_category(score)
         bar_h = Decimal(plot_h) * Decimal(count) / Decimal(tallest)
         bx = Decimal(left) + slot * score + (slot - bar) / 2
         by = Decimal(top + plot_h) - bar_h

@@ -19,6 +19,12 @@ NPS_MAX = Decimal("100.0")
 CES_MIN = Decimal("1.00")
 CES_MAX = Decimal("7.00")
 
+# The NPS categories of a 0–10 answer, lowest and highest score of each: the one definition every count, filter,
+# chart and follow-up rule uses (SQL conditions come from it through aggregate.nps_category_condition).
+NPS_CATEGORIES: dict[str, tuple[int, int]] = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
+PROMOTER_MIN = NPS_CATEGORIES["promoter"][0]
+DETRACTOR_MAX = NPS_CATEGORIES["detractor"][1]
+
 
 class ScoreError(ValueError):
     """A survey score or count that cannot enter a KPI."""
@@ -116,18 +122,21 @@ def nps_from_counts(promoters: int, passives: int, detractors: int) -> NpsResult
     return NpsResult(n, promoters, passives, detractors, nps, moe, lower, upper)
 
 
+def nps_category(score: int) -> str:
+    """Name the category of a 0–10 answer: "promoter" (9–10), "passive" (7–8) or "detractor" (0–6)."""
+    for category, (low, high) in NPS_CATEGORIES.items():
+        if low <= score <= high:
+            return category
+    raise ScoreError(f"NPS score must be an integer from 0 to 10, got {score!r}")
+
+
 def nps_from_scores(scores: Iterable[int]) -> NpsResult:
     """Compute NPS from raw 0–10 answers: 9–10 promoters, 7–8 passives, 0–6 detractors."""
-    promoters = passives = detractors = 0
+    counts = dict.fromkeys(NPS_CATEGORIES, 0)
     for score in scores:
         _check_score("NPS", score, 0, 10)
-        if score >= 9:
-            promoters += 1
-        elif score >= 7:
-            passives += 1
-        else:
-            detractors += 1
-    return nps_from_counts(promoters, passives, detractors)
+        counts[nps_category(score)] += 1
+    return nps_from_counts(counts["promoter"], counts["passive"], counts["detractor"])
 
 
 def csat_from_counts(satisfied: int, n: int) -> CsatResult:

@@ -17,24 +17,21 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from app.audit.services import record
 from app.auth.access import allow
 from app.core import clock, formatting
-from app.core.models import Setting
 from app.core.tabular import CellError, parse_decimal
 from app.extensions import db
-from app.feedback import aggregate, bp, charts, other_kpis
+from app.feedback import aggregate, charts, other_kpis, ranking
 from app.feedback.aggregate import Scope
+from app.feedback.blueprint import bp
 from app.feedback.forms_kpis import KpiDefinitionForm, KpiValueForm, RankingSettingsForm
-from app.feedback.kpi import KpiSummary, change_beyond_margin
+from app.feedback.kpi import NPS_CATEGORIES, KpiSummary, change_beyond_margin
 from app.feedback.models import KpiDefinition, KpiValue, SurveyResponse
 from app.incentives.thresholds import nps_thresholds
 from app.org.models import ManagerScope, Region, Store
 from app.org.scope import visible_store_ids
 from app.periods import Period, PeriodError
 
-HIDE_RANKING = "hide_ranking_from_managers"
-CATEGORIES = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
 TREND_MONTHS = 12
 PAST_PERIODS = 5
 
@@ -44,11 +41,6 @@ PAST_PERIODS = 5
 
 def min_responses() -> int:
     return int(current_app.config.get("PRIMO_MIN_RESPONSES", 30))
-
-
-def ranking_hidden_from_managers() -> bool:
-    setting = db.session.get(Setting, HIDE_RANKING)
-    return bool(setting and setting.value)
 
 
 def _chosen_period(today: date) -> Period:
@@ -86,10 +78,6 @@ def _store_or_404(store_id: int) -> Store:
     return store
 
 
-def _sees_ranking() -> bool:
-    return current_user.has_role("hr") or not ranking_hidden_from_managers()
-
-
 @dataclass
 class KpiCard:
     key: str
@@ -117,29 +105,6 @@ class KpiCard:
         if self.value is None or self.previous is None:
             return False
         return not self.sampled or change_beyond_margin(self.value, self.moe, self.previous, self.previous_moe)
-
-
-@dataclass
-class RankRow:
-    store: Store
-    summary: KpiSummary
-    previous: KpiSummary
-    rank: int | None = None
-    below_min: bool = False
-
-    @property
-    def delta(self) -> Decimal | None:
-        now, before = self.summary.nps, self.previous.nps
-        if now is None or before is None or now.nps is None or before.nps is None:
-            return None
-        return now.nps - before.nps
-
-    @property
-    def clear_change(self) -> bool:
-        now, before = self.summary.nps, self.previous.nps
-        if self.delta is None:
-            return False
-        return change_beyond_margin(now.nps, now.moe, before.nps, before.moe)  # type: ignore[union-attr,arg-type]
 
 
 @dataclass
@@ -287,26 +252,6 @@ def _charts(scope: Scope, period: Period, today: date, store: Store | None = Non
     }
 
 
-def _ranking(period: Period, stores: list[Store]) -> list[RankRow]:
-    ids = [s.id for s in stores]
-    now = aggregate.tallies_by_store(period, ids)
-    before = aggregate.tallies_by_store(period.previous(), ids)
-    minimum = min_responses()
-    rows = [
-        RankRow(s, now.get(s.id, aggregate.EMPTY).summary(), before.get(s.id, aggregate.EMPTY).summary())
-        for s in stores
-    ]
-    for row in rows:
-        row.below_min = row.summary.nps is None or row.summary.nps.n < minimum
-    ranked = sorted(
-        (r for r in rows if not r.below_min),
-        key=lambda r: (-(r.summary.nps.nps or Decimal(-1000)), r.store.code),  # type: ignore[union-attr]
-    )
-    for position, row in enumerate(ranked, start=1):
-        row.rank = position
-    return ranked + sorted((r for r in rows if r.below_min), key=lambda r: r.store.code)
-
-
 def _own_past(period: Period, stores: list[Store]) -> tuple[list[Period], list[PastRow]]:
     periods = [period.shifted(step) for step in range(1 - PAST_PERIODS, 1)]
     figures = aggregate.kpis_by_store_and_period(period.kind, periods[0], period, [s.id for s in stores])
@@ -364,13 +309,13 @@ def dashboard():
         return render_template("feedback/dashboard_none.html")
     period = _chosen_period(clock.today())
     stores = _visible_stores()
-    settings_form = RankingSettingsForm(hide_ranking=ranking_hidden_from_managers())
+    settings_form = RankingSettingsForm(hide_ranking=ranking.hidden_from_managers())
     return _render(
         "company",
         Scope.company(),
         period,
         current_app.config["PRIMO_COMPANY_NAME"],
-        ranking=_ranking(period, stores),
+        ranking=ranking.rank_stores(period, stores, min_responses()),
         show_region=True,
         regions=list(db.session.scalars(sa.select(Region).order_by(Region.name))),
         settings_form=settings_form,
@@ -387,8 +332,8 @@ def dashboard_region(region_id: int):
     period = _chosen_period(clock.today())
     stores = list(region.stores)
     extra: dict[str, object] = {}
-    if _sees_ranking():
-        extra["ranking"] = _ranking(period, stores)
+    if ranking.sees_ranking(current_user):
+        extra["ranking"] = ranking.rank_stores(period, stores, min_responses())
     else:
         extra["past_periods"], extra["past_rows"] = _own_past(period, stores)
     return _render(
@@ -435,22 +380,7 @@ def dashboard_settings():
     if not form.validate_on_submit():
         abort(400)
     hide = bool(form.hide_ranking.data)
-    setting = db.session.get(Setting, HIDE_RANKING)
-    before = bool(setting and setting.value)
-    if setting is None:
-        setting = Setting(key=HIDE_RANKING, value=hide)
-        db.session.add(setting)
-    else:
-        setting.value = hide
-    if before != hide:
-        record(
-            "setting.change",
-            "setting",
-            HIDE_RANKING,
-            summary=HIDE_RANKING,
-            before={"value": before},
-            after={"value": hide},
-        )
+    ranking.hide_from_managers(hide)
     db.session.commit()
     flash(_("Managers no longer see the store ranking.") if hide else _("Managers see the store ranking."), "success")
     return redirect(url_for("feedback.dashboard"))
@@ -467,8 +397,7 @@ def _comments_query(store_id: int, category: str | None) -> sa.Select:
         SurveyResponse.comment != "",
     )
     if category:
-        low, high = CATEGORIES[category]
-        query = query.where(SurveyResponse.nps.between(low, high))
+        query = query.where(aggregate.nps_category_condition(category))
     return query.order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
 
 
@@ -478,7 +407,7 @@ def store_comments(store_id: int):
     """List a store's latest comments, newest first, optionally of one NPS category (no customer details)."""
     store = _store_or_404(store_id)
     category = request.args.get("category", "").strip() or None
-    if category is not None and category not in CATEGORIES:
+    if category is not None and category not in NPS_CATEGORIES:
         abort(400)
     query = _comments_query(store.id, category).options(selectinload(SurveyResponse.employee))
     page = db.paginate(query, per_page=int(current_app.config.get("PRIMO_PAGE_SIZE", 25)))

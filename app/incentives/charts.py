@@ -66,6 +66,17 @@ class CurveMarker:
     label: str = ""
 
 
+def measured_marker(
+    measured: Decimal | None, measure: str | None, lower: Decimal | None, upper: Decimal | None
+) -> CurveMarker | None:
+    """Where a measured KPI sits on its curve, with its 95 % interval when the value or a bound of it was measured
+    (a change against another period has no interval of its own)."""
+    if measured is None:
+        return None
+    band = measure in ("value", "interval_bound")
+    return CurveMarker(measured, lower if band else None, upper if band else None)
+
+
 def curve_points(curve: Curve, direction: str, low: Decimal, high: Decimal) -> list[tuple[Decimal, Decimal]]:
     """The corners of the curve between `low` and `high`: a polyline through them draws it exactly.
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import selectinload
 from app.auth.access import allow
 from app.core import clock
 from app.extensions import db
-from app.incentives import bp, charts, estimate, questions, wording
+from app.incentives import charts, estimate, questions, wording
+from app.incentives.blueprint import bp
 from app.incentives.forms_runs import AskForm
 from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.incentives.objectives import custom_kpi_names
@@ -32,11 +33,8 @@ def _estimate_views(estimates: list[estimate.Estimate]) -> list[tuple[estimate.E
         components = []
         for view in item.components:
             trace = view.trace
-            marker = None
             point = trace.measured if trace.measured is not None else trace.value
-            if point is not None:
-                band = trace.measure in ("value", "interval_bound")
-                marker = charts.CurveMarker(point, trace.lower if band else None, trace.upper if band else None)
+            marker = charts.measured_marker(point, trace.measure, trace.lower, trace.upper)
             chart = charts.curve_chart(
                 wording.curve_of_trace({"curve": trace.curve}),
                 trace.direction,
@@ -135,8 +133,6 @@ def my_bonus_question(line_id: int):
         abort(404)
     form = AskForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_my_bonus(form, line.id, 400)
     try:
         questions.ask(line, employee, form.question.data)

@@ -14,7 +14,8 @@ from app.auth.forms import ActionForm
 from app.core import clock
 from app.core.downloads import download
 from app.extensions import db
-from app.incentives import bp, charts, objectives
+from app.incentives import charts, objectives
+from app.incentives.blueprint import bp
 from app.incentives.models import ObjectivePublication
 from app.incentives.routes_common import currency
 from app.org.models import Employee
@@ -120,7 +121,7 @@ def my_objective_pdf(publication_id: int):
         curves=_curves(publication),
         company=current_app.config["PRIMO_COMPANY_NAME"],
     )
-    from app.reports.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
+    from app.core.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
 
     pdf = render_pdf(html, stylesheets=("incentives.css",))
     filename = f"objectives-{publication.version.scheme.code}-{publication.period}-{employee.number}.pdf"

@@ -17,7 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.extensions import db
-from app.incentives import bp, runs, wording
+from app.incentives import runs, wording
+from app.incentives.blueprint import bp
 from app.incentives.forms_runs import AdjustForm, CommentForm, CreateRunForm, RejectForm
 from app.incentives.models import BonusRun, LineQuestion, RunAdjustment, RunLine, RunStatus, Scheme, SchemeVersion
 from app.incentives.objectives import custom_kpi_names
@@ -221,8 +222,6 @@ def _act(run: BonusRun, action, success: str, form=None):
     400 for a bad field."""
     form = form or ActionForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_run(run, comment=form, status=400)
     try:
         action()
@@ -274,8 +273,6 @@ def run_reject(run_id: int):
     run = _run_or_404(run_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         try:
             runs.require_rejectable(run)
         except runs.RunStateError as exc:
@@ -305,8 +302,6 @@ def run_adjust(run_id: int):
     run = _run_or_404(run_id)
     form = AdjustForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         try:
             runs.require_adjustable(run)
         except runs.RunStateError as exc:

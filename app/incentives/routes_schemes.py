@@ -15,7 +15,8 @@ from app.auth.access import allow
 from app.core.downloads import download
 from app.extensions import db
 from app.feedback.models import KpiDefinition
-from app.incentives import bp, charts, objectives, wording
+from app.incentives import charts, objectives, wording
+from app.incentives.blueprint import bp
 from app.incentives.forms import (
     ImportSchemeForm,
     PublishForm,

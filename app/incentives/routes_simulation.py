@@ -15,7 +15,8 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.access import allow
 from app.core import clock, formatting
 from app.extensions import db
-from app.incentives import bp, charts, simulation
+from app.incentives import charts, simulation
+from app.incentives.blueprint import bp
 from app.incentives.forms import SimulationForm
 from app.incentives.models import Scheme, SchemeVersion
 from app.periods import Period

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -15,7 +15,7 @@ from app.core.downloads import download
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected, read_table
 from app.extensions import db
-from app.org import bp, services
+from app.org import services
 from app.org.forms import UploadForm
 from app.org.models import Assignment, Employee, Store
 from app.org.scope import (
@@ -31,6 +31,8 @@ IMPORTS = {
     "stores": (services.plan_stores, services.apply_stores, services.STORE_COLUMNS),
     "employees": (services.plan_employees, services.apply_employees, services.EMPLOYEE_COLUMNS),
 }
+
+bp = Blueprint("org", __name__)
 
 
 def _visible_stores() -> sa.Select:

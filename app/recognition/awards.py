@@ -20,8 +20,8 @@ from app.org.models import Employee
 from app.org.scope import managed_store_ids, team_condition
 from app.periods import Period
 from app.recognition import budgets, points
-from app.recognition.locks import lock_employees
 from app.recognition.models import Award, Badge, BadgeGrant
+from app.recognition.row_locks import lock_employees
 from app.recognition.settings import load_settings
 
 MESSAGE_MIN = 10

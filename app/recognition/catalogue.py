@@ -31,8 +31,8 @@ from app.recognition.account import (
 )
 from app.recognition.badges import icons
 from app.recognition.ledger import InsufficientPoints
-from app.recognition.locks import lock_employees, put_back_in_stock, take_from_stock
 from app.recognition.models import REWARD_KINDS, Redemption, RedemptionStatus, Reward
+from app.recognition.row_locks import lock_employees, put_back_in_stock, take_from_stock
 from app.recognition.settings import load_settings
 
 S = RedemptionStatus

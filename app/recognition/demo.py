@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.auth.services import find_user
 from app.core import clock
 from app.extensions import db
+from app.feedback.aggregate import nps_category_condition
 from app.feedback.models import SurveyResponse
 from app.org.models import Employee
 from app.org.scope import managed_store_ids
@@ -179,7 +180,7 @@ def seed_recognition(rng: random.Random, today: date) -> dict[str, int]:
     compliments = db.session.scalars(
         sa.select(SurveyResponse)
         .where(
-            SurveyResponse.nps >= 9,
+            nps_category_condition("promoter"),
             SurveyResponse.employee_id.is_not(None),
             SurveyResponse.employee_id != manager.employee_id,
             SurveyResponse.store_id.in_(managed_store_ids(manager) or {-1}),

@@ -25,8 +25,8 @@ from app.recognition.account import (
     plan_expiries,
 )
 from app.recognition.ledger import Entry, ExpiringPoints, Summary
-from app.recognition.locks import lock_employees
 from app.recognition.models import PointsEntry
+from app.recognition.row_locks import lock_employees
 from app.recognition.settings import RecognitionSettings, load_settings
 
 IMPORT_COLUMNS = ("employee_number", "points", "earned_on", "reason")

@@ -19,7 +19,7 @@ from app.feedback.models import SurveyResponse
 from app.org.models import Employee, Region, Store
 from app.org.scope import can_see_employee
 from app.periods import Period
-from app.recognition import bp, points
+from app.recognition import points
 from app.recognition.awards import (
     AwardError,
     AwardRefused,
@@ -32,6 +32,7 @@ from app.recognition.awards import (
     visible_award_condition,
 )
 from app.recognition.badges import active_badges
+from app.recognition.blueprint import bp
 from app.recognition.budgets import BudgetError, budget_status
 from app.recognition.catalogue import (
     CatalogueError,
@@ -313,8 +314,6 @@ def award():
     if request.method == "GET":
         return _render_award(form)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_award(form, 400)
     raw_employee = form.employee.data or ""
     employee = db.session.get(Employee, int(raw_employee)) if raw_employee.isdigit() else None

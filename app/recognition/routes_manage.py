@@ -20,8 +20,8 @@ from app.core.web import bad_request
 from app.extensions import db
 from app.org.models import Employee
 from app.periods import Period
-from app.recognition import bp
 from app.recognition.badges import BadgeError, icons, save_badge
+from app.recognition.blueprint import bp
 from app.recognition.budgets import BudgetError, manager_users, month_label, month_statuses, set_budget
 from app.recognition.catalogue import (
     HR_ACTIONS,
@@ -92,8 +92,6 @@ def budgets():
     if request.method == "GET":
         return _render_budgets(form, month)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_budgets(form, month, 400)
     manager = db.session.get(Employee, int(form.manager.data)) if (form.manager.data or "").isdigit() else None
     if manager is None:
@@ -189,8 +187,6 @@ def _save_form(
             db.session.commit()
             flash(saved(result.name), "success")
             return redirect(url_for(listing))
-    elif form.csrf_token.errors:
-        abort(400)
     return page(), 400
 
 
@@ -312,8 +308,6 @@ def decide(redemption_id: int, action: str):
         abort(404)
     form = DecisionForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_redemptions(400, form)
     try:
         change_redemption(redemption, action, note=form.note.data or "")
@@ -356,8 +350,6 @@ def settings():
         return render_template("recognition/settings.html", form=form, leaver_labels=LEAVER_LABELS)
     form = SettingsForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return render_template("recognition/settings.html", form=form, leaver_labels=LEAVER_LABELS), 400
     new = replace(
         RecognitionSettings(),

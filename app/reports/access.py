@@ -16,8 +16,8 @@ from app.extensions import db
 from app.incentives.models import BonusRun, RunLine
 from app.org.models import Employee, Store
 from app.org.scope import OutOfScope, narrow, pay_store_ids
-from app.reports.documents import is_final
 from app.reports.models import RenderJob
+from app.reports.statements.documents import is_final
 
 
 def run_or_404(run_id: int, user: User) -> BonusRun:

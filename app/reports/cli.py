@@ -19,7 +19,8 @@ from app.core.cli_support import fail
 from app.extensions import db
 from app.incentives.models import BonusRun
 from app.org.models import Employee
-from app.reports import documents, payroll
+from app.reports import payroll
+from app.reports.statements import documents
 
 
 def _run(run_id: int) -> BonusRun:

@@ -1,23 +1,21 @@
 """Render jobs: a row per background rendering (store an approved run's statements, or a bulk ZIP / merged PDF),
-queued on Huey once the row is committed, run by the queue consumer, with progress readable by the run page.
+queued on Huey once the row is committed (app.reports.queue), run by the queue consumer, with progress readable by
+the run page.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from app.audit.services import current_actor, record
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import BonusRun
-from app.reports import documents, sources
 from app.reports.models import RenderJob
+from app.reports.statements import documents, sources
 
 KINDS = ("store", "zip", "pdf")
 ACTIVE = ("queued", "running")
@@ -29,26 +27,8 @@ class JobError(ValueError):
 
 
 def _schedule(job: RenderJob) -> None:
-    """Enqueue the job once the transaction that created it commits (a rollback forgets it)."""
+    """Enqueue the job once the transaction that created it commits (a rollback forgets it): see queue.init_app."""
     db.session.info.setdefault(PENDING_KEY, []).append(job.id)
-
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed(session: Session) -> None:
-    pending = session.info.pop(PENDING_KEY, [])
-    if pending:
-        from app.reports import queue
-
-        for job_id in pending:
-            try:
-                queue.enqueue(job_id)
-            except Exception:  # the broker is down: the job stays queued and HR can queue it again
-                logging.getLogger(__name__).exception("render job %s could not be queued", job_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
 
 
 def create_job(

@@ -192,12 +192,8 @@ def cost_vs_nps(period: str) -> list[StorePoint]:
     return points
 
 
-def months_of(period: str) -> list[str]:
-    return [str(m) for m in Period.parse(period).month_periods()]
-
-
 def manager_use(period: str) -> list[ManagerUse] | None:
-    return recognition_use(months_of(period))
+    return recognition_use(Period.parse(period))
 
 
 # --- workbooks -------------------------------------------------------------------------------------------------

@@ -16,8 +16,9 @@ from app.auth.access import allow
 from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun, RunStatus, SchemeVersion
-from app.reports import bp, payroll
+from app.reports import payroll
 from app.reports.access import conflict
+from app.reports.blueprint import bp
 from app.reports.forms import BenefitsExportForm, PayrollExportForm
 
 
@@ -62,8 +63,6 @@ def payroll_export(run_id: int):
         abort(404)
     form = PayrollExportForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _page(export=form, status=400)
     try:
         export = payroll.export_run(run, form.fmt.data, current_user.email, form.decimal_separator.data)
@@ -84,8 +83,6 @@ def payroll_benefits():
     """Export a period's recognition benefits and days off for payroll (logged), returning the file."""
     form = BenefitsExportForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _page(benefits=form, status=400)
     try:
         export = payroll.export_benefits(

@@ -13,7 +13,8 @@ from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun
 from app.periods import Period
-from app.reports import bp, charts, reporting
+from app.reports import charts, reporting
+from app.reports.blueprint import bp
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

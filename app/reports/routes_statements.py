@@ -22,14 +22,23 @@ from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.org.models import Employee, Store
-from app.reports import access, bp, documents, jobs, sources
+from app.reports import access, jobs
+from app.reports.blueprint import bp
 from app.reports.forms import BulkForm
 from app.reports.models import RenderJob
-from app.reports.statements import build_statement_html, page_logo
+from app.reports.statements import documents, sources
+from app.reports.statements.data import StatementData
+from app.reports.statements.html import build_statement_html
 
 
 def _download(content: bytes, filename: str, fmt: str, sha: str | None = None) -> Response:
     return download(content, filename, documents.MIMETYPES[fmt], {"X-Content-SHA256": sha} if sha else None)
+
+
+def _page_logo(data: StatementData) -> str | None:
+    """The logo URL for a web page: only a file of app/static (the CSP would refuse anything else anyway)."""
+    found = sources.static_logo(data.logo)
+    return url_for("static", filename=found) if found else None
 
 
 @bp.route("/runs/<int:run_id>/statement/<int:employee_id>")
@@ -45,7 +54,7 @@ def statement_page(run_id: int, employee_id: int):
     if stored is not None:
         # Show the generation time of the copy of record, which the downloads return.
         data = replace(data, generated_at=stored.created_at)
-    return build_statement_html(data, page=True, logo_src=page_logo(data), stored=stored)
+    return build_statement_html(data, page=True, logo_src=_page_logo(data), stored=stored)
 
 
 def _statement_file(run_id: int, employee_id: int, fmt: str):
@@ -172,8 +181,6 @@ def run_statements_bulk(run_id: int):
     # choices offered, and a store outside it is a 404 with nothing queued.
     stores = access.bulk_stores_or_404(current_user, run, (form.store.data or "").strip() or None)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_run(run, form, 400)
     try:
         job = jobs.create_job(run, form.fmt.data, stores, requested_by=current_user.email)

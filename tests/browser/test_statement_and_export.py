@@ -10,15 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import PASSWORD
-from tests.integration.test_statements import build_paid_world, make_run
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def paid_run(make_store, make_employee, make_user, runner):
-    build_paid_world(make_store, make_employee, make_user, runner)
-    return make_run(runner, "approved")
 
 
 def _login(page, base_url: str, email: str) -> None:

@@ -10,16 +10,14 @@ import pytest
 
 from app.extensions import db
 from tests.conftest import login
-from tests.integration.test_runs import add_responses
-from tests.integration.test_statements import build_paid_world, make_run
 
 IN_SEPTEMBER = datetime(2026, 9, 20, 12, 0, tzinfo=UTC)  # 2026-09 is under way: a partial month
 
 
 @pytest.fixture
-def paid(app, make_store, make_employee, make_user, runner):
-    world = build_paid_world(make_store, make_employee, make_user, runner)
-    return world, make_run(runner, "approved")
+def paid(build_paid_world, make_run):
+    world = build_paid_world()
+    return world, make_run("approved")
 
 
 def _hr(app, language: str = "en"):
@@ -33,10 +31,12 @@ def _texts(html: str, css_class: str) -> list[str]:
     return re.findall(rf'<text class="{css_class}"[^>]*>([^<]*)</text>', html)
 
 
-def test_the_month_under_way_is_drawn_partial_and_the_scheme_thresholds_cross_the_nps_trend(app, paid, frozen_time):
+def test_the_month_under_way_is_drawn_partial_and_the_scheme_thresholds_cross_the_nps_trend(
+    app, paid, frozen_time, add_month_responses
+):
     world, _run = paid
-    add_responses(world["s1"], 8, [9] * 30 + [7] * 10, [])
-    add_responses(world["s1"], 9, [10, 3, 3, 3], [])  # three weeks of September: NPS -50, n = 4
+    add_month_responses(world["s1"], 8, [9] * 30 + [7] * 10, [])
+    add_month_responses(world["s1"], 9, [10, 3, 3, 3], [])  # three weeks of September: NPS -50, n = 4
     db.session.commit()
     frozen_time(IN_SEPTEMBER)
     html = _hr(app).get(f"/dashboard/store/{world['s1'].id}?period=2026-Q3").get_data(as_text=True)

@@ -11,9 +11,8 @@ from app.audit.models import AuditEvent
 from app.core.models import Setting
 from app.extensions import db
 from app.feedback.models import KpiDefinition, KpiValue, ResponseContact, SurveyResponse
-from app.feedback.routes_dashboard import HIDE_RANKING
+from app.feedback.ranking import HIDE_RANKING
 from tests.conftest import QUARTER_TURN, csrf_token, login
-from tests.integration.test_feedback_kpis import add_responses, worked_example
 
 
 def _text(response) -> str:
@@ -27,8 +26,10 @@ def _card(page: str, key: str) -> str:
     return re.sub(r"<[^>]+>", "", match.group(1))
 
 
-def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(client_as, world):
-    worked_example(world["north"])
+def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(
+    client_as, world, add_responses, add_worked_answers
+):
+    add_worked_answers(world["north"])
     add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 100 + [0] * 100)  # Q2: 0.0 ± 13.9
     client = client_as("manager")
     landing = client.get("/dashboard?period=2026-Q3")
@@ -47,8 +48,8 @@ def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(client_
     assert 'data-test="own-past"' in page
 
 
-def test_a_change_within_the_margin_of_error_is_shown_neutral(client_as, world):
-    worked_example(world["north"])  # Q3: 35.0 ± 14.2
+def test_a_change_within_the_margin_of_error_is_shown_neutral(client_as, world, add_responses, add_worked_answers):
+    add_worked_answers(world["north"])  # Q3: 35.0 ± 14.2
     add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 10 + [0] * 10)  # Q2: 0.0 ± 43.8
     page = _text(client_as("hr").get(f"/dashboard/store/{world['north'].id}?period=2026-Q3"))
     nps = re.search(r'data-kpi="nps">(.*?)</section>', page).group(1)
@@ -79,7 +80,7 @@ def test_manager_sees_only_their_stores(client_as, world):
 
 
 def test_region_manager_lands_on_their_region_and_sees_its_stores_only(
-    app, client, world, make_store, make_employee, make_user
+    app, client, world, make_store, make_employee, make_user, add_responses
 ):
     other_north = make_store("A2", region="North")
     boss = make_employee(world["north"], job_role="regional_manager", manages=[world["north"].region])
@@ -98,7 +99,7 @@ def test_region_manager_lands_on_their_region_and_sees_its_stores_only(
     assert client.get(f"/dashboard/store/{world['south'].id}").status_code == 404
 
 
-def test_company_ranking_greys_out_stores_below_the_minimum(app, client_as, world, make_store):
+def test_company_ranking_greys_out_stores_below_the_minimum(app, client_as, world, make_store, add_responses):
     small = make_store("C1", region="South")
     add_responses(world["north"], nps=[10] * 20 + [7] * 10)  # 30 answers: ranked
     add_responses(world["south"], nps=[9] * 25 + [0] * 15)  # 40 answers: ranked
@@ -115,7 +116,7 @@ def test_company_ranking_greys_out_stores_below_the_minimum(app, client_as, worl
     assert re.search(r'<tr class="ranked" data-store="C1"> <td>1</td>', page)
 
 
-def test_hr_can_hide_the_ranking_from_managers(app, client, client_as, world, make_employee, make_user):
+def test_hr_can_hide_the_ranking_from_managers(app, client, client_as, world, make_employee, make_user, add_responses):
     boss = make_employee(world["north"], job_role="regional_manager", manages=[world["north"].region])
     make_user("regional@test.example", "manager", employee=boss)
     add_responses(world["north"], nps=[10] * 30)
@@ -137,7 +138,7 @@ def test_hr_can_hide_the_ranking_from_managers(app, client, client_as, world, ma
     assert 'data-test="ranking"' in _text(client.get(f"/dashboard/region/{world['north'].region_id}"))
 
 
-def test_comments_are_filtered_paginated_and_never_show_customer_details(app, client_as, world):
+def test_comments_are_filtered_paginated_and_never_show_customer_details(app, client_as, world, add_responses):
     store = world["north"]
     ids = add_responses(store, nps=[10, 8, 2])
     for response_id, text in zip(ids, ["Parfait, merci", "Correct sans plus", "Attente trop longue"], strict=True):

@@ -18,10 +18,8 @@ from openpyxl import load_workbook
 from app.core import clock
 from app.extensions import db
 from app.feedback.cases import FOLLOW_UP_DELAY, add_note, note_entries, open_case_for_response
-from app.reports import documents
+from app.reports.statements import documents
 from tests.conftest import login
-from tests.integration.test_followup_cases import add_response
-from tests.integration.test_statements import build_paid_world, make_run, pdf_text
 
 SPACES = re.compile(r"[\u00a0\u202f ]+")
 
@@ -55,14 +53,14 @@ def test_the_clock_converts_across_both_changes():
 
 @pytest.mark.parametrize(("key", "language"), CASES)
 def test_an_approval_reads_the_same_local_time_on_the_run_page_the_statement_pdf_and_excel(
-    key, language, app, make_store, make_employee, make_user, runner
+    key, language, app, build_paid_world, make_run, pdf_text
 ):
     instant, wall = INSTANTS[key]
-    world = build_paid_world(make_store, make_employee, make_user, runner)
+    world = build_paid_world()
     employee = world["whole"] if language == "fr" else world["hired"]
     assert employee.language == language
     with time_machine.travel(instant, tick=False):
-        run = make_run(runner, "approved")
+        run = make_run("approved")
     assert run.approved_at == instant
     expected = clock_text(wall, language)
     twice = clock_text(wall + clock.local(instant, "Europe/Paris").utcoffset(), language)  # the old bug
@@ -96,7 +94,7 @@ def _email(world: dict, employee) -> str:
 
 
 @pytest.mark.parametrize(("key", "language"), CASES)
-def test_a_case_due_time_and_its_note_read_local_time_on_the_case_page(key, language, app, world):
+def test_a_case_due_time_and_its_note_read_local_time_on_the_case_page(key, language, app, world, add_response):
     instant, wall = INSTANTS[key]
     world["manager_emp"].language = language  # a page is in its reader's language
     response = add_response(world["north"], nps=1, answered_at=instant - FOLLOW_UP_DELAY)

@@ -16,11 +16,9 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.extensions import db
-from app.incentives.models import BonusRun
 from app.reports import payroll
 from app.reports.models import PayrollExport
 from tests.conftest import csrf_token, login
-from tests.integration.test_statements import build_paid_world, make_run
 
 HEADER = [
     "payroll_id",
@@ -35,16 +33,6 @@ HEADER = [
     "cost_center",
     "run_id",
 ]
-
-
-@pytest.fixture
-def paid_world(make_store, make_employee, make_user, runner) -> dict:
-    return build_paid_world(make_store, make_employee, make_user, runner)
-
-
-@pytest.fixture
-def paid_run(paid_world, runner) -> BonusRun:
-    return make_run(runner, "approved")
 
 
 def _export(runner, run_id: int, out: Path, *extra: str):
@@ -145,8 +133,8 @@ def test_a_name_starting_with_equals_is_neutralised_never_a_number(runner, paid_
     assert "'=HYPERLINK" in text and "'+33 6" in text
 
 
-def test_a_run_that_is_not_approved_cannot_be_exported(runner, paid_world, tmp_path: Path):
-    run = make_run(runner, "submitted")
+def test_a_run_that_is_not_approved_cannot_be_exported(runner, paid_world, tmp_path: Path, make_run):
+    run = make_run("submitted")
     result = runner.invoke(args=["payroll", "export", str(run.id), "--out", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 1 and "only approved runs" in result.stderr
     assert not (tmp_path / "x.xlsx").exists()
@@ -177,8 +165,8 @@ def test_payroll_user_exports_from_the_page_with_a_post(app, paid_run):
     assert client.get(f"/payroll/runs/{paid_run.id}/export").status_code == 405  # no export on GET
 
 
-def test_the_page_refuses_a_draft_with_409(app, paid_world, runner):
-    run = make_run(runner, "draft")
+def test_the_page_refuses_a_draft_with_409(app, paid_world, runner, make_run):
+    run = make_run("draft")
     client = app.test_client()
     login(client, "hr1@test.example")
     token = csrf_token(client, "/payroll")
@@ -223,10 +211,10 @@ def test_benefits_export_uses_the_recognition_rows(runner, paid_world, monkeypat
     assert bad.exit_code == 1 and "period" in bad.stderr
 
 
-def test_rows_are_sorted_and_sum_lines_and_adjustments(paid_world, runner):
+def test_rows_are_sorted_and_sum_lines_and_adjustments(paid_world, runner, make_run):
     from app.incentives import runs
 
-    run = make_run(runner, "draft")
+    run = make_run("draft")
     runs.adjust(run, "W1", "10.00", "late survey", runs.user_by_email("hr1@test.example"))
     db.session.commit()
     runs.submit(run, runs.user_by_email("hr1@test.example"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import sqlalchemy as sa
 
 from app.auth.services import find_user
@@ -15,7 +16,8 @@ from app.recognition.budgets import budget_status
 from app.recognition.demo import seed_recognition
 from app.recognition.models import Award, Badge, BadgeGrant, Budget, PointsEntry, Redemption, Reward
 from tests.conftest import MID_QUARTER
-from tests.integration.test_recognition_support import english  # noqa: F401  (an autouse fixture)
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read English messages
 
 
 def test_the_demo_tells_a_year_of_recognition_that_adds_up(runner, client, frozen_time):

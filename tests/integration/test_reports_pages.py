@@ -12,17 +12,6 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from tests.conftest import login
-from tests.integration.test_statements import build_paid_world, make_run
-
-
-@pytest.fixture
-def paid_world(make_store, make_employee, make_user, runner) -> dict:
-    return build_paid_world(make_store, make_employee, make_user, runner)
-
-
-@pytest.fixture
-def paid_run(paid_world, runner):
-    return make_run(runner, "approved")
 
 
 @pytest.fixture

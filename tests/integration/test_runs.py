@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,40 +13,14 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.feedback.models import PeriodLock, SurveyResponse
 from app.incentives.models import BonusRun, SchemeVersion
-
-EXAMPLE = Path(__file__).parents[2] / "examples" / "schemes" / "store-nps-csat.json"
-
-
-def add_responses(store, month: int, nps: list[int], csat: list[int], year: int = 2026) -> None:
-    """Store answers for a month of 2026 in one bulk insert (NPS and CSAT on separate answers)."""
-    rows = []
-    for index, score in enumerate(nps + [None] * len(csat)):
-        csat_score = csat[index - len(nps)] if index >= len(nps) else None
-        day = date(year, month, 1 + index % 28)
-        rows.append(
-            {
-                "source": "test",
-                "external_id": f"{store.code}-{year}{month:02d}-{index}",
-                "store_id": store.id,
-                "answered_at": datetime(year, month, day.day, 10, tzinfo=UTC),
-                "local_date": day,
-                "local_month": year * 100 + month,
-                "channel": "email",
-                "nps": score,
-                "csat": csat_score,
-                "contact_consent": False,
-                "excluded": False,
-            }
-        )
-    db.session.execute(sa.insert(SurveyResponse), rows)
-    db.session.commit()
+from tests.conftest import EXAMPLE_SCHEME
 
 
 @pytest.fixture
-def worked_example(make_store, make_employee, make_user, runner):
+def worked_example(make_store, make_employee, make_user, runner, add_month_responses):
     """Store S1 in 2026-Q3: 66 promoters, 30 passives, 24 detractors; 69 of 80 CSAT answers at 4–5."""
     s1 = make_store("S1", region="West")
-    add_responses(s1, 7, [9] * 66 + [8] * 30 + [3] * 24, [5] * 69 + [2] * 11)
+    add_month_responses(s1, 7, [9] * 66 + [8] * 30 + [3] * 24, [5] * 69 + [2] * 11)
     whole = make_employee(s1, number="W1", annual_base_salary=Decimal("30000.00"), hire_date=date(2020, 1, 1))
     hired = make_employee(s1, number="H1", annual_base_salary=Decimal("30000.00"), hire_date=date(2026, 8, 1))
     users = {
@@ -55,7 +28,7 @@ def worked_example(make_store, make_employee, make_user, runner):
         "hr2": make_user("hr2@test.example", "hr"),
         "hr3": make_user("hr3@test.example", "hr", employee=whole),
     }
-    assert runner.invoke(args=["schemes", "import", str(EXAMPLE)]).exit_code == 0
+    assert runner.invoke(args=["schemes", "import", str(EXAMPLE_SCHEME)]).exit_code == 0
     return {"store": s1, "whole": whole, "hired": hired, "users": users}
 
 
@@ -255,7 +228,9 @@ def test_approving_a_run_queues_the_rendering_of_its_statements(runner, worked_e
     assert (job.kind, job.status) == ("store", "queued")
 
 
-def test_a_scheme_on_other_kpis_reads_each_stores_value(runner, make_store, make_employee, tmp_path):
+def test_a_scheme_on_other_kpis_reads_each_stores_value(
+    runner, make_store, make_employee, tmp_path, add_month_responses
+):
     """A custom KPI (monthly values combined into the quarter) and followup_48h drive a run like survey KPIs, each
     store reading its own value; a store without a value gets the component's fallback."""
     from datetime import timedelta
@@ -271,8 +246,8 @@ def test_a_scheme_on_other_kpis_reads_each_stores_value(runner, make_store, make
     for store, july, august in ((stores[0], "4.5", "4.3"), (stores[1], "3.5", "4.0")):  # S3 has none
         other_kpis.set_value(rating, store, Period.parse("2026-07"), Decimal(july))
         other_kpis.set_value(rating, store, Period.parse("2026-08"), Decimal(august))
-    add_responses(stores[0], 8, [2, 3], [])
-    add_responses(stores[1], 8, [1], [])
+    add_month_responses(stores[0], 8, [2, 3], [])
+    add_month_responses(stores[1], 8, [1], [])
     answered = datetime(2026, 8, 1, 10, tzinfo=UTC)
     responses = db.session.execute(sa.select(SurveyResponse.id, SurveyResponse.store_id).order_by(SurveyResponse.id))
     for response_id, store_id in responses.all():
@@ -288,7 +263,7 @@ def test_a_scheme_on_other_kpis_reads_each_stores_value(runner, make_store, make
             )
         )
     db.session.commit()
-    scheme = json.loads(EXAMPLE.read_text())
+    scheme = json.loads(EXAMPLE_SCHEME.read_text())
     scheme["code"] = "STORE-OTHER"
     scheme["components"] = [
         {"key": "rating", "kpi": "rating", "weight": "50", "min_responses": 0, "fallback": "zero",

@@ -1,14 +1,11 @@
 """Statements through the database: the worked example on the PDF (read back with pdftotext) and in Excel, the
 stored copy of an approved run, a transfer on one statement, the logo fetcher, access, and the CLI.
-
-The `paid_run` fixture here is shared with the other report tests (they import it).
 """
 
 from __future__ import annotations
 
 import io
 import re
-import subprocess
 import zipfile
 from dataclasses import replace
 from datetime import date, datetime
@@ -16,87 +13,20 @@ from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.core.models import Setting
+from app.core.pdf import StaticOnlyFetcher
 from app.extensions import db
 from app.incentives import runs
 from app.incentives.models import BonusRun
-from app.org.models import Assignment
-from app.reports import documents, sources
 from app.reports.models import StatementDocument
-from app.reports.pdf import StaticOnlyFetcher
-from app.reports.statements import build_statement_pdf
+from app.reports.statements import documents, sources
+from app.reports.statements.pdf import build_statement_pdf
 from tests.conftest import login
-from tests.integration.test_runs import EXAMPLE, add_responses
 
 SPACES = re.compile(r"[\u00a0\u202f ]+")
-
-
-def pdf_text(content: bytes) -> str:
-    """The PDF's text as pdftotext reads it, with every kind of space folded into one plain space."""
-    result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True)
-    return SPACES.sub(" ", result.stdout.decode("utf-8"))
-
-
-def make_run(runner, status: str) -> BonusRun:
-    created = runner.invoke(args=["runs", "create", "--scheme", "STORE-NPS-CSAT", "--period", "2026-Q3"])
-    assert created.exit_code == 0, created.output
-    run = db.session.get(BonusRun, int(created.output.strip().splitlines()[-1]))
-    runs.compute(run)
-    db.session.commit()
-    if status in ("submitted", "approved"):
-        runs.submit(run, runs.user_by_email("hr1@test.example"))
-        db.session.commit()
-    if status == "approved":
-        runs.approve(run, runs.user_by_email("hr2@test.example"))
-        db.session.commit()
-    return run
-
-
-def build_paid_world(make_store, make_employee, make_user, runner) -> dict:
-    """The worked example (S1, 2026-Q3): W1 the whole quarter (fr), H1 hired 1 August (en), M1 moving from S1 to S2
-    on 17 August; S2 has the same answers. Users: HR pair, W1 and H1 as employees, S2's manager, payroll."""
-    s1 = make_store("S1", region="West", name="Lyon Part-Dieu")
-    s2 = make_store("S2", region="West", name="Lyon Confluence")
-    for store in (s1, s2):
-        add_responses(store, 7, [9] * 66 + [8] * 30 + [3] * 24, [5] * 69 + [2] * 11)
-    whole = make_employee(
-        s1, number="W1", first_name="Wanda", last_name="Whole", language="fr", hire_date=date(2020, 1, 1)
-    )
-    hired = make_employee(
-        s1, number="H1", first_name="Hugo", last_name="Hired", language="en", hire_date=date(2026, 8, 1)
-    )
-    mover = make_employee(
-        s1, number="M1", first_name="Mia", last_name="Mover", language="fr", hire_date=date(2020, 1, 1)
-    )
-    mover.assignments[0].end_date = date(2026, 8, 16)
-    mover.assignments.append(Assignment(store=s2, start_date=date(2026, 8, 17)))
-    boss = make_employee(s2, number="B2", job_role="store_manager", manages=[s2], hire_date=date(2026, 10, 1))
-    db.session.commit()
-    users = {
-        "hr1": make_user("hr1@test.example", "hr"),
-        "hr2": make_user("hr2@test.example", "hr"),
-        "whole": make_user("whole@test.example", "employee", employee=whole),
-        "hired": make_user("hired@test.example", "employee", employee=hired),
-        "boss": make_user("boss@test.example", "manager", "employee", employee=boss),
-        "payroll": make_user("pay@test.example", "payroll"),
-    }
-    assert runner.invoke(args=["schemes", "import", str(EXAMPLE)]).exit_code == 0
-    return {"s1": s1, "s2": s2, "whole": whole, "hired": hired, "mover": mover, "users": users}
-
-
-@pytest.fixture
-def paid_world(make_store, make_employee, make_user, runner) -> dict:
-    return build_paid_world(make_store, make_employee, make_user, runner)
-
-
-@pytest.fixture
-def paid_run(paid_world, runner) -> BonusRun:
-    """The worked example's run, approved by the second HR user."""
-    return make_run(runner, "approved")
 
 
 def _client(app, email: str):
@@ -105,7 +35,7 @@ def _client(app, email: str):
     return client
 
 
-def test_the_pdf_shows_the_worked_example_in_french(paid_run, paid_world):
+def test_the_pdf_shows_the_worked_example_in_french(paid_run, paid_world, pdf_text):
     statement = documents.obtain(paid_run, paid_world["whole"], "pdf")
     text = pdf_text(statement.content)
     for expected in (
@@ -130,13 +60,13 @@ def test_the_pdf_shows_the_worked_example_in_french(paid_run, paid_world):
     assert "≥ 85 % → 100 %" in text  # the CSAT curve in words
 
 
-def test_the_pdf_of_a_mid_quarter_hire_shows_61_of_92_days_in_english(paid_run, paid_world):
+def test_the_pdf_of_a_mid_quarter_hire_shows_61_of_92_days_in_english(paid_run, paid_world, pdf_text):
     text = pdf_text(documents.obtain(paid_run, paid_world["hired"], "pdf").content)
     for expected in ("€192.70", "61/92", "35.0", "± 14.2", "n = 120", "62.5 %", "August 1, 2026", "€192.697"):
         assert expected in text, expected
 
 
-def test_a_transfer_gets_one_statement_with_each_store_part(paid_run, paid_world):
+def test_a_transfer_gets_one_statement_with_each_store_part(paid_run, paid_world, pdf_text):
     data = sources.statement_for(paid_run, paid_world["mover"])
     assert [(p.store_code, p.presence_days) for p in data.parts] == [("S1", 47), ("S2", 45)]
     assert data.final_amount == sum(p.amount for p in data.parts)
@@ -146,11 +76,13 @@ def test_a_transfer_gets_one_statement_with_each_store_part(paid_run, paid_world
     assert text.count("Relevé de prime") + text.count("Bonus statement") == 1
 
 
-def test_the_statement_comes_from_the_stored_trace_not_todays_data(paid_world, runner):
-    run = make_run(runner, "submitted")
+def test_the_statement_comes_from_the_stored_trace_not_todays_data(
+    paid_world, runner, add_month_responses, make_run, pdf_text
+):
+    run = make_run("submitted")
     whole = paid_world["whole"]
     whole.annual_base_salary = Decimal("99999.00")
-    add_responses(paid_world["s1"], 8, [0] * 200, [1] * 200)  # a landslide of detractors after the run
+    add_month_responses(paid_world["s1"], 8, [0] * 200, [1] * 200)  # a landslide of detractors after the run
     db.session.commit()
     text = pdf_text(documents.obtain(run, whole, "pdf").content)
     assert "290,63 €" in text and "30 000,00 €" in text and "35,0" in text
@@ -206,7 +138,7 @@ def test_an_approved_statement_is_stored_once_and_downloads_identically(app, pai
     assert client.get(url).data == first.data
 
 
-def test_an_external_logo_is_never_fetched(app, paid_run, paid_world, monkeypatch):
+def test_an_external_logo_is_never_fetched(app, paid_run, paid_world, monkeypatch, pdf_text):
     import urllib.request
 
     import weasyprint.urls
@@ -266,8 +198,8 @@ def test_managers_see_their_teams_statements_when_the_company_allows_hr_and_payr
         assert "290,63" in SPACES.sub(" ", page.get_data(as_text=True))
 
 
-def test_a_draft_is_seen_by_hr_only(app, paid_world, runner):
-    run = make_run(runner, "draft")
+def test_a_draft_is_seen_by_hr_only(app, paid_world, runner, make_run):
+    run = make_run("draft")
     assert (
         _client(app, "whole@test.example").get(f"/runs/{run.id}/statement/{paid_world['whole'].id}").status_code == 404
     )
@@ -290,7 +222,7 @@ def test_the_page_shows_the_figures_and_links_the_downloads(app, paid_run, paid_
     assert f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}.pdf" in html
 
 
-def test_cli_renders_one_statement(runner, paid_run, paid_world, tmp_path: Path):
+def test_cli_renders_one_statement(runner, paid_run, paid_world, tmp_path: Path, pdf_text):
     out = tmp_path / "w1.pdf"
     result = runner.invoke(
         args=["statements", "render", str(paid_run.id), "--employee", "W1", "--format", "pdf", "--out", str(out)]
@@ -312,7 +244,7 @@ def test_cli_refuses_an_unknown_employee_or_run(runner, paid_run, tmp_path: Path
     assert result.exit_code == 1 and "no run 999" in result.stderr
 
 
-def test_recognition_of_the_period_is_on_the_statement(paid_run, paid_world):
+def test_recognition_of_the_period_is_on_the_statement(paid_run, paid_world, pdf_text):
     from app.recognition.models import Badge, BadgeGrant, PointsEntry
 
     whole = paid_world["whole"]
@@ -375,7 +307,9 @@ def make_corrective_run(runner, reason: str) -> BonusRun:
     return run
 
 
-def test_a_corrective_statement_shows_already_paid_now_due_and_the_difference(app, paid_run, paid_world, runner):
+def test_a_corrective_statement_shows_already_paid_now_due_and_the_difference(
+    app, paid_run, paid_world, runner, pdf_text
+):
     paid_world["whole"].annual_base_salary = Decimal("36000.00")
     db.session.commit()
     run = make_corrective_run(runner, "salaire de base corrigé à 36 000 €")
@@ -436,7 +370,7 @@ def _sheet_text(content: bytes) -> str:
     return "\n".join(" | ".join(str(c) for c in row if c is not None) for row in sheet.iter_rows(values_only=True))
 
 
-def test_a_french_employees_statement_read_by_an_english_hr_user_is_in_french(app, paid_run, paid_world):
+def test_a_french_employees_statement_read_by_an_english_hr_user_is_in_french(app, paid_run, paid_world, pdf_text):
     hr = _client(app, "hr1@test.example")  # no language of their own: pages in English
     assert "Log out" in hr.get("/").get_data(as_text=True)
     page = SPACES.sub(
@@ -468,8 +402,10 @@ def test_an_english_employees_statement_read_by_a_french_user_is_in_english(app,
     assert "Run status | approved" in sheet and "store S1" in sheet and "value of the period" in sheet
 
 
-def test_the_command_line_renders_a_french_employees_statement_in_french(runner, paid_world, tmp_path: Path):
-    run = make_run(runner, "submitted")  # not stored: rendered now, outside any request
+def test_the_command_line_renders_a_french_employees_statement_in_french(
+    runner, paid_world, tmp_path: Path, make_run, pdf_text
+):
+    run = make_run("submitted")  # not stored: rendered now, outside any request
     out = tmp_path / "w1.pdf"
     result = runner.invoke(
         args=["statements", "render", str(run.id), "--employee", "W1", "--format", "pdf", "--out", str(out)]
@@ -479,7 +415,7 @@ def test_the_command_line_renders_a_french_employees_statement_in_french(runner,
     assert "(soumise)" in text and "T3 2026" in text and "Conseiller de vente" in text
 
 
-def test_the_stored_copy_of_record_is_in_the_employees_language(app, paid_run, paid_world):
+def test_the_stored_copy_of_record_is_in_the_employees_language(app, paid_run, paid_world, pdf_text):
     from app.reports import jobs
 
     job = jobs.queue_statements_for(paid_run)

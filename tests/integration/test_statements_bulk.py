@@ -17,22 +17,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.reports import bulk, jobs, queue
+from app.reports import jobs, queue
 from app.reports.models import RenderJob, StatementDocument
+from app.reports.statements import bulk
 from tests.conftest import csrf_token, login
-from tests.integration.test_statements import build_paid_world, make_run, pdf_text
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def paid_world(make_store, make_employee, make_user, runner) -> dict:
-    return build_paid_world(make_store, make_employee, make_user, runner)
-
-
-@pytest.fixture
-def paid_run(paid_world, runner):
-    return make_run(runner, "approved")
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +43,7 @@ def _pages(content: bytes) -> int:
     return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
 
 
-def test_cli_bulk_writes_a_zip_of_every_statement_by_store(runner, paid_run, tmp_path: Path):
+def test_cli_bulk_writes_a_zip_of_every_statement_by_store(runner, paid_run, tmp_path: Path, pdf_text):
     out = tmp_path / "all.zip"
     result = runner.invoke(args=["statements", "bulk", str(paid_run.id), "--out", str(out)])
     assert result.exit_code == 0, result.output + result.stderr
@@ -68,7 +58,7 @@ def test_cli_bulk_writes_a_zip_of_every_statement_by_store(runner, paid_run, tmp
         assert "290,63" in pdf_text(archive.read(f"S1/statement-{paid_run.id}-W1.pdf"))
 
 
-def test_cli_bulk_merges_one_pdf_and_filters_by_store(runner, paid_run, tmp_path: Path):
+def test_cli_bulk_merges_one_pdf_and_filters_by_store(runner, paid_run, tmp_path: Path, pdf_text):
     merged = tmp_path / "all.pdf"
     result = runner.invoke(args=["statements", "bulk", str(paid_run.id), "--out", str(merged), "--format", "pdf"])
     assert result.exit_code == 0, result.stderr
@@ -84,7 +74,7 @@ def test_cli_bulk_merges_one_pdf_and_filters_by_store(runner, paid_run, tmp_path
 
 
 def test_bulk_of_an_approved_run_uses_the_stored_copies(runner, paid_run, paid_world, tmp_path: Path):
-    from app.reports import documents
+    from app.reports.statements import documents
 
     stored = documents.obtain(paid_run, paid_world["whole"], "pdf").content
     db.session.commit()
@@ -219,13 +209,15 @@ def test_a_failed_job_says_why(app, paid_run):
     assert failed.status == "failed" and "NOPE" in failed.error and failed.run_id == paid_run_id
 
 
-def test_queue_statements_for_refuses_an_unapproved_run(paid_world, runner):
-    run = make_run(runner, "submitted")
+def test_queue_statements_for_refuses_an_unapproved_run(paid_world, runner, make_run):
+    run = make_run("submitted")
     with pytest.raises(jobs.JobError, match="approved"):
         jobs.queue_statements_for(run)
 
 
-def test_a_real_huey_worker_stores_the_statements_of_an_approved_run(app, paid_run, paid_world, tmp_path: Path):
+def test_a_real_huey_worker_stores_the_statements_of_an_approved_run(
+    app, paid_run, paid_world, tmp_path: Path, pdf_text
+):
     """Approval queues the job; a huey_consumer process renders and stores both formats with their SHA-256."""
     url = "sqlite:///" + str(tmp_path / "queue.sqlite")
     queue.use(queue.make_huey(url), app)

@@ -12,10 +12,10 @@ from app.feedback.charts import (
     CATEGORY_COLOURS,
     ThresholdLine,
     TrendPoint,
-    category_of,
     distribution_chart,
     trend_chart,
 )
+from app.feedback.kpi import nps_category
 from app.reports.charts import ScatterPoint, place_labels, scatter_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -38,8 +38,8 @@ def test_distribution_has_eleven_bars_coloured_by_category():
     )
     bars = svg.findall(f"{SVG}rect")
     assert len(bars) == 11
-    assert [b.get("fill") for b in bars] == [CATEGORY_COLOURS[category_of(s)] for s in range(11)]
-    assert [category_of(s) for s in (0, 6, 7, 8, 9, 10)] == ["detractor"] * 2 + ["passive"] * 2 + ["promoter"] * 2
+    assert [b.get("fill") for b in bars] == [CATEGORY_COLOURS[nps_category(s)] for s in range(11)]
+    assert [nps_category(s) for s in (0, 6, 7, 8, 9, 10)] == ["detractor"] * 2 + ["passive"] * 2 + ["promoter"] * 2
     heights = [Decimal(b.get("height")) for b in bars]
     assert heights[10] == max(heights) and heights[1] == 0
     assert bars[9].find(f"{SVG}title").text == "9: 5 answers (promoter)"

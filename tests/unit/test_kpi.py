@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from app.core import jsonout
 from app.feedback.kpi import (
+    NPS_CATEGORIES,
     CesResult,
     CsatResult,
     KpiFigure,
@@ -25,6 +26,7 @@ from app.feedback.kpi import (
     figure_from_ces,
     figure_from_csat,
     figure_from_nps,
+    nps_category,
     nps_from_counts,
     nps_from_scores,
     within_margin,
@@ -398,3 +400,10 @@ def test_a_change_within_either_period_s_own_margin_is_never_called(p, x, d, p2,
     now, before = nps_from_counts(p, x, d), nps_from_counts(p2, x2, d)
     if abs(now.nps - before.nps) <= max(now.moe, before.moe):
         assert not change_beyond_margin(now.nps, now.moe, before.nps, before.moe)
+
+
+def test_every_nps_answer_falls_in_exactly_one_category():
+    assert [nps_category(s) for s in range(11)] == ["detractor"] * 7 + ["passive"] * 2 + ["promoter"] * 2
+    assert sorted(s for low, high in NPS_CATEGORIES.values() for s in range(low, high + 1)) == list(range(11))
+    with pytest.raises(ScoreError):
+        nps_category(11)

@@ -41,3 +41,11 @@ def test_every_neighbour_of_a_readable_period_has_real_dates(label, steps):
     for other in (period.shifted(steps), period.previous(), period.same_last_year(), *period.month_periods()):
         assert other.start <= other.end
         assert other.days >= 28
+
+
+def test_a_month_key_is_the_yyyymm_responses_store_and_reads_back():
+    assert Period.parse("2026-07").month_key == 202607
+    assert Period.from_month_key(202612) == Period.parse("2026-12")
+    assert [m.month_key for m in Period.parse("2026-Q3").month_periods()] == [202607, 202608, 202609]
+    with pytest.raises(ValueError):
+        Period.parse("2026-Q3").month_key  # noqa: B018  (a quarter has no single month key)

@@ -16,14 +16,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.core.models import Setting
+from app.core.pdf import STATIC
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.org.models import Employee, Store
 from app.periods import Period
-from app.reports.pdf import STATIC
 from app.reports.recognition import recognition_for_many
-from app.reports.statement import (
+from app.reports.statements.data import (
     AdjustmentView,
     EmployeeFacts,
     KpiLabel,

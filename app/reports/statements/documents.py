@@ -18,10 +18,12 @@ from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun
 from app.org.models import Employee
-from app.reports import bulk, sources
 from app.reports.models import StatementDocument
-from app.reports.statement import StatementData
-from app.reports.statements import build_statement_html, build_statement_pdf, build_statement_xlsx
+from app.reports.statements import bulk, sources
+from app.reports.statements.data import StatementData
+from app.reports.statements.html import build_statement_html
+from app.reports.statements.pdf import build_statement_pdf
+from app.reports.statements.xlsx import build_statement_xlsx
 
 FORMATS = ("pdf", "xlsx")
 MIMETYPES = {

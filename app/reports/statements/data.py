@@ -1,6 +1,6 @@
 """What a bonus statement shows, as plain frozen data built from a run line's stored trace (no Flask, no database).
 
-The builders in `statements.py` render this to HTML, PDF and Excel; bulk rendering ships it (or its HTML) to worker
+The builders (html, pdf, xlsx) render this to HTML, PDF and Excel; bulk rendering ships it (or its HTML) to worker
 processes. Every figure comes from the trace as stored when the run was computed, never from today's data, so a
 statement re-rendered years later says what was paid and why.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 from app.incentives import engine
 from app.money import ZERO
+from app.periods import Period
 
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
@@ -242,7 +243,7 @@ class StatementData:
 
     @property
     def months(self) -> int:
-        return {"month": 1, "quarter": 3, "year": 12}.get(_period_kind(self.period_label), 0)
+        return Period.parse(self.period_label).months
 
     @property
     def presence_days(self) -> int:
@@ -251,12 +252,6 @@ class StatementData:
     @property
     def filename_stem(self) -> str:
         return f"statement-{self.run_id}-{self.employee_number}"
-
-
-def _period_kind(label: str) -> str:
-    if "-Q" in label:
-        return "quarter"
-    return "month" if "-" in label else "year"
 
 
 def kpi_label(code: str, custom: Mapping[str, KpiLabel] | None = None) -> KpiLabel:

@@ -1,48 +1,32 @@
-"""Statement builders: plain `StatementData` in, HTML text or PDF / Excel bytes out, in the employee's language.
-
-They know nothing of HTTP or the database. The HTML and Excel builders need an application context (templates and
-the message catalogue); the PDF builder turns that HTML into bytes with the static-only WeasyPrint renderer.
-"""
+"""How a statement words and formats its figures, in the employee's language: shared by its HTML and Excel forms."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
-from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
 
-from app.core import formatting
+from app.core import formatting, numbers
+from app.core.numbers import NBSP
 from app.incentives.forms import JOB_ROLES
-from app.incentives.runs import status_label
-from app.money import round_half_up
 from app.periods import Period, PeriodError
-from app.reports import charts
-from app.reports.pdf import StaticOnlyFetcher, render_pdf
-from app.reports.statement import ComponentView, PartView, StatementData
-
-STYLESHEETS = ("statement.css",)
-NBSP = "\u00a0"
+from app.reports.statements.data import ComponentView, PartView, StatementData
 
 
 @dataclass(frozen=True)
 class Numbers:
-    """Locale-aware formatting for one statement; money is rounded half-up before Babel sees it."""
+    """Formatting for one statement, in the employee's language (numbers and money through app.core.numbers)."""
 
     language: str
     currency: str
     timezone: str = "Europe/Paris"
 
     def money(self, value: Decimal | None) -> str:
-        if value is None:
-            return "—"
-        return format_currency(round_half_up(Decimal(value), 2), self.currency, locale=self.language)
+        return "—" if value is None else numbers.money(value, self.currency, self.language)
 
     def signed_money(self, value: Decimal) -> str:
         text = self.money(value)
@@ -50,33 +34,21 @@ class Numbers:
 
     def money_exact(self, value: Decimal) -> str:
         """An unrounded amount with up to four decimals (at least two), to show what rounding started from."""
-        exact = round_half_up(Decimal(value), 4)
-        return format_currency(exact, self.currency, locale=self.language, decimal_quantization=False)
+        return numbers.money_exact(value, self.currency, self.language)
 
     def number(self, value: Decimal | int | None, places: int | None = None) -> str:
         """A number with `places` decimals, or as many as it has up to four (no trailing zeros)."""
-        if value is None:
-            return "—"
-        value = Decimal(value)
-        if places is None:
-            value = round_half_up(value, 4).normalize()
-            shown = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
-            pattern = "#,##0" + ("." + "0" * shown if shown else "")
-        else:
-            value = round_half_up(value, places)
-            pattern = "#,##0" + ("." + "0" * places if places else "")
-        return format_decimal(value, format=pattern, locale=self.language)
+        return "—" if value is None else numbers.number(value, self.language, places)
 
     def printed(self, value: Decimal | None, unit: str = "") -> str:
         """A KPI figure with exactly the decimals it was printed (and paid) with: 35.0 stays 35.0."""
         if value is None:
             return "—"
-        places = max(0, -Decimal(value).as_tuple().exponent)  # type: ignore[operator]
-        text = self.number(value, places)
+        text = numbers.printed(value, self.language)
         return f"{text}{NBSP}{unit}" if unit else text
 
     def pct(self, value: Decimal | None) -> str:
-        return "—" if value is None else f"{self.number(value)}{NBSP}%"
+        return "—" if value is None else numbers.percent(value, self.language)
 
     def day(self, value: date | None) -> str:
         return format_date(value, "long", locale=self.language) if value else "—"
@@ -176,69 +148,6 @@ def curve_lines(component: ComponentView, f: Numbers) -> list[str]:
     ]
 
 
-def curve_svg(component: ComponentView) -> Markup:
-    point = component.measured
-    return charts.curve_chart(
-        component.curve,
-        component.direction,
-        marker=point,
-        marker_achievement=component.achievement if point is not None else None,
-        moe=component.moe if component.measure == "value" else None,
-        title=_("Payout curve of %(kpi)s", kpi=component.kpi_name),
-        x_label=component.kpi_name + (f" ({component.unit})" if component.unit else ""),
-    )
-
-
 def weighted_formula(part: PartView, f: Numbers) -> str:
     terms = [f"{f.pct(c.weight)} × {f.pct(c.achievement)}" for c in part.components]
     return " + ".join(terms) + f" = {f.pct(part.weighted_achievement)}"
-
-
-def _context(data: StatementData, logo_src: str | None) -> dict:
-    f = numbers_for(data)
-    curves = {(i, c.key): curve_svg(c) for i, part in enumerate(data.parts) for c in part.components}
-    return {
-        "s": data,
-        "f": f,
-        "curves": curves,
-        "curve_lines": lambda c: curve_lines(c, f),
-        "measure_label": lambda c: measure_label(c, f),
-        "scope_label": scope_label,
-        "fallback_label": lambda c: fallback_label(c, f),
-        "status_label": status_label,
-        "job_role_label": job_role_label,
-        "weighted_formula": lambda part: weighted_formula(part, f),
-        "logo_src": logo_src,
-    }
-
-
-def build_statement_html(data: StatementData, *, page: bool = False, logo_src: str | None = None, **extra) -> str:
-    """The statement as a standalone HTML document (for WeasyPrint), or as a page of the site when `page`."""
-    with force_locale(data.language):
-        if page:
-            return render_template("reports/statement_page.html", **_context(data, logo_src), **extra)
-        return render_template("reports/statement_document.html", **_context(data, data.logo or None))
-
-
-def build_statement_pdf(data: StatementData, fetcher: StaticOnlyFetcher | None = None) -> bytes:
-    """The statement as PDF bytes; the logo and styles may only come from app/static."""
-    return render_pdf(build_statement_html(data), stylesheets=STYLESHEETS, fetcher=fetcher)
-
-
-def build_statement_xlsx(data: StatementData) -> bytes:
-    """The statement as an Excel workbook of one sheet: numbers, percentages and dates as real cells."""
-    from app.reports.statement_xlsx import write_statement
-
-    with force_locale(data.language):
-        workbook = write_statement(data)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def page_logo(data: StatementData) -> str | None:
-    """The logo URL for a web page: only a file of app/static (the CSP would refuse anything else anyway)."""
-    from app.reports.sources import static_logo
-
-    found = static_logo(data.logo)
-    return url_for("static", filename=found) if found else None

@@ -1,6 +1,6 @@
-"""The Excel statement: one sheet, labels beside real cells (numbers, percentages as fractions, dates).
+"""The statement as Excel bytes: one sheet, labels beside real cells (numbers, percentages as fractions, dates).
 
-Called by `statements.build_statement_xlsx` inside the employee's locale, so labels come out in their language.
+Written inside the employee's locale, so labels come out in their language.
 Text cells are neutralised against formula injection; numbers never are. Every column is as wide as its widest
 date or amount; the title row and the label column stay in view, and the table of KPIs (every store part's
 components, one row each) has a filter.
@@ -8,9 +8,11 @@ components, one row each) has a filter.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -20,8 +22,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from app.core import clock
 from app.core.tabular import neutralise
 from app.incentives.runs import status_label
-from app.reports.statement import StatementData
-from app.reports.statements import Numbers, fallback_label, job_role_label, measure_label, numbers_for, scope_label
+from app.reports.statements.data import StatementData
+from app.reports.statements.labels import (
+    Numbers,
+    fallback_label,
+    job_role_label,
+    measure_label,
+    numbers_for,
+    scope_label,
+)
 from app.reports.xlsx_layout import fit_columns
 
 MONEY = "#,##0.00"
@@ -33,6 +42,15 @@ DATETIME = "yyyy-mm-dd hh:mm"
 HUNDRED = Decimal(100)
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
+
+
+def build_statement_xlsx(data: StatementData) -> bytes:
+    """The statement as an Excel workbook of one sheet: numbers, percentages and dates as real cells."""
+    with force_locale(data.language):
+        workbook = write_statement(data)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def _fraction(percent: Decimal | None) -> Decimal | None:
