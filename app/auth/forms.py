@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.access import ROLES
+from app.core import labels
 
 
 class LoginForm(FlaskForm):
@@ -32,7 +33,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def role_choices() -> list[SelectChoice]:
-    return [SelectChoice(r, r) for r in ROLES]
+    return [SelectChoice(r, labels.USER_ROLES[r]) for r in ROLES]
 
 
 class InviteForm(FlaskForm):

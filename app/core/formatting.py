@@ -68,3 +68,8 @@ def moment(value: datetime | None, style: str = "short", *, locale: str | None =
 
 def language() -> str:
     return str(get_locale() or current_app.config["PRIMO_DEFAULT_LANGUAGE"])
+
+
+def colon() -> str:
+    """A colon after a label, as the page's language sets it: "Total:" in English, "Total :" in French."""
+    return "\u00a0:" if language() == "fr" else ":"

@@ -286,11 +286,13 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject():
         from app.auth.forms import ActionForm
-        from app.core import formatting
+        from app.core import formatting, labels
 
         return {
             "action_form": ActionForm,
             "fmt": formatting,
+            "label": labels.label,
+            "problem_text": labels.problem_text,
             "company_name": current_app.config["PRIMO_COMPANY_NAME"],
         }
 

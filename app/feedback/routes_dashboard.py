@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -129,11 +130,12 @@ def _cards(scope: Scope, period: Period) -> list[KpiCard]:
             1,
             previous=before.nps.nps,
             previous_moe=before.nps.moe,
-            detail=_(
-                "%(p)d promoters · %(x)d passives · %(d)d detractors",
-                p=nps.promoters,
-                x=nps.passives,
-                d=nps.detractors,
+            detail=" · ".join(
+                (
+                    ngettext("%(num)d promoter", "%(num)d promoters", nps.promoters),
+                    ngettext("%(num)d passive", "%(num)d passives", nps.passives),
+                    ngettext("%(num)d detractor", "%(num)d detractors", nps.detractors),
+                )
             ),
         ),
         KpiCard(

@@ -91,16 +91,34 @@ class LinearCurve:
 
 Curve = StepsCurve | LinearCurve
 
-_BETTER = {"higher": "above", "lower": "below"}
-_WHERE = {"higher": "for a KPI where higher is better", "lower": "for a KPI where lower is better"}
+
+class Problem(str):
+    """What is wrong with one field, as English text ("components[0].weight must be above 0": what the command line
+    and the JSON import print), keeping the field, the message's template and its values apart so that a page can
+    say it in the reader's language next to the field (`app.incentives.forms.problem_text`). Extracted for
+    translation as `Problem:2`."""
+
+    field: str
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, field: str, template: str, **values: object) -> Problem:
+        text = template % values if values else template
+        self = super().__new__(cls, f"{field} {text}" if field else text)
+        self.field, self.template, self.values = field, template, values
+        return self
+
+    def within(self, prefix: str) -> Problem:
+        """The same problem for a field inside `prefix` (a curve's field inside a component)."""
+        return Problem(f"{prefix}.{self.field}" if self.field else prefix, self.template, **self.values)
 
 
-def _number_error(name: str, value: object) -> str | None:
+def _number_error(name: str, value: object) -> Problem | None:
     """Say why `value` is not a usable finite Decimal, or return None when it is."""
     if not isinstance(value, Decimal):
-        return f"{name} must be a Decimal, not {type(value).__name__}"
+        return Problem(name, "must be a Decimal, not %(kind)s", kind=type(value).__name__)
     if not value.is_finite():
-        return f"{name} must be a finite number"
+        return Problem(name, "must be a finite number")
     return None
 
 
@@ -109,35 +127,38 @@ def _beyond(a: Decimal, b: Decimal, direction: str) -> bool:
     return a > b if direction == "higher" else a < b
 
 
-def validate_curve(curve: object, direction: str) -> list[str]:
+def validate_curve(curve: object, direction: str) -> list[Problem]:
     """List what is wrong with a payout curve for a KPI with the given direction, naming each field."""
     if direction not in DIRECTIONS:
-        return [f"direction must be 'higher' or 'lower', not {direction!r}"]
-    better, where = _BETTER[direction], _WHERE[direction]
-    errors: list[str] = []
+        return [Problem("direction", "must be 'higher' or 'lower', not %(value)r", value=direction)]
+    errors: list[Problem] = []
     if isinstance(curve, StepsCurve):
         if not isinstance(curve.steps, tuple) or not curve.steps:
-            return ["steps must hold at least one (threshold, achievement) step"]
+            return [Problem("steps", "must hold at least one (threshold, achievement) step")]
         for i, step in enumerate(curve.steps):
             if not isinstance(step, tuple) or len(step) != 2:
-                errors.append(f"steps[{i}] must be a (threshold, achievement) pair")
+                errors.append(Problem(f"steps[{i}]", "must be a (threshold, achievement) pair"))
                 continue
             bad = [_number_error(f"steps[{i}].threshold", step[0]), _number_error(f"steps[{i}].achievement", step[1])]
             if bad := [e for e in bad if e]:
                 errors.extend(bad)
                 continue
             if step[1] < 0:
-                errors.append(f"steps[{i}].achievement must not be negative")
+                errors.append(Problem(f"steps[{i}].achievement", "must not be negative"))
             if i == 0:
                 continue
             prev = curve.steps[i - 1]
             if not isinstance(prev, tuple) or len(prev) != 2 or any(_number_error("", x) for x in prev):
                 continue
             if not _beyond(step[0], prev[0], direction):
-                errors.append(f"steps[{i}].threshold must be {better} steps[{i - 1}].threshold {where}")
+                errors.append(_order_problem(f"steps[{i}].threshold", f"steps[{i - 1}].threshold", direction))
             # A later step paying less would never be the best one reached, so it is a typo, not a rule.
             if step[1] < prev[1]:
-                errors.append(f"steps[{i}].achievement must not be below steps[{i - 1}].achievement")
+                errors.append(
+                    Problem(
+                        f"steps[{i}].achievement", "must not be below %(other)s", other=f"steps[{i - 1}].achievement"
+                    )
+                )
         return errors
     if isinstance(curve, LinearCurve):
         for name in ("threshold", "floor", "target", "maximum", "ceiling"):
@@ -146,16 +167,23 @@ def validate_curve(curve: object, direction: str) -> list[str]:
         if errors:
             return errors
         if not _beyond(curve.target, curve.threshold, direction):
-            errors.append(f"target must be {better} threshold {where}")
+            errors.append(_order_problem("target", "threshold", direction))
         if not _beyond(curve.maximum, curve.target, direction):
-            errors.append(f"maximum must be {better} target {where}")
+            errors.append(_order_problem("maximum", "target", direction))
         # Floor ≤ 100 ≤ ceiling keeps the curve from ever paying less for a better result.
         if not ZERO <= curve.floor <= HUNDRED:
-            errors.append("floor must be between 0 and 100")
+            errors.append(Problem("floor", "must be between 0 and 100"))
         if curve.ceiling < HUNDRED:
-            errors.append("ceiling must be at least 100")
+            errors.append(Problem("ceiling", "must be at least 100"))
         return errors
-    return [f"curve must be a StepsCurve or a LinearCurve, not {type(curve).__name__}"]
+    return [Problem("curve", "must be a StepsCurve or a LinearCurve, not %(kind)s", kind=type(curve).__name__)]
+
+
+def _order_problem(field: str, other: str, direction: str) -> Problem:
+    """`field` must be beyond `other` in the KPI's direction."""
+    if direction == "higher":
+        return Problem(field, "must be above %(other)s for a KPI where higher is better", other=other)
+    return Problem(field, "must be below %(other)s for a KPI where lower is better", other=other)
 
 
 # Checked curves by identity: a run evaluates the same (frozen) curve objects thousands of times. Identity, not
@@ -267,32 +295,34 @@ class SchemeSpec:
     employed_at_period_end: bool = False
 
 
-def _cents_error(name: str, value: object) -> str | None:
+def _cents_error(name: str, value: object) -> Problem | None:
     """Say why `value` is not a positive amount in whole cents, or return None when it is."""
     if error := _number_error(name, value):
         return error
     assert isinstance(value, Decimal)
     if value <= 0:
-        return f"{name} must be above 0 when set"
+        return Problem(name, "must be above 0 when set")
     if value != value.quantize(CENT):
-        return f"{name} must be in whole cents"
+        return Problem(name, "must be in whole cents")
     return None
 
 
-def validate_scheme(spec: SchemeSpec) -> tuple[list[str], list[str]]:
+def validate_scheme(spec: SchemeSpec) -> tuple[list[Problem], list[str]]:
     """Return (errors, warnings) for a scheme; a scheme with errors cannot be run."""
-    errors: list[str] = []
+    errors: list[Problem] = []
     warnings: list[str] = []
     if not spec.code:
-        errors.append("code must not be empty")
+        errors.append(Problem("code", "must not be empty"))
     if not isinstance(spec.version, int) or spec.version < 1:
-        errors.append("version must be a whole number from 1")
+        errors.append(Problem("version", "must be a whole number from 1"))
     if spec.target_kind not in TARGET_KINDS:
-        errors.append(f"target_kind must be 'percent_of_base' or 'fixed', not {spec.target_kind!r}")
+        errors.append(
+            Problem("target_kind", "must be 'percent_of_base' or 'fixed', not %(value)r", value=spec.target_kind)
+        )
     if error := _number_error("target_value", spec.target_value):
         errors.append(error)
     elif spec.target_value < 0:
-        errors.append("target_value must not be negative")
+        errors.append(Problem("target_value", "must not be negative"))
     elif spec.target_kind == "percent_of_base" and spec.target_value > HUNDRED:
         warnings.append("target_value is above 100 % of the period base salary")
     for name in ("cap", "pool"):
@@ -300,14 +330,18 @@ def validate_scheme(spec: SchemeSpec) -> tuple[list[str], list[str]]:
         if value is not None and (error := _cents_error(name, value)):
             errors.append(error)
     if not isinstance(spec.min_tenure_days, int) or spec.min_tenure_days < 0:
-        errors.append("min_tenure_days must be a whole number of days, 0 or more")
+        errors.append(Problem("min_tenure_days", "must be a whole number of days, 0 or more"))
     for name in ("job_roles", "store_codes", "regions"):
         if getattr(spec, name) is not None and not getattr(spec, name):
             warnings.append(f"{name} is empty: nobody is eligible")
 
     components = spec.components
     if not 1 <= len(components) <= MAX_COMPONENTS:
-        errors.append(f"components must number 1 to {MAX_COMPONENTS}, not {len(components)}")
+        errors.append(
+            Problem(
+                "components", "must number 1 to %(most)d, not %(count)d", most=MAX_COMPONENTS, count=len(components)
+            )
+        )
     elif len(components) > WARN_COMPONENTS:
         warnings.append(f"{len(components)} components: more than {WARN_COMPONENTS} make the bonus hard to follow")
     keys = [c.key for c in components]
@@ -316,35 +350,55 @@ def validate_scheme(spec: SchemeSpec) -> tuple[list[str], list[str]]:
     for i, c in enumerate(components):
         name = f"components[{i}]"
         if not c.key:
-            errors.append(f"{name}.key must not be empty")
+            errors.append(Problem(f"{name}.key", "must not be empty"))
         elif keys.count(c.key) > 1 and keys.index(c.key) == i:
-            errors.append(f"{name}.key {c.key!r} is used more than once")
+            errors.append(Problem(f"{name}.key", "%(key)r is used more than once", key=c.key))
         if not c.kpi_code:
-            errors.append(f"{name}.kpi_code must not be empty")
+            errors.append(Problem(f"{name}.kpi_code", "must not be empty"))
         if c.direction not in DIRECTIONS:
-            errors.append(f"{name}.direction must be 'higher' or 'lower', not {c.direction!r}")
+            errors.append(Problem(f"{name}.direction", "must be 'higher' or 'lower', not %(value)r", value=c.direction))
         if c.scope not in SCOPES:
-            errors.append(f"{name}.scope must be 'store', 'region' or 'company', not {c.scope!r}")
+            errors.append(
+                Problem(f"{name}.scope", "must be 'store', 'region' or 'company', not %(value)r", value=c.scope)
+            )
         if c.measure not in MEASURES:
-            errors.append(f"{name}.measure must be one of {', '.join(MEASURES)}, not {c.measure!r}")
+            errors.append(
+                Problem(
+                    f"{name}.measure",
+                    "must be one of %(codes)s, not %(value)r",
+                    codes=", ".join(MEASURES),
+                    value=c.measure,
+                )
+            )
         if c.fallback not in FALLBACKS:
-            errors.append(f"{name}.fallback must be one of {', '.join(FALLBACKS)}, not {c.fallback!r}")
+            errors.append(
+                Problem(
+                    f"{name}.fallback",
+                    "must be one of %(codes)s, not %(value)r",
+                    codes=", ".join(FALLBACKS),
+                    value=c.fallback,
+                )
+            )
         elif c.fallback == "pool_previous" and c.measure in CHANGE_MEASURES:
             # Pooling the previous period into the current one leaves nothing to compare it with.
-            errors.append(f"{name}.fallback 'pool_previous' cannot be used with the measure {c.measure!r}")
+            errors.append(
+                Problem(
+                    f"{name}.fallback", "'pool_previous' cannot be used with the measure %(value)r", value=c.measure
+                )
+            )
         if not isinstance(c.min_responses, int) or isinstance(c.min_responses, bool) or c.min_responses < 0:
-            errors.append(f"{name}.min_responses must be a whole number, 0 or more")
+            errors.append(Problem(f"{name}.min_responses", "must be a whole number, 0 or more"))
         if error := _number_error(f"{name}.weight", c.weight):
             errors.append(error)
             weights_ok = False
         else:
             if c.weight <= 0:
-                errors.append(f"{name}.weight must be above 0")
+                errors.append(Problem(f"{name}.weight", "must be above 0"))
             total_weight += c.weight
         if c.direction in DIRECTIONS:
-            errors.extend(f"{name}.curve.{message}" for message in validate_curve(c.curve, c.direction))
+            errors.extend(problem.within(f"{name}.curve") for problem in validate_curve(c.curve, c.direction))
     if components and weights_ok and total_weight != HUNDRED:
-        errors.append(f"component weights must add up to exactly 100, not {total_weight}")
+        errors.append(Problem("", "component weights must add up to exactly 100, not %(total)s", total=total_weight))
     return errors, warnings
 
 

@@ -28,6 +28,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core import labels
+
 COMPONENT_SLOTS = 3
 STEP_ROWS = 5
 
@@ -42,37 +44,13 @@ def _choices(pairs) -> list[SelectChoice]:
 
 
 PERIOD_TYPES = _choices([("quarter", _l("Quarter")), ("month", _l("Month")), ("year", _l("Year"))])
-TARGET_KINDS = _choices(
-    [("percent_of_base", _l("Percent of the period base salary")), ("fixed", _l("Fixed amount per period × FTE"))]
-)
-JOB_ROLES = _choices(
-    [
-        ("sales_associate", _l("Sales associate")),
-        ("store_manager", _l("Store manager")),
-        ("regional_manager", _l("Regional manager")),
-        ("customer_service", _l("Customer service")),
-        ("logistics", _l("Logistics")),
-        ("other", _l("Other")),
-    ]
-)
-DIRECTIONS = _choices([("higher", _l("Higher is better")), ("lower", _l("Lower is better"))])
-SCOPES = _choices([("store", _l("Own store")), ("region", _l("Region")), ("company", _l("Company"))])
-MEASURES = _choices(
-    [
-        ("value", _l("The value")),
-        ("change_previous", _l("Change against the previous period")),
-        ("change_last_year", _l("Change against the same period last year")),
-        ("interval_bound", _l("Cautious bound of the 95 % interval")),
-    ]
-)
-FALLBACKS = _choices(
-    [
-        ("zero", _l("Pay 0 %")),
-        ("full", _l("Pay 100 %")),
-        ("pool_previous", _l("Pool with the previous period")),
-    ]
-)
-CURVE_TYPES = _choices([("linear", _l("Linear")), ("steps", _l("Steps"))])
+TARGET_KINDS = _choices(labels.choices("target_kind"))
+JOB_ROLES = _choices(labels.choices("job_role"))
+DIRECTIONS = _choices(labels.choices("direction"))
+SCOPES = _choices(labels.choices("scope"))
+MEASURES = _choices(labels.choices("measure"))
+FALLBACKS = _choices(labels.choices("fallback"))
+CURVE_TYPES = _choices(labels.choices("curve"))
 
 
 class StepForm(Form):
@@ -318,7 +296,7 @@ CURVE_FIELDS = ("threshold", "floor", "target", "maximum", "ceiling")
 
 
 def _add(field_: Any, message: str) -> None:
-    field_.errors = [*field_.errors, message]
+    field_.errors = [*field_.errors, labels.problem_text(message, with_field=False)]
 
 
 def apply_errors(form: SchemeForm, errors: list[str], layout: Layout) -> list[str]:
@@ -329,7 +307,7 @@ def apply_errors(form: SchemeForm, errors: list[str], layout: Layout) -> list[st
             for slot in layout.components:
                 _add(form.components[slot].form.weight, message)
             if not layout.components:
-                general.append(message)
+                general.append(labels.problem_text(message))
             continue
         if message.startswith("components must number") or message.startswith("components:"):
             _add(form.components[0].form.kpi, message)
@@ -340,7 +318,7 @@ def apply_errors(form: SchemeForm, errors: list[str], layout: Layout) -> list[st
         if target is None and path in TOP_FIELDS:
             target = getattr(form, TOP_FIELDS[path])
         if target is None:
-            general.append(message)
+            general.append(labels.problem_text(message))
         else:
             _add(target, message)
     return general

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
+from app.core import labels
 from app.core.downloads import download
 from app.extensions import db
 from app.feedback.models import KpiDefinition
@@ -30,8 +31,6 @@ from app.incentives.routes_common import conflict, currency, curve_preview
 from app.incentives.scheme_format import BUILTIN_KPIS, SchemeFormatError, read_document, write_document
 from app.incentives.schemes import document_of, find_scheme, save_document
 from app.org.models import Region, Store
-
-BUILTIN_LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "followup_48h": "Follow-up within 48 h"}
 
 
 def _scheme_or_404(code: str) -> Scheme:
@@ -53,7 +52,7 @@ def _version_of(scheme: Scheme, number: int | None) -> SchemeVersion:
 def _setup(form: SchemeForm, document: dict | None = None) -> None:
     """Fill the choices that come from the database (KPIs, stores, regions), keeping any the document names."""
     kpis = [SelectChoice("", _("— not used —"))]
-    kpis += [SelectChoice(code, BUILTIN_LABELS.get(code, code)) for code in BUILTIN_KPIS]
+    kpis += [SelectChoice(code, labels.label("kpi", code)) for code in BUILTIN_KPIS]
     kpis += [
         SelectChoice(d.code, f"{d.name} ({d.code})")
         for d in db.session.scalars(sa.select(KpiDefinition).order_by(KpiDefinition.code))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from app.audit.services import record
@@ -170,7 +171,16 @@ def recovered_detractors(month: Period) -> list[Candidate]:
             counts[employee_id] += 1
             stores[employee_id][store_id] += 1
     return [
-        Candidate(employee_id, stores[employee_id].most_common(1)[0][0], f"{count} detractors recovered in {month}")
+        Candidate(
+            employee_id,
+            stores[employee_id].most_common(1)[0][0],
+            ngettext(
+                "%(num)d detractor recovered in %(month)s",
+                "%(num)d detractors recovered in %(month)s",
+                count,
+                month=str(month),
+            ),
+        )
         for employee_id, count in sorted(counts.items())
         if count >= RECOVERED_CASES
     ]
@@ -197,7 +207,16 @@ def promoter_compliments(month: Period) -> list[Candidate]:
         totals[employee_id] += count
         best.setdefault(employee_id, (store_id, count))
     return [
-        Candidate(employee_id, best[employee_id][0], f"{totals[employee_id]} promoter compliment(s) in {month}")
+        Candidate(
+            employee_id,
+            best[employee_id][0],
+            ngettext(
+                "%(num)d promoter compliment in %(month)s",
+                "%(num)d promoter compliments in %(month)s",
+                totals[employee_id],
+                month=str(month),
+            ),
+        )
         for employee_id in sorted(totals)
     ]
 
@@ -229,7 +248,13 @@ def nps_progression(period: Period) -> list[Candidate]:
             team = db.session.scalars(
                 sa.select(Employee.id).where(team_condition({store.id}, period.end)).order_by(Employee.id)
             )
-            reason = f"{store.code}: NPS +{gain} in {period} against {period.previous()}"
+            reason = _(
+                "%(store)s: NPS +%(gain)s in %(period)s against %(previous)s",
+                store=store.code,
+                gain=gain,
+                period=str(period),
+                previous=str(period.previous()),
+            )
             candidates += [Candidate(employee_id, store.id, reason) for employee_id in team]
     return candidates
 
@@ -279,13 +304,10 @@ def _grant_all(badge: Badge, candidates: list[Candidate], rule: str, period: Per
     return grants
 
 
-def evaluate(period: Period, on: date | None = None) -> Evaluation:
-    """Grant the rule badges earned in `period`; running it again grants nothing new."""
-    on = on or clock.today()
-    if period.start > on:
-        raise BadgeError(_("%(period)s has not started yet", period=str(period)))
-    result = Evaluation()
-    rules = {badge.rule: badge for badge in active_badges() if badge.rule}
+def _find_candidates(
+    period: Period, on: date, rules: dict[str, Badge], result: Evaluation
+) -> list[tuple[str, Period, list[Candidate]]]:
+    """Each active rule's candidates for `period` (by month for the monthly rules); skipped rules go in `result`."""
     plans: list[tuple[str, Period, list[Candidate]]] = []
     for rule in BADGE_RULES:
         if rule not in rules:
@@ -301,6 +323,18 @@ def evaluate(period: Period, on: date | None = None) -> Evaluation:
         for month in period.month_periods():
             if month.start <= on:
                 plans.append((rule, month, finder(month)))
+    return plans
+
+
+def evaluate(period: Period, on: date | None = None) -> Evaluation:
+    """Grant the rule badges earned in `period`; running it again grants nothing new."""
+    on = on or clock.today()
+    if period.start > on:
+        raise BadgeError(_("%(period)s has not started yet", period=str(period)))
+    result = Evaluation()
+    rules = {badge.rule: badge for badge in active_badges() if badge.rule}
+    with force_locale(current_app.config["PRIMO_DEFAULT_LANGUAGE"]):  # reasons are kept in the company's language
+        plans = _find_candidates(period, on, rules, result)
     for rule, label_period, candidates in plans:
         grants = _grant_all(rules[rule], candidates, rule, label_period, on)
         result.granted += grants

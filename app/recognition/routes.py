@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -353,7 +354,15 @@ def award():
             flash(str(exc), "error")
         return _render_award(form, 400, response=response)
     db.session.commit()
-    flash(_("%(points)d points awarded to %(name)s.", points=given.points, name=employee.full_name), "success")
+    flash(
+        ngettext(
+            "%(num)d point awarded to %(name)s.",
+            "%(num)d points awarded to %(name)s.",
+            given.points,
+            name=employee.full_name,
+        ),
+        "success",
+    )
     return redirect(url_for("recognition.award"))
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 
 from app.audit.services import current_actor, record
+from app.core import labels
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import BonusRun
@@ -135,9 +136,11 @@ def as_json(job: RenderJob, download_url: str | None) -> dict[str, object]:
     return {
         "id": job.id,
         "kind": job.kind,
+        "kind_label": labels.label("render_kind", job.kind),
         "store_code": job.store_code,
         "store_codes": job.store_codes,
         "status": job.status,
+        "status_label": labels.label("render_status", job.status),
         "done": job.done,
         "total": job.total,
         "error": job.error,

@@ -15,7 +15,7 @@
       item.dataset.status = job.status;
       var label = document.createElement("span");
       label.className = "render-label";
-      label.textContent = job.kind + (job.store_codes ? " · " + job.store_codes.join(", ") : "");
+      label.textContent = (job.kind_label || job.kind) + (job.store_codes ? " · " + job.store_codes.join(", ") : "");
       var bar = document.createElement("progress");
       bar.max = job.total || 1;
       bar.value = job.done;
@@ -24,7 +24,7 @@
       count.textContent = job.done + "/" + job.total;
       var status = document.createElement("span");
       status.className = "render-status";
-      status.textContent = job.status;
+      status.textContent = job.status_label || job.status;
       item.append(label, bar, count, status);
       if (job.download_url) {
         var link = document.createElement("a");

@@ -50,7 +50,7 @@ def test_hr_designs_a_scheme_and_two_hr_users_take_a_run_to_approval(live_server
 
     page.fill("#components-0-target", "10")  # below the threshold: the preview says what is wrong
     preview.locator(".curve-problems").wait_for()
-    assert "target must be above threshold" in preview.inner_text()
+    assert "target: must be above threshold" in preview.inner_text()
     page.fill("#components-0-target", "40")
     preview.locator(".curve-problems").wait_for(state="detached")
 

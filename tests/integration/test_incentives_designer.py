@@ -131,6 +131,18 @@ def test_weights_that_do_not_add_up_are_shown_under_each_weight(hr, text, save):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Scheme)) == 0
 
 
+def test_a_french_reader_gets_the_designers_problems_in_french(hr, text, save, post):
+    assert post(hr, "/language", {"language": "fr", "next": "/schemes/new"}, page="/account").status_code == 302
+    response = save(hr, scheme_form(**{"components-1-weight": "30", "components-0-target": "20"}))
+    assert response.status_code == 400
+    page = text(response)
+    weights = field_errors(page, "components-0-weight")
+    assert weights == ["la somme des poids des composantes doit faire exactement 100, et non 90"], weights
+    target = field_errors(page, "components-0-target")
+    assert target == ["doit être supérieur à seuil pour un indicateur où plus haut est mieux"], target
+    assert "must be" not in page and "components[" not in page
+
+
 def test_a_linear_curve_out_of_order_names_the_target_field(hr, text, save):
     response = save(hr, scheme_form(**{"components-0-target": "20"}))
     assert response.status_code == 400
@@ -142,7 +154,7 @@ def test_steps_out_of_order_name_the_step_row(hr, text, save):
     response = save(hr, scheme_form(**{"components-1-steps-1-threshold": "75"}))
     assert response.status_code == 400
     errors = field_errors(text(response), "components-1-steps-1-threshold")
-    assert errors and "above steps[0].threshold" in errors[0]
+    assert errors and "above step 1 · threshold" in errors[0]
 
 
 def test_for_a_lower_is_better_kpi_thresholds_must_fall(hr, text, save):
@@ -153,7 +165,7 @@ def test_for_a_lower_is_better_kpi_thresholds_must_fall(hr, text, save):
     rising = save(hr, scheme_form(**lower))
     assert rising.status_code == 400
     errors = field_errors(text(rising), "components-1-steps-1-threshold")
-    assert errors and "below steps[0].threshold" in errors[0] and "lower is better" in errors[0]
+    assert errors and "below step 1 · threshold" in errors[0] and "lower is better" in errors[0]
     falling = {
         **lower,
         "components-1-steps-0-threshold": "4",
@@ -219,7 +231,7 @@ def test_other_fields_are_named_too(hr, text, save):
     assert field_errors(page, "components-0-min_responses")
     # The engine's own checks (once the document reads) land on their fields as well.
     page = text(save(hr, scheme_form(cap="-5", target_value="-1")))
-    assert any("cap must be above 0" in e for e in field_errors(page, "cap"))
+    assert any("must be above 0" in e for e in field_errors(page, "cap"))
     assert any("must not be negative" in e for e in field_errors(page, "target_value"))
 
 
@@ -276,7 +288,7 @@ def test_the_curve_preview_draws_from_the_fields(hr, text):
             "&maximum=70&ceiling=150"
         )
     )
-    assert "curve-problems" in wrong and "target must be above threshold" in wrong
+    assert "curve-problems" in wrong and "target: must be above threshold" in wrong
     empty = text(hr.get("/schemes/curve-preview?curve_type=steps"))
     assert 'class="chart-empty"' in empty
 
@@ -350,7 +362,7 @@ def test_more_than_three_components_are_refused(hr, example_data, text):
     extra = [dict(data["components"][0], key=f"k{i}", weight="25") for i in range(4)]
     data["components"] = extra
     page = text(upload(hr, json.dumps(data).encode()))
-    assert "components must number 1 to 3, not 4" in page
+    assert "components: must number 1 to 3, not 4" in page
 
 
 def test_import_refuses_what_is_not_json(hr):

@@ -35,3 +35,42 @@ def test_translations_keep_the_placeholders():
             wanted = sorted(PLACEHOLDER.findall(_forms(message.id)[-1]))
             for form in _forms(message.string):
                 assert sorted(PLACEHOLDER.findall(form)) == wanted, message.id
+
+
+def test_french_puts_a_space_before_a_colon_or_question_mark():
+    tight = []
+    for message in _catalog():
+        if not message.id or not message.string:
+            continue
+        for form in _forms(message.string):
+            if re.search(r"[^\s\u00a0\u202f%(][:;?!](\s|$)", form):
+                tight.append(form)
+    assert tight == []
+
+
+def test_french_addresses_the_reader_as_vous():
+    familiar = re.compile(r"\b(tu|toi|ton|ta|tes|t’|t')\b", re.IGNORECASE)
+    found = [form for m in _catalog() if m.id and m.string for form in _forms(m.string) if familiar.search(form)]
+    assert found == []
+
+
+def test_templates_let_the_language_set_the_colon_after_a_label():
+    """`{{ _('Total') }}:` is "Total:" in French too; `{{ fmt.colon() }}` gives "Total :"."""
+    templates = Path(__file__).parents[2] / "app" / "templates"
+    tight = [str(p) for p in templates.rglob("*.html") if re.search(r"\) \}\}[:;]", p.read_text())]
+    assert tight == []
+
+
+def test_every_audit_action_written_has_a_label():
+    from app.core.labels import AUDIT_ACTIONS, AUDIT_OBJECTS
+
+    app_dir = Path(__file__).parents[2] / "app"
+    written = re.compile(r"record\(\s*\"([a-z_]+\.[a-z_]+)\",\s*\"([a-z_]+)\"")
+    actions, objects = set(), set()
+    for source in app_dir.rglob("*.py"):
+        for action, object_type in written.findall(source.read_text()):
+            actions.add(action)
+            objects.add(object_type)
+    assert len(actions) > 40
+    assert sorted(actions - AUDIT_ACTIONS.keys()) == []
+    assert sorted(objects - AUDIT_OBJECTS.keys()) == []

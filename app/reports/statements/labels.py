@@ -10,9 +10,8 @@ from babel.dates import format_date
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.core import formatting, numbers
+from app.core import formatting, labels, numbers
 from app.core.numbers import NBSP
-from app.incentives.forms import JOB_ROLES
 from app.periods import Period, PeriodError
 from app.reports.statements.data import ComponentView, PartView, StatementData
 
@@ -86,8 +85,7 @@ def numbers_for(data: StatementData) -> Numbers:
 
 def job_role_label(role: str) -> str:
     """A job role in the current language ("sales_associate" → "Sales associate"); an unknown one as it is."""
-    labels = {choice.value: choice.label for choice in JOB_ROLES}
-    return str(labels[role]) if role in labels else role
+    return labels.label("job_role", role)
 
 
 def scope_label(scope: str, key: str) -> str:
