@@ -33,9 +33,6 @@ class ImportRejected(ValueError):
         self.errors = list(errors)
         super().__init__(f"{len(self.errors)} problem(s) in the file; nothing was imported")
 
-    def __reduce__(self) -> tuple[type, tuple[list[RowError]]]:  # crosses from the survey reader process
-        return (ImportRejected, (self.errors,))
-
 
 @dataclass
 class Table:

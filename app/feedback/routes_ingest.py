@@ -12,7 +12,7 @@ from app.auth.forms import ActionForm
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected
 from app.extensions import db
-from app.feedback import bp, ingest
+from app.feedback import bp, ingest, survey_rows
 from app.feedback.forms_ingest import SourceForm, SourceRefsForm, SurveyUploadForm
 from app.feedback.locks import month_label
 from app.feedback.models import FeedbackSource, ImportBatch
@@ -22,8 +22,8 @@ def _upload_page(form: SurveyUploadForm, errors=None, status: int = 200):
     return render_template(
         "feedback/ingest_upload.html",
         form=form,
-        columns=ingest.COLUMNS,
-        optional=ingest.CONTACT_COLUMNS,
+        columns=survey_rows.COLUMNS,
+        optional=survey_rows.CONTACT_COLUMNS,
         errors=errors,
     ), status
 

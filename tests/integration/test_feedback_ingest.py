@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import openpyxl
 import pytest
 import sqlalchemy as sa
@@ -33,6 +32,7 @@ from app.feedback.models import (
     ResponseContact,
     SurveyResponse,
 )
+from app.feedback.survey_rows import ALL_COLUMNS, COLUMNS, RowChecker
 from tests.conftest import csrf_token
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -60,7 +60,7 @@ def row(external_id: str, store: str = "A1", **cells: str) -> dict[str, str]:
     return values
 
 
-def write_csv(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = ingest.ALL_COLUMNS) -> Path:
+def write_csv(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = ALL_COLUMNS) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
@@ -235,7 +235,7 @@ def test_row_numbers_count_records_as_a_spreadsheet_shows_them(runner, world, tm
     rows = [row("m1", comment="Line one\nline two\nline three"), row("m2", nps="12")]
     path = write_csv(tmp_path / "multiline.csv", rows)
     with path.open("a", encoding="utf-8") as handle:
-        handle.write("\n" + ",".join(row("m4", nps="x").get(c, "") for c in ingest.ALL_COLUMNS) + "\n")
+        handle.write("\n" + ",".join(row("m4", nps="x").get(c, "") for c in ALL_COLUMNS) + "\n")
     result = surveys_import(runner, path)
     assert result.exit_code == 1
     assert "row 3, nps: 12 is out of range (0 to 10)" in result.stderr
@@ -244,7 +244,7 @@ def test_row_numbers_count_records_as_a_spreadsheet_shows_them(runner, world, tm
 
 def test_blank_lines_are_ignored_and_row_numbers_stay_those_of_the_file(runner, world, tmp_path):
     path = tmp_path / "blank.csv"
-    header = ",".join(ingest.COLUMNS)
+    header = ",".join(COLUMNS)
     path.write_text(
         f"\ufeff{header}\nx1,A1,2026-06-01T10:00:00,web,9,,,,,\n\n,,,,,,,,,\nx2,A1,2026-06-01T10:00,web,12,,,,,\n",
         encoding="utf-8",
@@ -258,7 +258,7 @@ def test_blank_lines_are_ignored_and_row_numbers_stay_those_of_the_file(runner, 
 
 def test_semicolon_files_and_spreadsheet_neutralised_cells_are_read(runner, world, tmp_path):
     path = tmp_path / "semi.csv"
-    header = ";".join(ingest.COLUMNS)
+    header = ";".join(COLUMNS)
     path.write_text(f"\ufeff{header}\n s1 ;A1;2026-06-01 10:00;'=web; 9 ;;;'-so-so;;non\n", encoding="utf-8")
     assert surveys_import(runner, path).exit_code == 0
     stored = responses()["s1"]
@@ -266,7 +266,7 @@ def test_semicolon_files_and_spreadsheet_neutralised_cells_are_read(runner, worl
 
 
 def test_a_file_missing_a_column_is_rejected(runner, world, tmp_path):
-    columns = tuple(c for c in ingest.COLUMNS if c != "channel")
+    columns = tuple(c for c in COLUMNS if c != "channel")
     result = surveys_import(runner, write_csv(tmp_path / "cols.csv", [row("a")], columns))
     assert result.exit_code == 1
     assert "row 1, channel: column missing from the header" in result.stderr
@@ -418,7 +418,7 @@ def test_a_consenting_detractor_opens_a_follow_up_case_due_48_hours_later(runner
 def test_xlsx_files_are_read_with_number_and_date_cells(runner, world, tmp_path):
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(list(ingest.ALL_COLUMNS))
+    sheet.append(list(ALL_COLUMNS))
     sheet.append(["x1", "A1", datetime(2026, 6, 30, 23, 30), "kiosk", 9, 5, None, "top", None, True, "Eva", "e@x.fr"])
     sheet.append(["x2", "B1", "2026-06-30T22:30:00Z", "kiosk", 6.0, None, 3, None, None, "non", None, None])
     book.save(tmp_path / "surveys.xlsx")
@@ -679,18 +679,22 @@ def test_undo_keeps_a_recognition_given_for_one_of_its_responses_but_unlinks_it(
 
 @pytest.mark.parametrize("padding", ["", " " * 60])
 def test_offsets_are_told_from_local_times_whatever_the_widest_cell(padding):
-    """The quick look at all timestamps at once, and the cell-by-cell one used when a cell is long, agree."""
-    cells = [
-        "2026-03-01T10:00:00Z",
-        "2026-03-01T10:00:00z",
-        "2026-03-01T10:00:00+01:00",
-        "2026-03-01T10:00:00-05:00",
-        "2026-03-01T10:00:00",
-        "2026-03-01T10:00",
-        "",
-        "Z",
-        "2026-03-01 10:00:00.123456" + padding,
-    ]
-    texts = np.array(cells, dtype=object)
-    lengths = np.array([len(c) for c in cells])
-    assert ingest._with_offset(texts, lengths).tolist() == [True, True, True, True, False, False, False, True, False]
+    """A timestamp ending in Z or an offset is that moment; without one it is local (Paris) time."""
+    cells = {
+        "2026-03-01T10:00:00Z": datetime(2026, 3, 1, 10),
+        "2026-03-01T10:00:00z": None,
+        "2026-03-01T10:00:00+01:00": datetime(2026, 3, 1, 9),
+        "2026-03-01T10:00:00-05:00": datetime(2026, 3, 1, 15),
+        "2026-03-01T10:00:00": datetime(2026, 3, 1, 9),
+        "2026-03-01T10:00": datetime(2026, 3, 1, 9),
+        "": None,
+        "Z": None,
+        "2026-03-01 10:00:00.123456" + padding: datetime(2026, 3, 1, 9, 0, 0, 123456),
+    }
+    checker = RowChecker({"A1": 1}, {}, PARIS)
+    for cell, expected in cells.items():
+        checked = checker.check(2, tuple(row("x", answered_at=cell).values()))
+        if expected is None:
+            assert [e.column for e in checked] == ["answered_at"], cell
+        else:
+            assert (checked.answered_at, checked.local_date) == (expected, date(2026, 3, 1)), cell
