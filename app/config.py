@@ -1,12 +1,18 @@
-"""Settings: defaults, then `instance/config.py`, then the environment; refuses to start without a secret."""
+"""Settings: defaults, then `instance/config.py`, then the environment; refuses to start without a secret.
+
+Also makes sure the compiled translations exist: without them every page and statement silently reads English.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask
 
 LANGUAGES = ("fr", "en")
@@ -18,10 +24,19 @@ DEFAULTS: dict[str, Any] = {
     "PRIMO_COMPANY_NAME": "Primo demo company",
     "PRIMO_LOGIN_MAX_FAILURES": 5,
     "PRIMO_LOGIN_WINDOW_MINUTES": 15,
+    # Failures on one account from every address within the window after which each address gets one try at it.
+    "PRIMO_LOGIN_ACCOUNT_FAILURES": 20,
+    # Failed logins one client address may make, whatever the accounts (limits' notation).
+    "PRIMO_LOGIN_CLIENT_LIMIT": "20 per 10 minutes",
+    "PRIMO_LIMITER_URL": None,  # where login counters live; unset: Redis if PRIMO_QUEUE_URL is one, else the database
+    "PRIMO_PROXY_COUNT": 0,  # reverse proxies in front of Primo whose X-Forwarded-For/-Proto are trusted
+    "PRIMO_SESSION_IDLE_HOURS": 8,
+    "PRIMO_SESSION_MAX_DAYS": 7,
     "PRIMO_RESET_LINK_HOURS": 72,
     "PRIMO_PAGE_SIZE": 25,
     "PRIMO_MIN_RESPONSES": 30,
     "PRIMO_CONTACT_RETENTION_DAYS": 90,
+    "PRIMO_ALLOW_ADVANCE_RUNS": False,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -29,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which logout invalidates
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
+    # Until HR saves the company settings page, whether managers may read their team's bonus statements.
+    "PRIMO_MANAGERS_READ_STATEMENTS": False,
 }
 
 ENVIRONMENT = {
@@ -42,8 +59,28 @@ ENVIRONMENT = {
     "PRIMO_MIN_RESPONSES": "PRIMO_MIN_RESPONSES",
     "PRIMO_CONTACT_RETENTION_DAYS": "PRIMO_CONTACT_RETENTION_DAYS",
     "PRIMO_LOGO": "PRIMO_LOGO",
+    "PRIMO_LOGIN_MAX_FAILURES": "PRIMO_LOGIN_MAX_FAILURES",
+    "PRIMO_LOGIN_WINDOW_MINUTES": "PRIMO_LOGIN_WINDOW_MINUTES",
+    "PRIMO_LOGIN_ACCOUNT_FAILURES": "PRIMO_LOGIN_ACCOUNT_FAILURES",
+    "PRIMO_LOGIN_CLIENT_LIMIT": "PRIMO_LOGIN_CLIENT_LIMIT",
+    "PRIMO_LIMITER_URL": "PRIMO_LIMITER_URL",
+    "PRIMO_PROXY_COUNT": "PRIMO_PROXY_COUNT",
+    "PRIMO_SESSION_IDLE_HOURS": "PRIMO_SESSION_IDLE_HOURS",
+    "PRIMO_SESSION_MAX_DAYS": "PRIMO_SESSION_MAX_DAYS",
+    "PRIMO_ALLOW_ADVANCE_RUNS": "PRIMO_ALLOW_ADVANCE_RUNS",
+    "PRIMO_MANAGERS_READ_STATEMENTS": "PRIMO_MANAGERS_READ_STATEMENTS",
 }
-INTEGERS = {"PRIMO_MIN_RESPONSES", "PRIMO_CONTACT_RETENTION_DAYS"}
+SWITCHES = {"SESSION_COOKIE_SECURE", "PRIMO_ALLOW_ADVANCE_RUNS", "PRIMO_MANAGERS_READ_STATEMENTS"}
+INTEGERS = {
+    "PRIMO_MIN_RESPONSES",
+    "PRIMO_CONTACT_RETENTION_DAYS",
+    "PRIMO_LOGIN_MAX_FAILURES",
+    "PRIMO_LOGIN_WINDOW_MINUTES",
+    "PRIMO_LOGIN_ACCOUNT_FAILURES",
+    "PRIMO_PROXY_COUNT",
+    "PRIMO_SESSION_IDLE_HOURS",
+    "PRIMO_SESSION_MAX_DAYS",
+}
 
 
 class ConfigError(RuntimeError):
@@ -65,8 +102,8 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     for env_name, key in ENVIRONMENT.items():
         if os.environ.get(env_name):
             value: Any = os.environ[env_name]
-            if key == "SESSION_COOKIE_SECURE":
-                value = value.lower() in ("1", "true", "yes")
+            if key in SWITCHES:
+                value = value.lower() in ("1", "true", "yes", "on")
             elif key in INTEGERS:
                 if not value.isdigit():
                     raise ConfigError(f"{env_name} must be a whole number, not {value!r}")
@@ -96,3 +133,40 @@ def check(app: Flask) -> None:
     currency = app.config["PRIMO_CURRENCY"]
     if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.isupper()):
         raise ConfigError(f"PRIMO_CURRENCY must be an ISO 4217 code such as EUR, not {currency!r}")
+
+
+def translation_directories(app: Flask) -> list[Path]:
+    """The folders Flask-Babel reads catalogues from (BABEL_TRANSLATION_DIRECTORIES, relative to the app)."""
+    return [Path(app.root_path) / d for d in str(app.config["BABEL_TRANSLATION_DIRECTORIES"]).split(";") if d]
+
+
+def compile_translations(app: Flask) -> list[Path]:
+    """Compile every catalogue whose `.mo` is missing or older than its `.po`; return the files written.
+
+    Stops start-up with a clear message when one cannot be written (a read-only install), rather than serve
+    English pages and store English statements of record.
+    """
+    written = []
+    for directory in translation_directories(app):
+        for po in sorted(directory.glob("*/LC_MESSAGES/*.po")):
+            mo = po.with_suffix(".mo")
+            if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
+                continue
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog, use_fuzzy=True)  # as `pybabel compile -f` in scripts/run and scripts/test
+            # Several workers may start at once: each writes its own file, then swaps it in whole.
+            partial = mo.with_name(f".{mo.name}.{os.getpid()}")
+            try:
+                partial.write_bytes(buffer.getvalue())
+                os.replace(partial, mo)
+            except OSError as exc:
+                partial.unlink(missing_ok=True)
+                raise ConfigError(
+                    f"the compiled translations {mo} are missing or older than {po.name} and cannot be written "
+                    f"({exc.strerror or exc}): run `pybabel compile -f -d {directory}` as the owner of the files, "
+                    "then start again"
+                ) from None
+            written.append(mo)
+    return written

@@ -3,6 +3,8 @@
 import sqlite3
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -37,3 +39,7 @@ def _enforce_sqlite_foreign_keys(dbapi_connection, _record) -> None:
     """SQLite leaves foreign keys (and their ON DELETE rules) unchecked unless each connection asks for them."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+
+# Login limits and their storage are set in app/auth/limiting.py; nothing else is limited.
+limiter = Limiter(key_func=get_remote_address)

@@ -14,10 +14,18 @@ PeriodKind = Literal["month", "quarter", "year"]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
+# Years a period may name: wide enough for any pay history, narrow enough that every neighbour (the next month,
+# the same period last year, a pooled previous period) stays a valid date.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 
 
 class PeriodError(ValueError):
-    """A period label that cannot be read."""
+    """A period label that cannot be read, or names a year outside FIRST_YEAR–LAST_YEAR; `text` is the label."""
+
+    def __init__(self, message: str, text: str = "") -> None:
+        super().__init__(message)
+        self.text = text
 
 
 @dataclass(frozen=True, order=True)
@@ -30,18 +38,27 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """Read "2026-07", "2026-Q3" or "2026"."""
+        """Read "2026-07", "2026-Q3" or "2026", of a year from FIRST_YEAR to LAST_YEAR."""
         text = (text or "").strip()
         if m := _MONTH.match(text):
             month = int(m.group(2))
             if not 1 <= month <= 12:
-                raise PeriodError(f"no month {month} in {text!r}")
-            return cls(int(m.group(1)), "month", month)
-        if m := _QUARTER.match(text):
-            return cls(int(m.group(1)), "quarter", int(m.group(2)))
-        if m := _YEAR.match(text):
-            return cls(int(m.group(1)), "year", 1)
-        raise PeriodError(f"not a period: {text!r} (expected YYYY-MM, YYYY-Qn or YYYY)")
+                raise PeriodError(f"no month {month} in {text!r}", text)
+            period = cls(int(m.group(1)), "month", month)
+        elif m := _QUARTER.match(text):
+            period = cls(int(m.group(1)), "quarter", int(m.group(2)))
+        elif m := _YEAR.match(text):
+            period = cls(int(m.group(1)), "year", 1)
+        else:
+            raise PeriodError(f"not a period: {text!r} (expected YYYY-MM, YYYY-Qn or YYYY)", text)
+        if not FIRST_YEAR <= period.year <= LAST_YEAR:
+            raise PeriodError(f"{text!r}: the year must be from {FIRST_YEAR} to {LAST_YEAR}", text)
+        return period
+
+    @classmethod
+    def from_month_key(cls, key: int) -> Period:
+        """The month of a yyyymm key, as survey responses store their local month (202607 → 2026-07)."""
+        return cls(key // 100, "month", key % 100)
 
     @classmethod
     def containing(cls, day: date, kind: PeriodKind) -> Period:
@@ -62,6 +79,13 @@ class Period:
     @property
     def label(self) -> str:
         return str(self)
+
+    @property
+    def month_key(self) -> int:
+        """The yyyymm key of a month period (2026-07 → 202607), as survey responses store their local month."""
+        if self.kind != "month":
+            raise ValueError(f"{self} is not a month")
+        return self.year * 100 + self.index
 
     @property
     def months(self) -> int:

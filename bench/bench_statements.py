@@ -27,12 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from app.core.pdf import BASE_URL, STATIC  # noqa: E402
 from app.incentives import engine  # noqa: E402
 from app.incentives.scheme_format import read_document  # noqa: E402
 from app.periods import Period  # noqa: E402
-from app.reports import bulk  # noqa: E402
-from app.reports.pdf import BASE_URL, STATIC  # noqa: E402
-from app.reports.statement import (  # noqa: E402
+from app.reports.statements import bulk  # noqa: E402
+from app.reports.statements.data import (  # noqa: E402
     AdjustmentView,
     EmployeeFacts,
     LineFacts,
@@ -40,7 +40,7 @@ from app.reports.statement import (  # noqa: E402
     StatementData,
     build_statement_data,
 )
-from app.reports.statements import build_statement_html  # noqa: E402
+from app.reports.statements.html import build_statement_html  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "schemes" / "store-nps-csat.json"
 FIRST = ["Inès", "Lucas", "Paul", "Camille", "Jade", "Hugo", "Léa", "Noah", "Zoé", "Louis"]

@@ -6,26 +6,49 @@ Factories return callables that make what a test needs.
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
-import re
+import threading
 from collections.abc import Callable, Iterator
-from datetime import date
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
 from app.auth.services import create_user
+from app.core.company import CompanySettings, save_company_settings
 from app.extensions import db
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
+from tests import helpers
+from tests.helpers import CUSTOMER_CONTACT, CUSTOMER_NAME, EXAMPLE_SCHEME, csrf_token
+
+# What test modules may import from here besides fixtures: constants, and the login helpers.
+__all__ = [
+    "CUSTOMER_CONTACT",
+    "CUSTOMER_NAME",
+    "EXAMPLE_SCHEME",
+    "MID_QUARTER",
+    "PASSWORD",
+    "QUARTER_TURN",
+    "csrf_token",
+    "login",
+    "logout",
+]
 
 PASSWORD = "correct horse battery"
+# Instants for tests that depend on "today" (frozen with `frozen_time`): the middle of a quarter, and the first
+# half hour of a quarter in Paris, when UTC still says the previous one.
+MID_QUARTER = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+QUARTER_TURN = datetime(2026, 9, 30, 22, 30, tzinfo=UTC)
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -94,6 +117,21 @@ def app(session_app: Flask) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def frozen_time() -> Iterator[Callable[[datetime], None]]:
+    """Stop the clock at an instant for the rest of the test (the app's `clock.today()` is then that day, locally)."""
+    travels: list[time_machine.travel] = []
+
+    def freeze(instant: datetime) -> None:
+        travel = time_machine.travel(instant, tick=False)
+        travel.start()
+        travels.append(travel)
+
+    yield freeze
+    for travel in reversed(travels):
+        travel.stop()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
@@ -101,16 +139,6 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
-
-
-def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    """Read the CSRF token a page hands out."""
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page
-    )
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD, next_url: str | None = None):
@@ -185,6 +213,42 @@ def make_user(app: Flask):
     return make
 
 
+class CountingBody(io.BytesIO):
+    """A request body (`input_stream=`) that remembers how far the server read it, and stays readable after."""
+
+    furthest = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.furthest = max(self.furthest, self.tell())
+        return data
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        n = super().readinto(buffer)
+        self.furthest = max(self.furthest, self.tell())
+        return n
+
+    def close(self) -> None:  # the test client closes the body after the request
+        pass
+
+
+@pytest.fixture
+def counting_body() -> type[CountingBody]:
+    return CountingBody
+
+
+@pytest.fixture
+def company_settings(app: Flask) -> Callable[..., CompanySettings]:
+    """Save the company settings page with the values given (the rest at their defaults), as HR would."""
+
+    def save(**values: Any) -> CompanySettings:
+        settings = save_company_settings(CompanySettings(**values))
+        db.session.commit()
+        return settings
+
+    return save
+
+
 @pytest.fixture
 def world(make_store, make_employee, make_user) -> dict[str, Any]:
     """Two stores in two regions, a store manager and an employee in the first, a stranger in the second."""
@@ -221,3 +285,234 @@ def client_as(app: Flask, world) -> Callable[[str], FlaskClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def concurrently(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., list[str]]]:
+    """Start callables at the same moment, each in its own thread with its own app context, session and connection
+    (a separate engine sized for them replaces the app's); return what each returned, or its exception's name."""
+    engines: list[sa.Engine] = []
+
+    def run(*attempts: Callable[[], str]) -> list[str]:
+        url = db.engine.url
+        options: dict[str, Any] = {"pool_size": len(attempts) + 2, "max_overflow": 0, "pool_timeout": 60}
+        if url.get_backend_name() == "sqlite":
+            options["connect_args"] = {"timeout": 60, "check_same_thread": False}
+        engine = sa.create_engine(url, **options)
+        engines.append(engine)
+        db.session.commit()  # the test's own session lets go of its connection before the engine changes
+        monkeypatch.setitem(db._app_engines[app], None, engine)
+        start = threading.Barrier(len(attempts))
+
+        def work(attempt: Callable[[], str]) -> str:
+            with app.app_context():
+                start.wait(timeout=60)
+                try:
+                    return attempt()
+                except Exception as exc:  # the outcome is what the test compares
+                    return type(exc).__name__
+                finally:
+                    db.session.rollback()
+                    db.session.remove()
+
+        with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+            return list(pool.map(work, attempts))
+
+    yield run
+    db.session.remove()
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def english(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages and CLI messages in English for users whose language nothing else decides (HR, the CLI)."""
+    monkeypatch.setitem(app.config, "PRIMO_DEFAULT_LANGUAGE", "en")
+
+
+# --- pages: the shared factories of tests/helpers.py, one fixture each ------------------------------------------
+
+
+@pytest.fixture
+def post() -> Callable[..., Any]:
+    """POST a form with the CSRF token of a page the user may open: post(client, path, data, page="/")."""
+    return helpers.post
+
+
+@pytest.fixture
+def text() -> Callable[..., str]:
+    """A response's page with Babel's no-break spaces as plain ones."""
+    return helpers.text
+
+
+@pytest.fixture
+def pdf_text() -> Callable[[bytes], str]:
+    """A PDF's text as pdftotext reads it, spaces folded."""
+    return helpers.pdf_text
+
+
+@pytest.fixture
+def client_for(app: Flask) -> Callable[[str], FlaskClient]:
+    """A client logged in as the user with this e-mail address."""
+
+    def make(email: str) -> FlaskClient:
+        client = app.test_client()
+        response = login(client, email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return make
+
+
+# --- survey answers and follow-up cases ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def add_month_responses(app: Flask) -> Callable[..., None]:
+    """add_month_responses(store, month, nps, csat, year=2026): a month's answers in one insert."""
+    return helpers.add_month_responses
+
+
+@pytest.fixture
+def add_responses(app: Flask) -> Callable[..., list[int]]:
+    """add_responses(store, when, nps=…, csat=…, ces=…): responses answered at one moment; their ids."""
+    return helpers.add_responses
+
+
+@pytest.fixture
+def add_worked_answers(app: Flask) -> Callable[[Store], None]:
+    """add_worked_answers(store): the worked example's 2026-Q3 answers (NPS 35.0, CSAT 86.25 %, four CES)."""
+    return helpers.add_worked_answers
+
+
+@pytest.fixture
+def add_response(app: Flask) -> Callable[..., Any]:
+    """add_response(store, nps=2, consent=True, …): one response as the import stores it, with its contact."""
+    return helpers.add_response
+
+
+@pytest.fixture
+def add_case(app: Flask) -> Callable[..., Any]:
+    """add_case(response, assignee=None, status="open"): the follow-up case of a response."""
+    return helpers.add_case
+
+
+# --- the worked example's scheme, store, employees and runs -----------------------------------------------------
+
+
+@pytest.fixture
+def example_data() -> Callable[[], dict[str, Any]]:
+    """The worked example's scheme document, as a fresh dict to edit."""
+    return helpers.example_data
+
+
+@pytest.fixture
+def import_example(app: Flask) -> Callable[..., Any]:
+    """import_example(data=None): save the worked example's scheme (or an edited copy); its version."""
+    return helpers.import_example
+
+
+@pytest.fixture
+def build_worked_example(make_store, make_employee, make_user) -> Callable[..., helpers.Worked]:
+    """Build store S1 with the worked example's answers, W1 and H1, two HR users, and (unless told) the scheme."""
+
+    def build(*, with_scheme: bool = True) -> helpers.Worked:
+        return helpers.worked_example(make_store, make_employee, make_user, with_scheme=with_scheme)
+
+    return build
+
+
+@pytest.fixture
+def make_run(app: Flask, runner) -> Callable[[str], Any]:
+    """make_run(status): the worked example's 2026-Q3 run, computed and taken to draft, submitted or approved."""
+    return lambda status: helpers.make_run(runner, status)
+
+
+@pytest.fixture
+def build_paid_world(make_store, make_employee, make_user, runner) -> Callable[[], dict]:
+    """Build the statements' world: S1 and S2 with the worked example's answers, W1, H1, a mover, S2's manager."""
+    return lambda: helpers.paid_world(make_store, make_employee, make_user, runner)
+
+
+@pytest.fixture
+def paid_world(build_paid_world) -> dict:
+    return build_paid_world()
+
+
+@pytest.fixture
+def paid_run(paid_world, make_run):
+    """The worked example's run, approved by the second HR user."""
+    return make_run("approved")
+
+
+# --- recognition ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def month(app: Flask) -> Callable[..., str]:
+    """month(day=None): a month label ("2026-07"), the company's current month by default."""
+    return helpers.month
+
+
+@pytest.fixture
+def give_budget(app: Flask) -> Callable[..., None]:
+    """give_budget(manager, points, on=None, rollover=False): the manager's allowance for that month."""
+    return helpers.give_budget
+
+
+@pytest.fixture
+def make_reward(app: Flask) -> Callable[..., Any]:
+    return helpers.make_reward
+
+
+@pytest.fixture
+def make_badge(app: Flask) -> Callable[..., Any]:
+    return helpers.make_badge
+
+
+@pytest.fixture
+def give(app: Flask) -> Callable[..., Any]:
+    """give(manager_user, employee, points, on=None, message=…): an award, committed."""
+    return helpers.give
+
+
+@pytest.fixture
+def credit(app: Flask) -> Callable[..., Any]:
+    """credit(employee, points, on): points earned without a budget (an opening balance)."""
+    return helpers.credit
+
+
+@pytest.fixture
+def set_settings(app: Flask) -> Callable[..., None]:
+    """set_settings(**changes): save the recognition settings with these changes."""
+    return helpers.set_settings
+
+
+@pytest.fixture
+def add_answer(app: Flask) -> Callable[..., Any]:
+    """add_answer(store, nps=10, comment=…, employee=None, day=None): a compliment unless told otherwise."""
+    return helpers.add_answer
+
+
+@pytest.fixture
+def bulk_responses(app: Flask) -> Callable[..., None]:
+    """bulk_responses(store, day, scores): many NPS answers of one day in one insert."""
+    return helpers.bulk_responses
+
+
+@pytest.fixture
+def resolved_case(app: Flask) -> Callable[..., Any]:
+    """resolved_case(store, closed_on, assignee=None): a detractor's case resolved that day."""
+    return helpers.resolved_case
+
+
+@pytest.fixture
+def entries(app: Flask) -> Callable[..., list]:
+    """entries(employee): the employee's points ledger, oldest first, read afresh."""
+    return helpers.entries
+
+
+@pytest.fixture
+def balance(app: Flask) -> Callable[..., int]:
+    """balance(employee, as_of=None): the employee's points balance, read afresh."""
+    return helpers.balance

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request
+from flask import Blueprint, render_template, request
 
-from app.audit import bp
 from app.audit.models import AuditEvent
 from app.auth.access import allow
+from app.core import clock
 from app.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
 def _day(text: str | None) -> date | None:
@@ -36,7 +37,7 @@ def index():
         query = query.where(AuditEvent.object_type == filters["object_type"])
     if filters["object_id"]:
         query = query.where(AuditEvent.object_id == filters["object_id"])
-    zone = ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+    zone = clock.zone()
     if start:
         query = query.where(AuditEvent.at >= datetime.combine(start, time(), zone).astimezone(UTC))
     if end:

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -47,3 +47,20 @@ class RolesForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes state: nothing but the CSRF token."""
+
+
+# Each language is named in itself, so that a reader who does not understand the page can still find theirs.
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+
+class LanguageForm(FlaskForm):
+    """The language switch: "" leaves the choice to the employee record and the browser."""
+
+    language = SelectField(
+        _l("Language"),
+        choices=[
+            SelectChoice("", _l("Automatic (from your employee record or browser)")),
+            *(SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()),
+        ],
+    )
+    next = HiddenField()

@@ -86,10 +86,23 @@ class UserRole(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """One failed login for an e-mail address: five within the window lock the account out with 429."""
+    """One failed login for an e-mail address from a client address; rows older than the window are purged."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    # The client's address (after the trusted proxies): the hard refusal counts per client and account.
+    client: Mapped[str | None] = mapped_column(sa.String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class RateLimitCounter(db.Model):
+    """One fixed-window counter of the rate limiter, shared by every web process (see `app/auth/limiting.py`)."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    count: Mapped[int]
+    # Seconds since the epoch, as `limits` counts them: the window ends (and the row may go) then.
+    expires_at: Mapped[float] = mapped_column(sa.Float(), index=True)

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from app.auth import bp
 from app.auth.access import AUTHENTICATED, PUBLIC, allow
-from app.auth.forms import ActionForm, ChangePasswordForm, InviteForm, LoginForm, NewPasswordForm, RolesForm
+from app.auth.forms import (
+    ActionForm,
+    ChangePasswordForm,
+    InviteForm,
+    LanguageForm,
+    LoginForm,
+    NewPasswordForm,
+    RolesForm,
+)
+from app.auth.limiting import client_address, failed_login, login_client_limit
 from app.auth.models import User
 from app.auth.services import (
     AccountError,
+    LoginThrottle,
     TooManyAttempts,
     authenticate,
     create_user,
     issue_reset_token,
     set_active,
+    set_language,
     set_password,
     set_roles,
     user_for_reset_token,
 )
-from app.extensions import db
+from app.auth.sessions import EXPIRED, LANGUAGE, end_session, start_session
+from app.extensions import db, limiter
+
+bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -40,32 +53,57 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow(PUBLIC)
+@limiter.limit(login_client_limit, key_func=client_address, methods=["POST"], deduct_when=failed_login)
 def login():
     """Show the login form and open a session for valid credentials."""
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("core.home"))
+    if session.pop(EXPIRED, False):
+        flash(_("Your session has expired. Please log in again."), "info")
     form = LoginForm()
     if form.validate_on_submit():
-        config = current_app.config
         try:
             user = authenticate(
-                form.email.data,
-                form.password.data,
-                config["PRIMO_LOGIN_MAX_FAILURES"],
-                timedelta(minutes=config["PRIMO_LOGIN_WINDOW_MINUTES"]),
+                form.email.data, form.password.data, client_address(), LoginThrottle.from_config(current_app.config)
             )
-        except TooManyAttempts:
-            db.session.commit()
-            return render_template("auth/login.html", form=form, locked=True), 429
+        except TooManyAttempts as exc:
+            db.session.commit()  # the purge of old failures
+            minutes = math.ceil(exc.retry_after / 60)
+            page = render_template("auth/login.html", form=form, languages=_language_switch(), locked_minutes=minutes)
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         db.session.commit()
         if user is None:
             flash(_("Wrong e-mail or password."), "error")
-            return render_template("auth/login.html", form=form), 200
-        session.clear()  # a fresh session, so nothing set before login carries over
-        login_user(user)
+            return render_template("auth/login.html", form=form, languages=_language_switch()), 200
+        start_session(user)
         return redirect(next_url or url_for("core.home"))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, languages=_language_switch())
+
+
+def _language_switch() -> LanguageForm:
+    """The login page's language buttons, coming back to the same page."""
+    return LanguageForm(formdata=None, next=request.full_path.rstrip("?"))
+
+
+@bp.route("/language", methods=["POST"])
+@allow(PUBLIC)
+def language():
+    """Switch the pages' language: saved on the account when logged in, else for this browser."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    choice = form.language.data or None
+    if current_user.is_authenticated:
+        set_language(current_user._get_current_object(), choice)
+        db.session.commit()
+        session.pop(LANGUAGE, None)
+    elif choice:
+        session[LANGUAGE] = choice
+    else:
+        session.pop(LANGUAGE, None)
+    back = "auth.account" if current_user.is_authenticated else "auth.login"
+    return redirect(safe_next(form.next.data) or url_for(back))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -75,12 +113,23 @@ def logout():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    saved_language = current_user.language
     current_user.rotate_session()
     db.session.commit()
     logout_user()
-    session.clear()
+    end_session()
+    if saved_language:  # the login page that follows speaks the language the user chose
+        session[LANGUAGE] = saved_language
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account")
+@allow(AUTHENTICATED)
+def account():
+    """Show the user's account: e-mail, roles, language switch, and the way to a new password."""
+    form = LanguageForm(formdata=None, language=current_user.language or "", next=url_for("auth.account"))
+    return render_template("auth/account.html", form=form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -101,8 +150,7 @@ def change_password():
                 form.password.errors.append(str(exc))
             else:
                 db.session.commit()
-                session.clear()
-                login_user(user)  # this session carries on with the new token; the others are dead
+                start_session(user)  # this session carries on with the new token; the others are dead
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("core.home"))
     return render_template("auth/password.html", form=form)
@@ -125,7 +173,7 @@ def reset(token: str):
             db.session.commit()
             if current_user.is_authenticated:
                 logout_user()
-            session.clear()
+            end_session()
             flash(_("Your password is set. You can log in."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form, user=user)

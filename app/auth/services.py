@@ -1,11 +1,14 @@
-"""Accounts: creation, roles, passwords, one-time links, login throttling. Services flush, never commit."""
+"""Accounts: creation, roles, passwords, languages, one-time links, login throttling. Services flush, never commit."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -15,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.audit.services import record
 from app.auth.access import ROLES
 from app.auth.models import LoginAttempt, User, UserRole
+from app.config import LANGUAGES
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.org.models import Employee
@@ -22,9 +26,16 @@ from app.org.models import Employee
 MIN_PASSWORD_LENGTH = 10
 
 
-def _hash_password(password: str) -> str:
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _password_method() -> str:
     # scrypt (werkzeug's default) is memory-hard and slow on purpose; tests may pick a cheaper method.
-    return generate_password_hash(password, method=current_app.config.get("PRIMO_PASSWORD_METHOD", "scrypt"))
+    return current_app.config.get("PRIMO_PASSWORD_METHOD", "scrypt")
+
+
+def _hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_password_method())
 
 
 class AccountError(ValueError):
@@ -32,7 +43,11 @@ class AccountError(ValueError):
 
 
 class TooManyAttempts(AccountError):
-    """Too many failed logins for this account recently."""
+    """Too many failed logins at this account from this client recently; `retry_after` says for how long (s)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def normalise_email(email: str) -> str:
@@ -160,32 +175,99 @@ def user_for_reset_token(token: str, now: datetime | None = None) -> User | None
     return user
 
 
-def recent_failures(email: str, window: timedelta) -> int:
-    since = utcnow() - window
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.email == email, LoginAttempt.at >= since)
+@dataclass(frozen=True)
+class LoginThrottle:
+    """How failed logins hold back further tries at an account (see `authenticate`)."""
+
+    max_failures: int  # per client address and account, within the window
+    account_failures: int  # per account from every address, after which each address gets one try
+    window: timedelta
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LoginThrottle:
+        return cls(
+            config["PRIMO_LOGIN_MAX_FAILURES"],
+            config["PRIMO_LOGIN_ACCOUNT_FAILURES"],
+            timedelta(minutes=config["PRIMO_LOGIN_WINDOW_MINUTES"]),
         )
-        or 0
+
+
+PURGE_BATCH = 500
+
+
+def purge_login_attempts(window: timedelta, now: datetime | None = None) -> None:
+    """Delete failed-login rows that have left their window, at most PURGE_BATCH of them (each login does some)."""
+    ended = (
+        sa.select(LoginAttempt.id)
+        .where(LoginAttempt.at < (now or utcnow()) - window)
+        .order_by(LoginAttempt.id)
+        .limit(PURGE_BATCH)
+    )
+    db.session.execute(
+        sa.delete(LoginAttempt).where(LoginAttempt.id.in_(ended)), execution_options={"synchronize_session": False}
     )
 
 
-def authenticate(email: str, password: str, max_failures: int, window: timedelta) -> User | None:
-    """Check credentials, counting failures per account; refuse outright after too many."""
+def _dummy_hash() -> str:
+    """A hash of a random password, made once per process and method, to check unknown accounts against."""
+    method = _password_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
+def _check_throttle(email: str, client: str, throttle: LoginThrottle, now: datetime) -> None:
+    """Refuse a try when this client failed too often at this account within the window.
+
+    The refusal counts per client address and account, so a stranger's failures elsewhere never lock the owner
+    out. Failures from every address only lower the ceiling: once an account has `account_failures` of them,
+    each address gets one try at it until they leave the window, which holds back an attack spread over many
+    addresses while the owner, who has not failed from their own, can still log in.
+    """
+    recent = sa.select(LoginAttempt.at).where(LoginAttempt.email == email, LoginAttempt.at >= now - throttle.window)
+    everywhere = db.session.scalar(sa.select(sa.func.count()).select_from(recent.subquery())) or 0
+    ceiling = throttle.max_failures if everywhere < throttle.account_failures else 1
+    here = list(db.session.scalars(recent.where(LoginAttempt.client == client).order_by(LoginAttempt.at)))
+    if len(here) >= ceiling:
+        # Another try opens when all but ceiling - 1 of this client's failures have left the window.
+        opens_at = here[len(here) - ceiling] + throttle.window
+        raise TooManyAttempts(
+            "too many failed logins for this account from here; try again later",
+            retry_after=max(1, math.ceil((opens_at - now).total_seconds())),
+        )
+
+
+def authenticate(email: str, password: str, client: str, throttle: LoginThrottle) -> User | None:
+    """Check credentials from a client address; refuse outright after too many failures (see `_check_throttle`).
+
+    Unknown, disabled and password-less accounts cost one password check too, against a dummy hash made with
+    the same method, so that the response time does not tell which accounts exist.
+    """
     email = email.strip().lower()
-    if recent_failures(email, window) >= max_failures:
-        raise TooManyAttempts("too many failed logins for this account; try again later")
+    now = utcnow()
+    purge_login_attempts(throttle.window, now)
+    _check_throttle(email, client, throttle, now)
     user = find_user(email)
     if user is None or not user.active or not user.password_hash:
-        # Hash anyway so that response time does not reveal which accounts exist.
-        check_password_hash(_hash_password("not-a-real-password"), password)
+        check_password_hash(_dummy_hash(), password)
         user = None
     elif not check_password_hash(user.password_hash, password):
         user = None
     if user is None:
-        db.session.add(LoginAttempt(email=email))
+        db.session.add(LoginAttempt(email=email, client=client, at=now))
         return None
-    user.last_login_at = utcnow()
+    user.last_login_at = now
     return user
+
+
+def set_language(user: User, language: str | None) -> None:
+    """Save the language a user chose for their pages (None: their employee record's, else the browser's)."""
+    if language is not None and language not in LANGUAGES:
+        raise AccountError(f"language: one of {', '.join(LANGUAGES)}")
+    if user.language == language:
+        return
+    before = user.language
+    user.language = language
+    record(
+        "user.language", "user", user.id, summary=user.email, before={"language": before}, after={"language": language}
+    )

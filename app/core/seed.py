@@ -10,6 +10,7 @@ from flask import g
 from flask.cli import with_appcontext
 
 from app.auth.services import create_user, find_user
+from app.core import clock
 from app.core.tabular import Table
 from app.extensions import db
 from app.feedback.demo import seed_feedback
@@ -153,9 +154,9 @@ def seed_demo() -> None:
     ]
     for email, roles, number in accounts:
         create_user(email, roles, password=DEMO_PASSWORD, employee_number=number)
-    feedback = seed_feedback(rng, date.today())
-    incentives = seed_incentives(date.today())
-    recognition = seed_recognition(rng, date.today())
+    feedback = seed_feedback(rng, clock.today())
+    incentives = seed_incentives(clock.today())
+    recognition = seed_recognition(rng, clock.today())
     db.session.commit()
     click.echo(f"Demo company created: 3 regions, 12 stores, {len(people)} employees.")
     click.echo(

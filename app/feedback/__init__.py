@@ -1,7 +1,1 @@
 """Customer feedback: survey import and webhook, KPIs and dashboards, follow-up cases."""
-
-from flask import Blueprint
-
-bp = Blueprint("feedback", __name__)
-
-from app.feedback import api, routes_cases, routes_dashboard, routes_ingest  # noqa: E402, F401

@@ -14,7 +14,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.feedback.kpi import KpiSummary, ces_from_moments, csat_from_counts, nps_from_counts
+from app.feedback.kpi import NPS_CATEGORIES, KpiSummary, ces_from_moments, csat_from_counts, nps_from_counts
 from app.feedback.models import SurveyResponse
 from app.org.models import Store
 from app.periods import Period, PeriodKind
@@ -93,12 +93,18 @@ def _sum_when(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
+def nps_category_condition(category: str) -> sa.ColumnElement[bool]:
+    """The SQL condition that a response's NPS answer is in a category of kpi.NPS_CATEGORIES."""
+    low, high = NPS_CATEGORIES[category]
+    return SurveyResponse.nps.between(low, high)
+
+
 def _tally_columns() -> list[sa.ColumnElement[int]]:
     r = SurveyResponse
     return [
-        _sum_when(r.nps >= 9).label("promoters"),
-        _sum_when(sa.and_(r.nps >= 7, r.nps <= 8)).label("passives"),
-        _sum_when(r.nps <= 6).label("detractors"),
+        _sum_when(nps_category_condition("promoter")).label("promoters"),
+        _sum_when(nps_category_condition("passive")).label("passives"),
+        _sum_when(nps_category_condition("detractor")).label("detractors"),
         sa.func.count(r.csat).label("csat_n"),
         _sum_when(r.csat >= 4).label("csat_satisfied"),
         sa.func.count(r.ces).label("ces_n"),
@@ -116,8 +122,7 @@ def _tally(values: Iterable[object]) -> Tally:
 def month_range(first: Period, last: Period | None = None) -> tuple[int, int]:
     """The yyyymm bounds (inclusive) of the months from the start of `first` to the end of `last`."""
     last = last or first
-    end_month = last.first_month + last.months - 1
-    return first.year * 100 + first.first_month, last.year * 100 + end_month
+    return first.month_periods()[0].month_key, last.month_periods()[-1].month_key
 
 
 def _in_months(first: Period, last: Period | None = None) -> sa.ColumnElement[bool]:
@@ -139,7 +144,7 @@ def period_key(kind: PeriodKind) -> sa.ColumnElement[int]:
 def period_from_key(kind: PeriodKind, key: int) -> Period:
     """The period a `period_key` value stands for."""
     if kind == "month":
-        return Period(key // 100, "month", key % 100)
+        return Period.from_month_key(key)
     if kind == "quarter":
         return Period(key // 10, "quarter", key % 10)
     return Period(key, "year", 1)

@@ -8,7 +8,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.access import PUBLIC, allow
 from app.extensions import csrf, db
-from app.feedback import bp, ingest
+from app.feedback import ingest
+from app.feedback.blueprint import bp
 from app.feedback.models import FeedbackSource, SurveyResponse
 from app.feedback.survey_rows import ALL_COLUMNS
 from app.feedback.webhook import (
@@ -31,11 +32,13 @@ def _error(status: int, message: str, **extra):
 @csrf.exempt
 def webhook(source: str):
     """Store one survey response sent by a registered source."""
+    too_large = f"the body is larger than the {MAX_BODY_BYTES // 1024} KB limit"
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return _error(413, "the body is too large")
-    body = request.get_data(cache=False)
+        return _error(413, too_large)
+    # Read one byte past the cap, never more: a chunked body (no Content-Length) stops there too.
+    body = request.stream.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
-        return _error(413, "the body is too large")
+        return _error(413, too_large)
     found = db.session.scalar(sa.select(FeedbackSource).where(FeedbackSource.name == source))
     # An unknown source and a bad signature answer alike, so the names of sources do not leak.
     header = request.headers.get(SIGNATURE_HEADERS.get(found.format if found else "generic", ""))

@@ -13,7 +13,9 @@ employee ids only: never the customer's name or contact, nor the free-text notes
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -22,14 +24,16 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit.services import current_actor, record
 from app.auth.models import User
+from app.core.company import save_setting, saved_setting
 from app.dbtypes import utcnow
 from app.extensions import db
+from app.feedback.aggregate import nps_category_condition
+from app.feedback.kpi import DETRACTOR_MAX
 from app.feedback.models import FollowUpCase, SurveyResponse
 from app.org.models import Employee
 from app.org.scope import managed_store_ids, team_condition
 
 FOLLOW_UP_DELAY = timedelta(hours=48)
-DETRACTOR_MAX = 6
 NOTES_MAX = 20_000
 
 
@@ -236,9 +240,38 @@ def case_notice(user: User, now: datetime | None = None) -> dict[str, int]:
 # --- changes ---------------------------------------------------------------------------------------
 
 
+# Notes are stored as text, each entry headed with its instant in UTC (unambiguous whatever the zone or the
+# season); pages read them through `note_entries`, which gives the instant back so it is shown on local time.
+NOTE_HEADER = re.compile(r"^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC, ([^\]\n]*)\] ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    """One dated note of a case; `at` is None for text written before notes were dated."""
+
+    at: datetime | None
+    actor: str
+    text: str
+
+
+def note_entries(notes: str | None) -> list[NoteEntry]:
+    """Split a case's notes into their entries, oldest first, each with its instant (aware, UTC)."""
+    if not notes:
+        return []
+    heads = [m for m in NOTE_HEADER.finditer(notes) if m.start() == 0 or notes[: m.start()].endswith("\n\n")]
+    entries = [NoteEntry(None, "", notes[: heads[0].start()].strip())] if heads and heads[0].start() else []
+    if not heads:
+        return [NoteEntry(None, "", notes.strip())]
+    for head, following in zip(heads, [*heads[1:], None], strict=True):
+        end = following.start() if following else len(notes)
+        at = datetime.strptime(head.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        entries.append(NoteEntry(at, head.group(2), notes[head.end() : end].strip()))
+    return entries
+
+
 def _with_note(existing: str | None, text: str, now: datetime) -> str:
     _actor_id, actor = current_actor()
-    entry = f"[{now:%Y-%m-%d %H:%M} UTC, {actor}] {text.strip()}"
+    entry = f"[{now.astimezone(UTC):%Y-%m-%d %H:%M} UTC, {actor}] {text.strip()}"
     combined = f"{existing}\n\n{entry}" if existing else entry
     if len(combined) > NOTES_MAX:
         raise CaseError(_("The notes of a case are limited to %(n)d characters.", n=NOTES_MAX))
@@ -346,3 +379,54 @@ def assign_case(case: FollowUpCase, employee_id: int | None, *, on: date) -> Fol
         after={"assignee_id": employee_id},
     )
     return case
+
+
+# --- call guide and happy customers ----------------------------------------------------------------
+
+CALL_GUIDE_KEY = "call_guide"
+
+
+def call_guide() -> str:
+    """The call guide shown on every case ("" until HR writes one)."""
+    return str(saved_setting(CALL_GUIDE_KEY) or "")
+
+
+def save_call_guide(text: str) -> bool:
+    """Store the call guide (audited when it changes); tell whether it changed. The caller commits."""
+    current = call_guide()
+    text = text.replace("\r\n", "\n").strip()
+    if text == current:
+        return False
+    return save_setting(CALL_GUIDE_KEY, text, before={"value": current})
+
+
+def compliments_condition(user: User, today: date) -> sa.ColumnElement[bool]:
+    """Promoters' comments the user may read: HR all, managers their stores', employees their current store's
+    and those attributed to them."""
+    if user.has_role("hr"):
+        return sa.true()
+    conditions = []
+    managed = managed_store_ids(user)
+    if managed:
+        conditions.append(SurveyResponse.store_id.in_(managed))
+    employee = user.employee
+    if employee is not None:
+        conditions.append(SurveyResponse.employee_id == employee.id)
+        assignment = employee.assignment_on(today)
+        if assignment is not None and (employee.exit_date is None or employee.exit_date >= today):
+            conditions.append(SurveyResponse.store_id == assignment.store_id)
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def compliments(user: User, today: date, store_id: int | None = None) -> sa.Select:
+    """Promoters' comments the user may read (of one store, if given), newest first: a query to paginate."""
+    query = sa.select(SurveyResponse).where(
+        nps_category_condition("promoter"),
+        SurveyResponse.comment.is_not(None),
+        SurveyResponse.comment != "",
+        SurveyResponse.excluded.is_(False),
+        compliments_condition(user, today),
+    )
+    if store_id is not None:
+        query = query.where(SurveyResponse.store_id == store_id)
+    return query.order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())

@@ -1,5 +1,9 @@
 """Server-rendered SVG charts for the dashboards: a KPI trend with its margin band, and the 0–10 NPS bars.
 
+A month with answers for only part of its days (the month under way, a store opened mid-month) is drawn apart —
+hollow point, dashed line to it, "partial" under its label — so a thin month never reads as a collapse; bonus
+thresholds can be drawn across the trend as labelled lines.
+
 Plain functions from figures to markup (no Flask, no database, no script): presentation attributes only, which
 the Content-Security-Policy allows, and every text escaped. Coordinates are Decimals rounded to 0.1 px.
 """
@@ -12,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from markupsafe import Markup, escape
 
+from app.feedback.kpi import nps_category
 from app.money import round_half_up
 
 INK = "#1d2433"
@@ -19,6 +24,7 @@ MUTED = "#667085"
 GRID = "#e4e7ec"
 LINE = "#0b6e4f"
 BAND = "#0b6e4f"
+THRESHOLD = "#b54708"
 CATEGORY_COLOURS = {"detractor": "#d92d20", "passive": "#f5a623", "promoter": "#12b76a"}
 
 
@@ -31,19 +37,26 @@ class TrendPoint:
     value: Decimal | None
     moe: Decimal | None
     n: int
+    partial: bool = False
 
 
-def category_of(score: int) -> str:
-    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+@dataclass(frozen=True)
+class ThresholdLine:
+    """A horizontal line across a trend: a KPI value where a bonus scheme's payout changes, and its label."""
+
+    value: Decimal
+    label: str
 
 
 def _px(value: Decimal | int) -> str:
     return str(round_half_up(Decimal(value), 1))
 
 
-def _bounds(points: Sequence[TrendPoint], low: Decimal, high: Decimal, step: Decimal) -> tuple[Decimal, Decimal]:
-    """A y range on multiples of `step` holding every value and its margin, within [low, high]."""
-    values = []
+def _bounds(
+    points: Sequence[TrendPoint], low: Decimal, high: Decimal, step: Decimal, extra: Sequence[Decimal] = ()
+) -> tuple[Decimal, Decimal]:
+    """A y range on multiples of `step` holding every value and its margin (and `extra` values), within [low, high]."""
+    values = [v for v in extra if low <= v <= high]
     for p in points:
         if p.value is not None:
             values += [p.value - (p.moe or 0), p.value + (p.moe or 0)]
@@ -81,12 +94,17 @@ def trend_chart(
     step: Decimal = Decimal(20),
     places: int = 1,
     css_class: str = "chart chart-trend",
+    partial_text: str = "partial",
+    thresholds: Sequence[ThresholdLine] = (),
 ) -> Markup:
-    """A line of the KPI over the periods with a shaded ±margin band; gaps where a period has no answers."""
-    width, height = 640, 240
-    left, right, top, bottom = 44, 12, 14, 34
+    """A line of the KPI over the periods with a shaded ±margin band; gaps where a period has no answers.
+
+    Partial periods get a hollow point, a dashed line leading to them and `partial_text` under their label.
+    """
+    width, height = 640, 250
+    left, right, top, bottom = 44, 12, 14, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    y_min, y_max = _bounds(points, low, high, step)
+    y_min, y_max = _bounds(points, low, high, step, [t.value for t in thresholds])
     count = max(len(points), 1)
 
     def x(i: int) -> Decimal:
@@ -114,8 +132,23 @@ def trend_chart(
     indexed = list(enumerate(points))
     for i, p in indexed:
         parts.append(
-            f'<text x="{_px(x(i))}" y="{height - 12}" text-anchor="middle" font-size="11" fill="{MUTED}">'
+            f'<text x="{_px(x(i))}" y="{height - 24}" text-anchor="middle" font-size="11" fill="{MUTED}">'
             f"{escape(p.label)}</text>"
+        )
+        if p.partial:
+            parts.append(
+                f'<text class="chart-partial-label" x="{_px(x(i))}" y="{height - 10}" text-anchor="middle" '
+                f'font-size="10" font-style="italic" fill="{MUTED}">{escape(partial_text)}</text>'
+            )
+    for t in thresholds:
+        if not y_min <= t.value <= y_max:
+            continue
+        ty = _px(y(t.value))
+        parts.append(
+            f'<g class="chart-threshold"><line x1="{left}" x2="{width - right}" y1="{ty}" y2="{ty}" '
+            f'stroke="{THRESHOLD}" stroke-width="1" stroke-dasharray="6 3"/>'
+            f'<text x="{width - right - 2}" y="{_px(y(t.value) - 3)}" text-anchor="end" font-size="10" '
+            f'fill="{THRESHOLD}">{escape(t.label)}</text></g>'
         )
     if not any(p.value is not None for p in points):
         parts.append(
@@ -131,17 +164,32 @@ def trend_chart(
                 f'<polygon class="chart-band" points="{" ".join(upper + lower)}" fill="{BAND}" fill-opacity="0.12" '
                 'stroke="none"/>'
             )
-        if len(run) > 1:
-            line = " ".join(f"{_px(x(i))},{_px(y(p.value))}" for i, p in run)  # type: ignore[arg-type]
-            parts.append(f'<polyline class="chart-line" points="{line}" fill="none" stroke="{LINE}" stroke-width="2"/>')
+        for whole in _segments([(i, p) for i, p in run if not p.partial]):
+            if len(whole) > 1:
+                line = " ".join(f"{_px(x(i))},{_px(y(p.value))}" for i, p in whole)  # type: ignore[arg-type]
+                parts.append(
+                    f'<polyline class="chart-line" points="{line}" fill="none" stroke="{LINE}" stroke-width="2"/>'
+                )
+        for (i, p), (j, q) in zip(run, run[1:], strict=False):
+            if p.partial or q.partial:  # a partial month is joined by a dashed line, never a solid drop
+                parts.append(
+                    f'<line class="chart-line-partial" x1="{_px(x(i))}" y1="{_px(y(p.value))}" '  # type: ignore[arg-type]
+                    f'x2="{_px(x(j))}" y2="{_px(y(q.value))}" stroke="{LINE}" stroke-width="2" '  # type: ignore[arg-type]
+                    'stroke-dasharray="4 4" stroke-opacity="0.7"/>'
+                )
     for i, p in indexed:
         if p.value is None:
             continue
         margin = f" ± {round_half_up(p.moe, places)}" if p.moe is not None else ""
-        tip = f"{p.title}: {round_half_up(p.value, places)}{margin} (n = {p.n})"
+        note = f", {partial_text}" if p.partial else ""
+        tip = f"{p.title}: {round_half_up(p.value, places)}{margin} (n = {p.n}{note})"
+        style = (
+            f'class="chart-point chart-point-partial" fill="#fff" stroke="{LINE}" stroke-width="2"'
+            if p.partial
+            else f'class="chart-point" fill="{LINE}"'
+        )
         parts.append(
-            f'<circle class="chart-point" cx="{_px(x(i))}" cy="{_px(y(p.value))}" r="3.5" fill="{LINE}">'
-            f"<title>{escape(tip)}</title></circle>"
+            f'<circle {style} cx="{_px(x(i))}" cy="{_px(y(p.value))}" r="3.5"><title>{escape(tip)}</title></circle>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -172,7 +220,7 @@ def distribution_chart(
         'stroke-width="1"/>',
     ]
     for score, count in enumerate(counts):
-        category = category_of(score)
+        category = nps_category(score)
         bar_h = Decimal(plot_h) * Decimal(count) / Decimal(tallest)
         bx = Decimal(left) + slot * score + (slot - bar) / 2
         by = Decimal(top + plot_h) - bar_h

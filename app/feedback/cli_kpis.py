@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
+from flask.cli import AppGroup
 
 from app.core import jsonout
 from app.core.cli_support import fail, fail_import, read_bytes
@@ -14,11 +15,12 @@ from app.core.tabular import ImportRejected, read_table
 from app.extensions import db
 from app.feedback import other_kpis
 from app.feedback.aggregate import Scope, kpis
-from app.feedback.cli import kpis_cli
 from app.feedback.kpi import KpiSummary
 from app.feedback.models import KPI_AGGREGATES, KPI_DIRECTIONS
 from app.org.models import Region, Store
 from app.periods import Period, PeriodError
+
+kpis_cli = AppGroup("kpis", help="KPI definitions, values and figures.")
 
 
 def kpis_report(scope: Scope, period: Period, store: Store | None = None, region: Region | None = None) -> dict:
@@ -115,7 +117,7 @@ def import_values(path: str) -> None:
     """Import KPI values from a kpi_code,store_code,period,value file (CSV or XLSX), all or nothing."""
     content = read_bytes(path)
     try:
-        summary = other_kpis.import_values(read_table(content, path))
+        summary = other_kpis.import_values(read_table(content, path, other_kpis.IMPORT_COLUMNS))
     except ImportRejected as exc:
         fail_import(exc)
     db.session.commit()

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app.core import clock
 from app.extensions import db
 from app.feedback.cases import FOLLOW_UP_DELAY
+from app.feedback.kpi import nps_category
 from app.feedback.models import FollowUpCase, ImportBatch, ResponseContact, SurveyResponse
 from app.org.models import Assignment, Employee, Store
 from app.periods import Period
@@ -122,10 +123,6 @@ def _nps_score(rng: random.Random, target: float, passive_share: float) -> int:
     return rng.choice((7, 8))
 
 
-def _category(nps: int) -> str:
-    return "promoter" if nps >= 9 else "passive" if nps >= 7 else "detractor"
-
-
 def _csat(rng: random.Random, category: str) -> int:
     weights = {
         "promoter": (0, 0, 5, 25, 70),
@@ -151,7 +148,7 @@ def _month_shape(month_index: int) -> float:
 
 def seed_feedback(rng: random.Random, today: date) -> dict[str, int]:
     """Insert 24 months of demo responses (ending with today's month) and their cases; flush only."""
-    tz = ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+    tz = clock.zone()
     retention = int(current_app.config.get("PRIMO_CONTACT_RETENTION_DAYS", 90))
     stores = list(db.session.scalars(sa.select(Store).order_by(Store.code)))
     if not stores:
@@ -183,7 +180,7 @@ def seed_feedback(rng: random.Random, today: date) -> dict[str, int]:
                 local = datetime.combine(day, time(rng.randint(9, 19), rng.randrange(60)), tz)
                 score = _nps_score(rng, target, profile.passive_share)
                 nps = score if rng.random() < 0.95 else None  # a few answer only the CSAT question
-                category = _category(score)
+                category = nps_category(score)
                 csat = _csat(rng, category) if nps is None or rng.random() < 0.7 else None
                 ces = _ces(rng, category) if rng.random() < 0.5 else None
                 employee_id = None
@@ -256,7 +253,7 @@ def seed_feedback(rng: random.Random, today: date) -> dict[str, int]:
                     "purge_after": row.local_date + timedelta(days=retention),
                 }
             )
-        if row.nps is not None and row.nps <= 6:
+        if row.nps is not None and nps_category(row.nps) == "detractor":
             cases.append(_case(rng, row, now, extras[row.external_id]["team"]))
     if contacts:
         db.session.execute(sa.insert(ResponseContact.__table__), contacts)

@@ -13,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 from app.audit.services import current_actor, record
 from app.dbtypes import utcnow
 from app.extensions import db
-from app.feedback.locks import month_label, month_paid
 from app.feedback.models import SurveyResponse
+from app.feedback.paid_months import month_label, month_paid
 
 REASONS = ("score_begging", "test", "wrong_store", "other")
 REASON_LABELS = {

@@ -19,19 +19,19 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 
 from app.audit.services import current_actor, record
+from app.core import clock
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected, RowError
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback.cases import DETRACTOR_MAX, FOLLOW_UP_DELAY, open_case_for_response
-from app.feedback.locks import locked_months, month_label
 from app.feedback.models import SOURCE_FORMATS, FeedbackSource, ImportBatch, ResponseContact, SurveyResponse
+from app.feedback.paid_months import locked_months, month_label
 from app.feedback.survey_rows import ALL_COLUMNS, COLUMN_ORDER, Response, RowChecker, read_rows
 from app.feedback.webhook import REF_KEYS
 from app.org.models import Employee, Store
@@ -73,18 +73,10 @@ class ResponseRejected(ValueError):
         super().__init__("; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in errors))
 
 
-def company_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
-
-
-def company_today() -> date:
-    return datetime.now(company_zone()).date()
-
-
 def purge_date(today: date | None = None) -> date:
     """When a contact stored today is erased: today (company time) plus the retention period."""
     days = int(current_app.config.get("PRIMO_CONTACT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
-    return (today or company_today()) + timedelta(days=days)
+    return (today or clock.today()) + timedelta(days=days)
 
 
 def _checker(store_code: str | None = None, employee_number: str | None = None) -> RowChecker:
@@ -93,7 +85,7 @@ def _checker(store_code: str | None = None, employee_number: str | None = None) 
     if store_code is not None:
         stores, employees = stores.where(Store.code == store_code), employees.where(Employee.number == employee_number)
     known = [dict(db.session.execute(query).tuples().all()) for query in (stores, employees)]
-    return RowChecker(*known, company_zone())
+    return RowChecker(*known, clock.zone())
 
 
 # --- writing ------------------------------------------------------------------------------------------------
@@ -612,7 +604,7 @@ def purge_contacts(as_of: date | None = None) -> int:
 
     Also drops survey uploads left in preview for more than a day, since the file holds customer details.
     """
-    as_of = as_of or company_today()
+    as_of = as_of or clock.today()
     erased = db.session.execute(
         sa.delete(ResponseContact).where(ResponseContact.purge_after <= as_of),
         execution_options={"synchronize_session": False},

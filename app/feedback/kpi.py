@@ -19,6 +19,12 @@ NPS_MAX = Decimal("100.0")
 CES_MIN = Decimal("1.00")
 CES_MAX = Decimal("7.00")
 
+# The NPS categories of a 0–10 answer, lowest and highest score of each: the one definition every count, filter,
+# chart and follow-up rule uses (SQL conditions come from it through aggregate.nps_category_condition).
+NPS_CATEGORIES: dict[str, tuple[int, int]] = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
+PROMOTER_MIN = NPS_CATEGORIES["promoter"][0]
+DETRACTOR_MAX = NPS_CATEGORIES["detractor"][1]
+
 
 class ScoreError(ValueError):
     """A survey score or count that cannot enter a KPI."""
@@ -116,18 +122,21 @@ def nps_from_counts(promoters: int, passives: int, detractors: int) -> NpsResult
     return NpsResult(n, promoters, passives, detractors, nps, moe, lower, upper)
 
 
+def nps_category(score: int) -> str:
+    """Name the category of a 0–10 answer: "promoter" (9–10), "passive" (7–8) or "detractor" (0–6)."""
+    for category, (low, high) in NPS_CATEGORIES.items():
+        if low <= score <= high:
+            return category
+    raise ScoreError(f"NPS score must be an integer from 0 to 10, got {score!r}")
+
+
 def nps_from_scores(scores: Iterable[int]) -> NpsResult:
     """Compute NPS from raw 0–10 answers: 9–10 promoters, 7–8 passives, 0–6 detractors."""
-    promoters = passives = detractors = 0
+    counts = dict.fromkeys(NPS_CATEGORIES, 0)
     for score in scores:
         _check_score("NPS", score, 0, 10)
-        if score >= 9:
-            promoters += 1
-        elif score >= 7:
-            passives += 1
-        else:
-            detractors += 1
-    return nps_from_counts(promoters, passives, detractors)
+        counts[nps_category(score)] += 1
+    return nps_from_counts(counts["promoter"], counts["passive"], counts["detractor"])
 
 
 def csat_from_counts(satisfied: int, n: int) -> CsatResult:
@@ -211,6 +220,18 @@ def within_margin(value: Decimal, moe: Decimal | None, threshold: Decimal) -> bo
         # No margin can be stated (a single CES answer), so the figure cannot be told apart from any threshold.
         return True
     return abs(value - threshold) <= moe
+
+
+def change_beyond_margin(value: Decimal, moe: Decimal | None, previous: Decimal, previous_moe: Decimal | None) -> bool:
+    """Tell whether a change between two periods is larger than its own 95 % margin, √(moe² + previous_moe²).
+
+    Two independent samples each carry their margin; a smaller difference may be noise and is not called a rise or
+    a fall. Without both margins nothing can be said, so the change is not called either.
+    """
+    if moe is None or previous_moe is None:
+        return False
+    margin = (moe * moe + previous_moe * previous_moe).sqrt()
+    return abs(value - previous) > margin
 
 
 def _wilson_percent(satisfied: int, n: int) -> tuple[Decimal, Decimal]:

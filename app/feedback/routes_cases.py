@@ -7,22 +7,19 @@ holds the case; nothing here logs or audits them.
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app.audit.services import record
 from app.auth.access import allow
 from app.auth.forms import ActionForm
-from app.core.models import Setting
+from app.core import clock
 from app.dbtypes import utcnow
 from app.extensions import db
-from app.feedback import bp
+from app.feedback.aggregate import nps_category_condition
+from app.feedback.blueprint import bp
 from app.feedback.cases import (
     ACTIVE,
     CLOSED,
@@ -35,15 +32,19 @@ from app.feedback.cases import (
     add_note,
     assign_case,
     assignable_employees,
+    call_guide,
     case_notice,
+    compliments,
     holds_case,
     is_overdue,
     manages_case,
     may_see_contact,
     may_work_on,
     next_statuses,
+    note_entries,
     overdue_condition,
     queue_order,
+    save_call_guide,
     transition_case,
     visible_cases_condition,
 )
@@ -56,17 +57,16 @@ from app.feedback.exclusions import (
     split_reason,
 )
 from app.feedback.forms_cases import CallGuideForm, CaseAssignForm, CaseNoteForm, CaseTransitionForm, ExcludeForm
-from app.feedback.locks import month_paid
+from app.feedback.kpi import NPS_CATEGORIES
 from app.feedback.models import FollowUpCase, SurveyResponse
+from app.feedback.paid_months import month_paid
 from app.org.models import Store
 from app.org.scope import managed_store_ids, visible_store_ids
-from app.periods import local_date
+from app.periods import Period, PeriodError
 
-CALL_GUIDE_KEY = "call_guide"
 RECOGNITION_ENDPOINT = "recognition.award_from_compliment"
+RESPONSE_CATEGORIES = (*NPS_CATEGORIES, "none")  # "none": no NPS answer
 CASE_FILTERS = ("active", "overdue", "open", "contacted", "resolved", "unreachable", "closed", "all")
-CATEGORIES = ("promoter", "passive", "detractor", "none")
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 @bp.app_context_processor
@@ -75,8 +75,12 @@ def inject_case_notice() -> dict[str, object]:
     return {"case_notice": case_notice}
 
 
-def _today() -> date:
-    return local_date(utcnow(), current_app.config["PRIMO_TIMEZONE"])
+def _month_or_none(text: str) -> Period | None:
+    try:
+        period = Period.parse(text)
+    except PeriodError:
+        return None
+    return period if period.kind == "month" else None
 
 
 def _page_size() -> int:
@@ -151,11 +155,6 @@ def _case_or_404(case_id: int) -> FollowUpCase:
     return case
 
 
-def call_guide() -> str:
-    setting = db.session.get(Setting, CALL_GUIDE_KEY)
-    return str(setting.value or "") if setting is not None else ""
-
-
 def _render_case(
     case: FollowUpCase,
     *,
@@ -179,6 +178,7 @@ def _render_case(
         render_template(
             "feedback/case_detail.html",
             case=case,
+            notes=note_entries(case.notes),
             response=case.response,
             status=status,
             overdue=is_overdue(case),
@@ -199,7 +199,7 @@ def _render_case(
 
 
 def _assign_form(case: FollowUpCase, **kwargs) -> CaseAssignForm:
-    team = [(str(e.id), f"{e.full_name} ({e.number})") for e in assignable_employees(case, _today())]
+    team = [(str(e.id), f"{e.full_name} ({e.number})") for e in assignable_employees(case, clock.today())]
     return CaseAssignForm(team, **kwargs)
 
 
@@ -224,8 +224,6 @@ def case_transition(case_id: int):
     case = _case_to_work_on(case_id)
     form = CaseTransitionForm(next_statuses(case.status) if case.status in ACTIVE else [])
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_case(case, code=400, transition_form=form)
     try:
         transition_case(case, form.status.data, outcome=form.outcome.data, notes=form.notes.data)
@@ -249,8 +247,6 @@ def case_note(case_id: int):
     case = _case_to_work_on(case_id)
     form = CaseNoteForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_case(case, code=400, note_form=form)
     try:
         add_note(case, form.notes.data)
@@ -272,15 +268,13 @@ def case_assign(case_id: int):
         abort(403)
     form = _assign_form(case)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_case(case, code=400, assign_form=form)
     raw = (form.assignee.data or "").strip()
     if raw and not raw.isdigit():
         form.assignee.errors = [_("Choose someone of the store's team.")]
         return _render_case(case, code=400, assign_form=form)
     try:
-        assign_case(case, int(raw) if raw else None, on=_today())
+        assign_case(case, int(raw) if raw else None, on=clock.today())
     except CaseAssignmentError as exc:
         db.session.rollback()
         if CaseStatus(case.status) in CLOSED:
@@ -297,40 +291,18 @@ def case_assign(case_id: int):
 @allow("hr")
 def call_guide_edit():
     """Write the call guide shown on every case."""
-    setting = db.session.get(Setting, CALL_GUIDE_KEY)
-    current = str(setting.value or "") if setting is not None else ""
-    form = CallGuideForm(data={"guide": current})
+    form = CallGuideForm(data={"guide": call_guide()})
     if request.method == "POST":
         if not form.validate_on_submit():
-            if form.csrf_token.errors:
-                abort(400)
             return render_template("feedback/call_guide.html", form=form), 400
-        text = (form.guide.data or "").replace("\r\n", "\n").strip()
-        if text != current:
-            if setting is None:
-                setting = Setting(key=CALL_GUIDE_KEY, value=text)
-                db.session.add(setting)
-            else:
-                setting.value = text
-            db.session.flush()
-            record("setting.change", "setting", CALL_GUIDE_KEY, before={"value": current}, after={"value": text})
-            db.session.commit()
+        save_call_guide(form.guide.data or "")
+        db.session.commit()
         flash(_("Call guide saved."), "success")
         return redirect(url_for("feedback.call_guide_edit"))
     return render_template("feedback/call_guide.html", form=form)
 
 
 # --- HR: responses and their exclusion -------------------------------------------------------------
-
-
-def _category_condition(category: str) -> sa.ColumnElement[bool]:
-    nps = SurveyResponse.nps
-    return {
-        "promoter": nps >= 9,
-        "passive": sa.and_(nps >= 7, nps <= 8),
-        "detractor": nps <= 6,
-        "none": nps.is_(None),
-    }[category]
 
 
 @bp.route("/responses")
@@ -346,13 +318,15 @@ def responses():
     if store_id is not None:
         query = query.where(SurveyResponse.store_id == store_id)
     if month_text:
-        match = MONTH.match(month_text)
-        if match:
-            query = query.where(SurveyResponse.local_month == int(match.group(1)) * 100 + int(match.group(2)))
+        month = _month_or_none(month_text)
+        if month is not None:
+            query = query.where(SurveyResponse.local_month == month.month_key)
         else:
             month_error = _("The month looks like 2026-07.")
-    if category in CATEGORIES:
-        query = query.where(_category_condition(category))
+    if category == "none":
+        query = query.where(SurveyResponse.nps.is_(None))
+    elif category in NPS_CATEGORIES:
+        query = query.where(nps_category_condition(category))
     if excluded == "yes":
         query = query.where(SurveyResponse.excluded.is_(True))
     elif excluded == "no":
@@ -371,7 +345,7 @@ def responses():
             category=category,
             excluded=excluded,
             month_error=month_error,
-            categories=CATEGORIES,
+            categories=RESPONSE_CATEGORIES,
             reason_labels=REASON_LABELS,
             split_reason=split_reason,
         ),
@@ -419,8 +393,6 @@ def response_exclude(response_id: int):
     response = _response_or_404(response_id)
     form = ExcludeForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_response(response, code=400, form=form)
     try:
         exclude_response(response, form.reason.data, form.details.data)
@@ -458,44 +430,15 @@ def response_restore(response_id: int):
 # --- happy customers -------------------------------------------------------------------------------
 
 
-def _happy_condition(managed: set[int]) -> sa.ColumnElement[bool]:
-    """Promoters' comments the user may read: HR all, managers their stores, employees their current store's
-    and those attributed to them."""
-    if current_user.has_role("hr"):
-        return sa.true()
-    conditions = []
-    if managed:
-        conditions.append(SurveyResponse.store_id.in_(managed))
-    employee = current_user.employee
-    if employee is not None:
-        conditions.append(SurveyResponse.employee_id == employee.id)
-        today = _today()
-        assignment = employee.assignment_on(today)
-        if assignment is not None and (employee.exit_date is None or employee.exit_date >= today):
-            conditions.append(SurveyResponse.store_id == assignment.store_id)
-    return sa.or_(*conditions) if conditions else sa.false()
-
-
 @bp.route("/happy")
 @allow("hr", "manager", "employee")
 def happy():
     """Show promoters' comments, newest first: what the store's customers loved."""
     managed = managed_store_ids(current_user)
-    query = (
-        sa.select(SurveyResponse)
-        .where(
-            SurveyResponse.nps >= 9,
-            SurveyResponse.comment.is_not(None),
-            SurveyResponse.comment != "",
-            SurveyResponse.excluded.is_(False),
-            _happy_condition(managed),
-        )
-        .options(selectinload(SurveyResponse.store), selectinload(SurveyResponse.employee))
-    )
     store_id = _int_arg("store")
-    if store_id is not None:
-        query = query.where(SurveyResponse.store_id == store_id)
-    query = query.order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
+    query = compliments(current_user, clock.today(), store_id).options(
+        selectinload(SurveyResponse.store), selectinload(SurveyResponse.employee)
+    )
     page = db.paginate(query, per_page=_page_size(), error_out=False)
     stores = _store_choices() if current_user.has_role("hr", "manager") else []
     return render_template(

@@ -7,9 +7,8 @@ other; employees and payroll get a 403 (payroll reads approved runs, not the cus
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,22 +17,21 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from app.audit.services import record
 from app.auth.access import allow
-from app.core.models import Setting
+from app.core import clock, formatting
 from app.core.tabular import CellError, parse_decimal
 from app.extensions import db
-from app.feedback import aggregate, bp, charts, other_kpis
+from app.feedback import aggregate, charts, other_kpis, ranking
 from app.feedback.aggregate import Scope
+from app.feedback.blueprint import bp
 from app.feedback.forms_kpis import KpiDefinitionForm, KpiValueForm, RankingSettingsForm
-from app.feedback.kpi import KpiSummary
+from app.feedback.kpi import NPS_CATEGORIES, KpiSummary, change_beyond_margin
 from app.feedback.models import KpiDefinition, KpiValue, SurveyResponse
+from app.incentives.thresholds import nps_thresholds
 from app.org.models import ManagerScope, Region, Store
 from app.org.scope import visible_store_ids
 from app.periods import Period, PeriodError
 
-HIDE_RANKING = "hide_ranking_from_managers"
-CATEGORIES = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
 TREND_MONTHS = 12
 PAST_PERIODS = 5
 
@@ -41,27 +39,15 @@ PAST_PERIODS = 5
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def company_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["PRIMO_TIMEZONE"])).date()
-
-
 def min_responses() -> int:
     return int(current_app.config.get("PRIMO_MIN_RESPONSES", 30))
-
-
-def ranking_hidden_from_managers() -> bool:
-    setting = db.session.get(Setting, HIDE_RANKING)
-    return bool(setting and setting.value)
 
 
 def _chosen_period(today: date) -> Period:
     text = request.args.get("period", "").strip()
     if not text:
         return Period.containing(today, "quarter")
-    try:
-        return Period.parse(text)
-    except PeriodError:
-        abort(400)
+    return Period.parse(text)  # a PeriodError is a 400 that names the period (app.core.web)
 
 
 def _managed_region_ids() -> set[int]:
@@ -92,10 +78,6 @@ def _store_or_404(store_id: int) -> Store:
     return store
 
 
-def _sees_ranking() -> bool:
-    return current_user.has_role("hr") or not ranking_hidden_from_managers()
-
-
 @dataclass
 class KpiCard:
     key: str
@@ -108,6 +90,8 @@ class KpiCard:
     previous: Decimal | None = None
     direction: str = "higher"
     detail: str = ""
+    previous_moe: Decimal | None = None
+    sampled: bool = True  # False for a count of every case (no sampling error): any change is real
 
     @property
     def delta(self) -> Decimal | None:
@@ -115,21 +99,12 @@ class KpiCard:
             return None
         return self.value - self.previous
 
-
-@dataclass
-class RankRow:
-    store: Store
-    summary: KpiSummary
-    previous: KpiSummary
-    rank: int | None = None
-    below_min: bool = False
-
     @property
-    def delta(self) -> Decimal | None:
-        now, before = self.summary.nps, self.previous.nps
-        if now is None or before is None or now.nps is None or before.nps is None:
-            return None
-        return now.nps - before.nps
+    def clear_change(self) -> bool:
+        """Whether the change is beyond its margin of error (else it is shown neutral, not as a rise or a fall)."""
+        if self.value is None or self.previous is None:
+            return False
+        return not self.sampled or change_beyond_margin(self.value, self.moe, self.previous, self.previous_moe)
 
 
 @dataclass
@@ -153,6 +128,7 @@ def _cards(scope: Scope, period: Period) -> list[KpiCard]:
             nps.n,
             1,
             previous=before.nps.nps,
+            previous_moe=before.nps.moe,
             detail=_(
                 "%(p)d promoters · %(x)d passives · %(d)d detractors",
                 p=nps.promoters,
@@ -160,8 +136,27 @@ def _cards(scope: Scope, period: Period) -> list[KpiCard]:
                 d=nps.detractors,
             ),
         ),
-        KpiCard("csat", _("CSAT"), csat.csat, csat.moe, csat.n, 2, unit="%", previous=before.csat.csat),
-        KpiCard("ces", _("CES (1–7, higher is easier)"), ces.mean, ces.moe, ces.n, 2, previous=before.ces.mean),
+        KpiCard(
+            "csat",
+            _("CSAT"),
+            csat.csat,
+            csat.moe,
+            csat.n,
+            2,
+            unit="%",
+            previous=before.csat.csat,
+            previous_moe=before.csat.moe,
+        ),
+        KpiCard(
+            "ces",
+            _("CES (1–7, higher is easier)"),
+            ces.mean,
+            ces.moe,
+            ces.n,
+            2,
+            previous=before.ces.mean,
+            previous_moe=before.ces.moe,
+        ),
         KpiCard(
             "followup_48h",
             _("Detractors called back within 48 h"),
@@ -171,6 +166,7 @@ def _cards(scope: Scope, period: Period) -> list[KpiCard]:
             2,
             unit="%",
             previous=follow_before.value,
+            sampled=False,
         ),
     ]
 
@@ -181,18 +177,50 @@ def _trend_end(period: Period, today: date) -> Period:
     return min(last_month, this_month, key=lambda p: (p.year, p.index))
 
 
-def _charts(scope: Scope, period: Period, today: date) -> dict[str, object]:
+def _openings(scope: Scope) -> list[date]:
+    """The opening days of the scope's stores (a month a store opened in is only partly covered)."""
+    query = sa.select(Store.opened_on).where(Store.opened_on.is_not(None))
+    if scope.kind == "store":
+        query = query.where(Store.id == scope.id)
+    elif scope.kind == "region":
+        query = query.where(Store.region_id == scope.id)
+    return list(db.session.scalars(query))
+
+
+def _partial(month: Period, today: date, openings: list[date]) -> bool:
+    """A month whose answers cover only part of it: still under way, or a store of the scope opened after its 1st."""
+    return month.end >= today or any(month.start < day <= month.end for day in openings)
+
+
+def _thresholds(store: Store | None, period: Period) -> list[charts.ThresholdLine]:
+    if store is None:
+        return []
+    return [
+        charts.ThresholdLine(
+            t.value,
+            _(
+                "%(scheme)s: %(value)s → %(pct)s %%",
+                scheme=t.scheme_code,
+                value=formatting.number(t.value, 1),
+                pct=formatting.number(t.achievement),
+            ),
+        )
+        for t in nps_thresholds(store, period)
+    ]
+
+
+def _charts(scope: Scope, period: Period, today: date, store: Store | None = None) -> dict[str, object]:
     trend = aggregate.monthly_series(scope, _trend_end(period, today), TREND_MONTHS)
-    nps_points = [
-        charts.TrendPoint(f"{p.index:02d}/{p.year % 100:02d}", str(p), s.nps.nps, s.nps.moe, s.nps.n)
-        for p, s in trend
-        if s.nps
-    ]
-    csat_points = [
-        charts.TrendPoint(f"{p.index:02d}/{p.year % 100:02d}", str(p), s.csat.csat, s.csat.moe, s.csat.n)
-        for p, s in trend
-        if s.csat
-    ]
+    openings = _openings(scope)
+
+    def point(p: Period, figure: Decimal, moe: Decimal | None, n: int) -> charts.TrendPoint:
+        return charts.TrendPoint(
+            f"{p.index:02d}/{p.year % 100:02d}", str(p), figure, moe, n, _partial(p, today, openings)
+        )
+
+    nps_points = [point(p, s.nps.nps, s.nps.moe, s.nps.n) for p, s in trend if s.nps]
+    csat_points = [point(p, s.csat.csat, s.csat.moe, s.csat.n) for p, s in trend if s.csat]
+    partial = _("partial")
     counts = aggregate.nps_distribution(scope, period)
     labels = {"promoter": _("promoter"), "passive": _("passive"), "detractor": _("detractor")}
     return {
@@ -200,6 +228,8 @@ def _charts(scope: Scope, period: Period, today: date) -> dict[str, object]:
             nps_points,
             title=_("NPS over the last 12 months, with its 95 % margin"),
             empty_text=_("No answers in these months."),
+            partial_text=partial,
+            thresholds=_thresholds(store, period),
         ),
         "csat_trend": charts.trend_chart(
             csat_points,
@@ -210,6 +240,7 @@ def _charts(scope: Scope, period: Period, today: date) -> dict[str, object]:
             step=Decimal(10),
             places=2,
             css_class="chart chart-trend chart-csat",
+            partial_text=partial,
         ),
         "distribution": charts.distribution_chart(
             counts,
@@ -219,26 +250,6 @@ def _charts(scope: Scope, period: Period, today: date) -> dict[str, object]:
         ),
         "distribution_total": sum(counts),
     }
-
-
-def _ranking(period: Period, stores: list[Store]) -> list[RankRow]:
-    ids = [s.id for s in stores]
-    now = aggregate.tallies_by_store(period, ids)
-    before = aggregate.tallies_by_store(period.previous(), ids)
-    minimum = min_responses()
-    rows = [
-        RankRow(s, now.get(s.id, aggregate.EMPTY).summary(), before.get(s.id, aggregate.EMPTY).summary())
-        for s in stores
-    ]
-    for row in rows:
-        row.below_min = row.summary.nps is None or row.summary.nps.n < minimum
-    ranked = sorted(
-        (r for r in rows if not r.below_min),
-        key=lambda r: (-(r.summary.nps.nps or Decimal(-1000)), r.store.code),  # type: ignore[union-attr]
-    )
-    for position, row in enumerate(ranked, start=1):
-        row.rank = position
-    return ranked + sorted((r for r in rows if r.below_min), key=lambda r: r.store.code)
 
 
 def _own_past(period: Period, stores: list[Store]) -> tuple[list[Period], list[PastRow]]:
@@ -263,7 +274,7 @@ def _period_choices(today: date, chosen: Period) -> list[tuple[str, list[str]]]:
 
 
 def _render(view: str, scope: Scope, period: Period, title: str, **extra):
-    today = company_today()
+    today = clock.today()
     following = period.shifted(1)
     context = {
         "view": view,
@@ -274,7 +285,7 @@ def _render(view: str, scope: Scope, period: Period, title: str, **extra):
         "choices": _period_choices(today, period),
         "cards": _cards(scope, period),
         "min_responses": min_responses(),
-        **_charts(scope, period, today),
+        **_charts(scope, period, today, extra.get("store")),
     }
     context.update(extra)
     return render_template("feedback/dashboard.html", **context)
@@ -296,15 +307,15 @@ def dashboard():
         if stores:
             return redirect(url_for("feedback.dashboard_store", store_id=stores[0].id, **period_arg))
         return render_template("feedback/dashboard_none.html")
-    period = _chosen_period(company_today())
+    period = _chosen_period(clock.today())
     stores = _visible_stores()
-    settings_form = RankingSettingsForm(hide_ranking=ranking_hidden_from_managers())
+    settings_form = RankingSettingsForm(hide_ranking=ranking.hidden_from_managers())
     return _render(
         "company",
         Scope.company(),
         period,
         current_app.config["PRIMO_COMPANY_NAME"],
-        ranking=_ranking(period, stores),
+        ranking=ranking.rank_stores(period, stores, min_responses()),
         show_region=True,
         regions=list(db.session.scalars(sa.select(Region).order_by(Region.name))),
         settings_form=settings_form,
@@ -318,11 +329,11 @@ def dashboard_region(region_id: int):
     region = db.session.get(Region, region_id)
     if region is None or not (current_user.has_role("hr") or region_id in _managed_region_ids()):
         abort(404)
-    period = _chosen_period(company_today())
+    period = _chosen_period(clock.today())
     stores = list(region.stores)
     extra: dict[str, object] = {}
-    if _sees_ranking():
-        extra["ranking"] = _ranking(period, stores)
+    if ranking.sees_ranking(current_user):
+        extra["ranking"] = ranking.rank_stores(period, stores, min_responses())
     else:
         extra["past_periods"], extra["past_rows"] = _own_past(period, stores)
     return _render(
@@ -335,7 +346,7 @@ def dashboard_region(region_id: int):
 def dashboard_store(store_id: int):
     """Show one store: KPIs with n and margins, trends, score distribution, its past, latest comments."""
     store = _store_or_404(store_id)
-    period = _chosen_period(company_today())
+    period = _chosen_period(clock.today())
     past_periods, past_rows = _own_past(period, [store])
     comments = list(
         db.session.scalars(_comments_query(store.id, None).options(selectinload(SurveyResponse.employee)).limit(5))
@@ -369,22 +380,7 @@ def dashboard_settings():
     if not form.validate_on_submit():
         abort(400)
     hide = bool(form.hide_ranking.data)
-    setting = db.session.get(Setting, HIDE_RANKING)
-    before = bool(setting and setting.value)
-    if setting is None:
-        setting = Setting(key=HIDE_RANKING, value=hide)
-        db.session.add(setting)
-    else:
-        setting.value = hide
-    if before != hide:
-        record(
-            "setting.change",
-            "setting",
-            HIDE_RANKING,
-            summary=HIDE_RANKING,
-            before={"value": before},
-            after={"value": hide},
-        )
+    ranking.hide_from_managers(hide)
     db.session.commit()
     flash(_("Managers no longer see the store ranking.") if hide else _("Managers see the store ranking."), "success")
     return redirect(url_for("feedback.dashboard"))
@@ -401,8 +397,7 @@ def _comments_query(store_id: int, category: str | None) -> sa.Select:
         SurveyResponse.comment != "",
     )
     if category:
-        low, high = CATEGORIES[category]
-        query = query.where(SurveyResponse.nps.between(low, high))
+        query = query.where(aggregate.nps_category_condition(category))
     return query.order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
 
 
@@ -412,7 +407,7 @@ def store_comments(store_id: int):
     """List a store's latest comments, newest first, optionally of one NPS category (no customer details)."""
     store = _store_or_404(store_id)
     category = request.args.get("category", "").strip() or None
-    if category is not None and category not in CATEGORIES:
+    if category is not None and category not in NPS_CATEGORIES:
         abort(400)
     query = _comments_query(store.id, category).options(selectinload(SurveyResponse.employee))
     page = db.paginate(query, per_page=int(current_app.config.get("PRIMO_PAGE_SIZE", 25)))

@@ -12,10 +12,11 @@ from app.auth.forms import ActionForm
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected
 from app.extensions import db
-from app.feedback import bp, ingest, survey_rows
+from app.feedback import ingest, survey_rows
+from app.feedback.blueprint import bp
 from app.feedback.forms_ingest import SourceForm, SourceRefsForm, SurveyUploadForm
-from app.feedback.locks import month_label
 from app.feedback.models import FeedbackSource, ImportBatch
+from app.feedback.paid_months import month_label
 
 
 def _upload_page(form: SurveyUploadForm, errors=None, status: int = 200):

@@ -50,6 +50,9 @@ def parse_json(body: bytes) -> dict[str, Any]:
         payload = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise PayloadError("the body is not UTF-8") from None
+    except RecursionError:
+        # json recurses once per level: a few hundred nested arrays exhaust the stack before the size cap bites.
+        raise PayloadError("the body is nested too deeply") from None
     except ValueError as exc:
         raise PayloadError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):

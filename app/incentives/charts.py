@@ -66,6 +66,17 @@ class CurveMarker:
     label: str = ""
 
 
+def measured_marker(
+    measured: Decimal | None, measure: str | None, lower: Decimal | None, upper: Decimal | None
+) -> CurveMarker | None:
+    """Where a measured KPI sits on its curve, with its 95 % interval when the value or a bound of it was measured
+    (a change against another period has no interval of its own)."""
+    if measured is None:
+        return None
+    band = measure in ("value", "interval_bound")
+    return CurveMarker(measured, lower if band else None, upper if band else None)
+
+
 def curve_points(curve: Curve, direction: str, low: Decimal, high: Decimal) -> list[tuple[Decimal, Decimal]]:
     """The corners of the curve between `low` and `high`: a polyline through them draws it exactly.
 
@@ -201,8 +212,23 @@ def curve_chart(
     return Markup("".join(parts))
 
 
+def round_step(largest: Decimal, most: int) -> Decimal:
+    """The smallest round width (1, 2, 2.5 or 5 × 10^k, at least a cent) covering `largest` in at most `most` bins."""
+    if largest <= 0:
+        return Decimal(1)
+    step = Decimal(1).scaleb((largest / most).adjusted())
+    while True:
+        for factor in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5)):
+            if step * factor * most >= largest:
+                return max(Decimal(format((step * factor).normalize(), "f")), Decimal("0.01"))
+        step *= 10
+
+
 def histogram_bins(amounts: Sequence[Decimal], bins: int = 10) -> list[tuple[Decimal, Decimal, int]]:
-    """Count amounts in `bins` equal ranges from 0 to the largest (zero amounts have a bar of their own)."""
+    """Count amounts in at most `bins` ranges with round edges (0–50, 50–100…), after a bar for zero amounts.
+
+    A range holds the amounts above its lower edge up to and including its upper edge.
+    """
     if not amounts:
         return []
     largest = max(amounts)
@@ -210,13 +236,13 @@ def histogram_bins(amounts: Sequence[Decimal], bins: int = 10) -> list[tuple[Dec
     result = [(Decimal(0), Decimal(0), len(amounts) - len(paid))]
     if largest <= 0:
         return result
-    width = (largest / bins).quantize(Decimal("0.01"), rounding=ROUND_CEILING) or Decimal("0.01")
-    counts = [0] * bins
+    width = round_step(largest, bins)
+    used = int((largest / width).to_integral_value(ROUND_CEILING))
+    counts = [0] * used
     for amount in paid:
-        index = min(int((amount - Decimal("0.01")) / width), bins - 1)
-        counts[index] += 1
-    for i, count in enumerate(counts):
-        result.append((width * i + (Decimal("0.01") if i == 0 else Decimal(0)), width * (i + 1), count))
+        index = int((amount / width).to_integral_value(ROUND_CEILING)) - 1
+        counts[min(index, used - 1)] += 1
+    result += [(width * i, width * (i + 1), count) for i, count in enumerate(counts)]
     return result
 
 
@@ -225,17 +251,22 @@ def histogram_chart(
     *,
     title: str,
     label_of: Callable[[Decimal, Decimal], str] | None = None,
+    edge_text: Callable[[Decimal], str] = _label,
     css_class: str = "chart chart-histogram",
 ) -> Markup:
-    """One bar per range of amounts, labelled with its count; `label_of(low, high)` names a range."""
+    """One bar per range of amounts, labelled with its count; the axis shows the round edges in `edge_text`.
+
+    The first bin (zero to zero) is the bar of amounts of nothing, labelled with `edge_text(0)` under it; the other
+    bars stand between ticks labelled with their edges. `label_of(low, high)` names a range in its tooltip.
+    """
     width, height = 640, 240
-    left, right, top, bottom = 12, 12, 22, 46
+    left, right, top, bottom = 12, 12, 22, 40
     plot_w, plot_h = width - left - right, height - top - bottom
+    base = top + plot_h
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(css_class)}" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="{escape(title)}" preserveAspectRatio="xMidYMid meet"><title>{escape(title)}</title>',
-        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{MUTED}" '
-        'stroke-width="1"/>',
+        f'<line x1="{left}" x2="{width - right}" y1="{base}" y2="{base}" stroke="{MUTED}" stroke-width="1"/>',
     ]
     if bins:
         slot = Decimal(plot_w) / len(bins)
@@ -244,8 +275,8 @@ def histogram_chart(
         for i, (low, high, count) in enumerate(bins):
             bar_h = Decimal(plot_h) * count / tallest
             bx = Decimal(left) + slot * i + (slot - bar) / 2
-            by = Decimal(top + plot_h) - bar_h
-            name = label_of(low, high) if label_of else f"{_label(low)}–{_label(high)}"
+            by = Decimal(base) - bar_h
+            name = label_of(low, high) if label_of else f"{edge_text(low)} – {edge_text(high)}"
             centre = _px(bx + bar / 2)
             parts.append(
                 f'<rect class="bar" x="{_px(bx)}" y="{_px(by)}" width="{_px(bar)}" height="{_px(bar_h)}" '
@@ -254,13 +285,17 @@ def histogram_chart(
             parts.append(
                 f'<text x="{centre}" y="{_px(by - 5)}" text-anchor="middle" font-size="11" fill="{INK}">{count}</text>'
             )
+            if high == low:  # the bar of zero amounts: its value under it
+                parts.append(
+                    f'<text class="chart-edge" x="{centre}" y="{base + 16}" text-anchor="middle" font-size="10" '
+                    f'fill="{MUTED}">{escape(edge_text(low))}</text>'
+                )
+                continue
+            edge = _px(Decimal(left) + slot * (i + 1))
+            parts.append(f'<line x1="{edge}" x2="{edge}" y1="{base}" y2="{base + 4}" stroke="{MUTED}"/>')
             parts.append(
-                f'<text x="{centre}" y="{top + plot_h + 14}" text-anchor="middle" font-size="9" fill="{MUTED}">'
-                f"{escape(_label(low))}</text>"
-            )
-            parts.append(
-                f'<text x="{centre}" y="{top + plot_h + 26}" text-anchor="middle" font-size="9" fill="{MUTED}">'
-                f"{escape(_label(high))}</text>"
+                f'<text class="chart-edge" x="{edge}" y="{base + 16}" text-anchor="middle" font-size="10" '
+                f'fill="{MUTED}">{escape(edge_text(high))}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))

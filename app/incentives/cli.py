@@ -22,7 +22,7 @@ def import_scheme(file: str) -> None:
     """Import a scheme document (JSON); a frozen scheme gets a new version, an identical one changes nothing."""
     try:
         data = json.loads(read_bytes(file).decode("utf-8-sig"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         fail(f"{file} is not JSON: {exc}")
     try:
         document = read_document(data)
@@ -77,16 +77,25 @@ def _act(action) -> None:
 @click.option("--scheme", "code", required=True, help="Scheme code.")
 @click.option("--version", "version", type=int, default=None, help="Version (default: the latest).")
 @click.option("--period", required=True, help="2026-07, 2026-Q3 or 2026, matching the scheme's period type.")
-def create_run_command(code: str, version: int | None, period: str) -> None:
+@click.option(
+    "--corrective-reason",
+    default=None,
+    help="Why a period already paid is run again: the run is corrective and pays only the difference.",
+)
+def create_run_command(code: str, version: int | None, period: str, corrective_reason: str | None) -> None:
     """Open a draft run; its id is printed alone on the last line."""
-    from app.incentives.runs import RunError, create_run
+    from app.incentives.runs import RunError, create_run, run_warnings
 
     try:
-        run = create_run(code, period, version)
+        run = create_run(code, period, version, corrective_reason)
     except (RunError, SchemeError) as exc:
         fail(str(exc))
     db.session.commit()
-    click.echo(f"draft run of {code} v{run.version.version} for {run.period}")
+    for warning in run_warnings(run):
+        click.echo(f"Warning: {warning}", err=True)
+    kind = "corrective run" if run.corrective else "run"
+    corrects = f" (corrects run {run.corrects_run_id})" if run.corrective else ""
+    click.echo(f"draft {kind} of {code} v{run.version.version} for {run.period}{corrects}")
     click.echo(str(run.id))
 
 
@@ -119,25 +128,27 @@ def adjust_command(run_id: int, employee_number: str, amount: str, reason: str, 
 @runs_cli.command("submit")
 @click.argument("run_id", type=int)
 @click.option("--user", "email", required=True)
-def submit_command(run_id: int, email: str) -> None:
+@click.option("--comment", default=None, help="A note for the approver, kept in the run's history.")
+def submit_command(run_id: int, email: str, comment: str | None) -> None:
     """Submit a computed draft run for approval."""
     from app.incentives.runs import submit, user_by_email
 
     run = _run(run_id)
-    _act(lambda: submit(run, user_by_email(email)))
+    _act(lambda: submit(run, user_by_email(email), comment))
     click.echo(f"run {run.id}: submitted")
 
 
 @runs_cli.command("approve")
 @click.argument("run_id", type=int)
 @click.option("--user", "email", required=True)
-def approve_command(run_id: int, email: str) -> None:
+@click.option("--comment", default=None, help="A note kept in the run's history.")
+def approve_command(run_id: int, email: str, comment: str | None) -> None:
     """Approve a submitted run (a second HR user: four eyes)."""
     from app.incentives.runs import approve, user_by_email
 
     run = _run(run_id)
-    _act(lambda: approve(run, user_by_email(email)))
-    click.echo(f"run {run.id}: approved")
+    _act(lambda: approve(run, user_by_email(email), comment))
+    click.echo(f"run {run.id}: approved" + (" (an advance: its period is not over)" if run.advance else ""))
 
 
 @runs_cli.command("reject")
@@ -164,7 +175,9 @@ def show_command(run_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"run {data['id']}: {data['scheme']} v{data['version']} {data['period']} {data['status']}")
+    kind = f" corrective of run {data['corrects_run_id']}" if data["corrective"] else ""
+    kind += " advance" if data["advance"] else ""
+    click.echo(f"run {data['id']}: {data['scheme']} v{data['version']} {data['period']} {data['status']}{kind}")
     for line in data["lines"]:  # type: ignore[union-attr]
         click.echo(f"  {line['employee_number']:10} {line['store_code']:8} {line['amount']:>12}")
     click.echo(f"  total {data['total']}")

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import g
 
 from app.auth.models import User
+from app.core import clock
 from app.extensions import db
 from app.incentives import objectives, runs
 from app.incentives.models import BonusRun, LineQuestion, ObjectiveAck, RunLine
@@ -35,7 +35,7 @@ def _user(email: str) -> User | None:
 
 
 def _before(period: Period, days: int) -> datetime:
-    zone = ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+    zone = clock.zone()
     return datetime.combine(period.start - timedelta(days=days), time(9, 30), zone)
 
 

@@ -133,7 +133,7 @@ def _candidates(today: date) -> list[_Candidate]:
         if version.period_type != period.kind:
             period = Period.containing(today, version.period_type)  # type: ignore[arg-type]
         document = document_of(version)
-        if period.end < document.valid_from or (document.valid_to is not None and period.start > document.valid_to):
+        if not document.valid_for(period):
             continue
         found.append(_Candidate(document.spec(version.version), document.name, period))
     return found

@@ -83,7 +83,7 @@ def gather(spec: SchemeSpec, period: Period) -> dict[tuple[str, str, str, str], 
 
 def lock_months(holder: str, periods: Iterable[Period], paid: bool = False) -> None:
     """Record that a run read (or paid on) these months, so their feedback can no longer move under it."""
-    months = sorted({m.year * 100 + m.index for p in periods for m in p.month_periods()})
+    months = sorted({m.month_key for p in periods for m in p.month_periods()})
     existing = {
         lock.month: lock for lock in db.session.scalars(sa.select(PeriodLock).where(PeriodLock.holder == holder))
     }

@@ -1,4 +1,4 @@
-"""Forms of the run pages (create, reject, adjust) and of the questions on lines."""
+"""Forms of the run pages (create, submit, approve, reject, adjust) and of the questions on lines."""
 
 from __future__ import annotations
 
@@ -11,6 +11,16 @@ from wtforms.validators import DataRequired, Length, Optional
 class CreateRunForm(FlaskForm):
     version = SelectField(_l("Scheme version"), validators=[DataRequired()])
     period = StringField(_l("Period (e.g. 2026-Q3)"), validators=[DataRequired(), Length(max=10)])
+    corrective_reason = TextAreaField(
+        _l("Reason for a corrective run (only for a period already paid)"),
+        validators=[Optional(), Length(max=2000)],
+    )
+
+
+class CommentForm(FlaskForm):
+    """Submit or approve, with an optional note kept in the run's history."""
+
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
 
 
 class RejectForm(FlaskForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,25 @@ from app.dbtypes import Money, UTCDateTime, utcnow
 from app.extensions import db
 from app.org.models import Employee, Store
 
-RUN_STATUSES = ("draft", "submitted", "approved", "exported")
+
+class RunStatus(StrEnum):
+    """Where a bonus run stands; the moves between them are `runs.TRANSITIONS`."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    EXPORTED = "exported"
+
+
+# Runs whose amounts are owed to employees: payroll, statements, reports and questions read only these.
+PAID_STATUSES: tuple[RunStatus, ...] = (RunStatus.APPROVED, RunStatus.EXPORTED)
+
+
+class AdjustmentKind(StrEnum):
+    """A manual adjustment (HR, with a reason), or what earlier runs already paid, taken back by a corrective run."""
+
+    MANUAL = "manual"
+    ALREADY_PAID = "already_paid"
 
 
 class Scheme(db.Model):
@@ -83,7 +102,12 @@ class ObjectiveAck(db.Model):
 
 
 class BonusRun(db.Model):
-    """One scheme version × one period: draft → submitted → approved → exported."""
+    """One scheme version × one period: draft → submitted → approved → exported.
+
+    A corrective run (`corrects_run_id` set, with HR's written reason) recomputes a period already paid and pays
+    only the difference: its lines are the full amounts due now, and adjustments of kind `already_paid` take back
+    what the earlier paid runs of the scheme and period (`corrective_basis`) paid.
+    """
 
     __tablename__ = "bonus_runs"
     __table_args__ = (sa.CheckConstraint("status IN ('draft', 'submitted', 'approved', 'exported')", name="status"),)
@@ -91,7 +115,7 @@ class BonusRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("scheme_versions.id"), index=True)
     period: Mapped[str] = mapped_column(sa.String(10))
-    status: Mapped[str] = mapped_column(sa.String(12), default="draft")
+    status: Mapped[str] = mapped_column(sa.String(12), default=RunStatus.DRAFT)
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     created_by: Mapped[str] = mapped_column(sa.String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -102,8 +126,15 @@ class BonusRun(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reject_comment: Mapped[str | None] = mapped_column(sa.Text)
+    corrects_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bonus_runs.id"))
+    corrective_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # The paid runs (ids) a corrective run's difference was computed against; approval needs them unchanged.
+    corrective_basis: Mapped[list[int] | None] = mapped_column(sa.JSON)
+    # Approved before its period ended (PRIMO_ALLOW_ADVANCE_RUNS): an advance on the period's bonus.
+    advance: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     version: Mapped[SchemeVersion] = relationship()
+    corrected_run: Mapped[BonusRun | None] = relationship(remote_side=[id])
     lines: Mapped[list[RunLine]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="RunLine.id"
     )
@@ -113,6 +144,13 @@ class BonusRun(db.Model):
         order_by="RunAdjustment.id",
         foreign_keys="RunAdjustment.run_id",
     )
+    events: Mapped[list[RunEvent]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="RunEvent.id"
+    )
+
+    @property
+    def corrective(self) -> bool:
+        return self.corrects_run_id is not None
 
 
 class RunLine(db.Model):
@@ -134,9 +172,14 @@ class RunLine(db.Model):
 
 
 class RunAdjustment(db.Model):
-    """A signed manual amount on a run, with its reason; a correction names the line of an earlier run."""
+    """A signed amount on a run, with its reason; a correction names the line of an earlier run.
+
+    Manual adjustments are HR's; `already_paid` ones are written by the computation of a corrective run, on the pay
+    code the earlier run paid with (`pay_code`; None means the run's own).
+    """
 
     __tablename__ = "run_adjustments"
+    __table_args__ = (sa.CheckConstraint("kind IN ('manual', 'already_paid')", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("bonus_runs.id", ondelete="CASCADE"), index=True)
@@ -144,11 +187,32 @@ class RunAdjustment(db.Model):
     amount: Mapped[Decimal] = mapped_column(Money())
     reason: Mapped[str] = mapped_column(sa.String(500))
     corrects_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("run_lines.id"))
+    kind: Mapped[str] = mapped_column(sa.String(20), default=AdjustmentKind.MANUAL, server_default="manual")
+    pay_code: Mapped[str | None] = mapped_column(sa.String(40))
     created_by: Mapped[str] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     run: Mapped[BonusRun] = relationship(back_populates="adjustments", foreign_keys=[run_id])
     employee: Mapped[Employee] = relationship()
+
+    @property
+    def manual(self) -> bool:
+        return self.kind == AdjustmentKind.MANUAL
+
+
+class RunEvent(db.Model):
+    """One step in a run's history (created, computed, submitted, rejected, approved, exported), with its comment."""
+
+    __tablename__ = "run_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("bonus_runs.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(20))
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+
+    run: Mapped[BonusRun] = relationship(back_populates="events")
 
 
 class LineQuestion(db.Model):

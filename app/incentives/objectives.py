@@ -41,7 +41,7 @@ def publish(version: SchemeVersion, period_label: str, published_at: datetime | 
     if period.kind != version.period_type:
         raise ObjectivesError(f"period: {version.scheme.code} is paid per {version.period_type}, not per {period.kind}")
     document = document_of(version)
-    if period.end < document.valid_from or (document.valid_to is not None and period.start > document.valid_to):
+    if not document.valid_for(period):
         raise ObjectivesError(f"period: {period} is outside the scheme's validity")
     existing = db.session.scalar(
         sa.select(ObjectivePublication).where(

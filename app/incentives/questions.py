@@ -12,10 +12,8 @@ from app.audit.services import record
 from app.auth.models import User
 from app.dbtypes import utcnow
 from app.extensions import db
-from app.incentives.models import BonusRun, LineQuestion, RunLine, Scheme, SchemeVersion
+from app.incentives.models import PAID_STATUSES, BonusRun, LineQuestion, RunLine, RunStatus, Scheme, SchemeVersion
 from app.org.models import Employee
-
-PAID_STATUSES = ("approved", "exported")
 
 
 class QuestionError(ValueError):
@@ -93,7 +91,7 @@ def draft_runs_for(question: LineQuestion) -> list[BonusRun]:
             sa.select(BonusRun)
             .join(SchemeVersion, SchemeVersion.id == BonusRun.version_id)
             .join(Scheme, Scheme.id == SchemeVersion.scheme_id)
-            .where(Scheme.id == scheme_id, BonusRun.status == "draft")
+            .where(Scheme.id == scheme_id, BonusRun.status == RunStatus.DRAFT)
             .order_by(BonusRun.period.desc(), BonusRun.id.desc())
         )
     )

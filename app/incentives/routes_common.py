@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -29,10 +27,6 @@ def conflict(message: str) -> NoReturn:
 
 def acting_user() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
-def company_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["PRIMO_TIMEZONE"])).date()
 
 
 def currency() -> str:
@@ -93,24 +87,15 @@ def printed(value: object) -> str:
     """A KPI figure in the page's locale with the decimals it was printed with ("35,0", "86,25")."""
     from app.core import formatting
 
-    number = as_decimal(value)
-    if number is None:
-        return "—"
-    return formatting.number(number, max(0, -number.as_tuple().exponent))  # type: ignore[operator]
+    return formatting.printed(as_decimal(value))
 
 
 def trace_charts(trace: dict) -> list[Markup]:
     """Each component of a stored line drawn on its curve, with the value that was measured."""
     found = []
     for c in trace["components"]:
-        measured = as_decimal(c.get("measured"))
-        band = c.get("measure") in ("value", "interval_bound")
-        marker = (
-            charts.CurveMarker(
-                measured, as_decimal(c.get("lower")) if band else None, as_decimal(c.get("upper")) if band else None
-            )
-            if measured is not None
-            else None
+        marker = charts.measured_marker(
+            as_decimal(c.get("measured")), c.get("measure"), as_decimal(c.get("lower")), as_decimal(c.get("upper"))
         )
         found.append(
             charts.curve_chart(

@@ -13,17 +13,17 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.auth.access import allow
+from app.core import clock
 from app.extensions import db
-from app.incentives import bp, charts, estimate, questions, wording
+from app.incentives import charts, estimate, questions, wording
+from app.incentives.blueprint import bp
 from app.incentives.forms_runs import AskForm
-from app.incentives.models import BonusRun, RunAdjustment, RunLine, SchemeVersion
+from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.incentives.objectives import custom_kpi_names
-from app.incentives.routes_common import company_today, currency, trace_charts
+from app.incentives.routes_common import currency, trace_charts
 from app.money import ZERO
 from app.org.models import Employee, Store
-from app.org.scope import team_condition, visible_store_ids
-
-PAID = ("approved", "exported")
+from app.org.scope import pay_store_ids, team_condition
 
 
 def _estimate_views(estimates: list[estimate.Estimate]) -> list[tuple[estimate.Estimate, list]]:
@@ -33,11 +33,8 @@ def _estimate_views(estimates: list[estimate.Estimate]) -> list[tuple[estimate.E
         components = []
         for view in item.components:
             trace = view.trace
-            marker = None
             point = trace.measured if trace.measured is not None else trace.value
-            if point is not None:
-                band = trace.measure in ("value", "interval_bound")
-                marker = charts.CurveMarker(point, trace.lower if band else None, trace.upper if band else None)
+            marker = charts.measured_marker(point, trace.measure, trace.lower, trace.upper)
             chart = charts.curve_chart(
                 wording.curve_of_trace({"curve": trace.curve}),
                 trace.direction,
@@ -56,14 +53,14 @@ def _paid_runs(employee: Employee) -> list[dict]:
     lines = db.session.scalars(
         sa.select(RunLine)
         .join(BonusRun, BonusRun.id == RunLine.run_id)
-        .where(RunLine.employee_id == employee.id, BonusRun.status.in_(PAID))
+        .where(RunLine.employee_id == employee.id, BonusRun.status.in_(PAID_STATUSES))
         .options(selectinload(RunLine.run).selectinload(BonusRun.version).selectinload(SchemeVersion.scheme))
         .order_by(BonusRun.period.desc(), BonusRun.id.desc(), RunLine.id)
     ).all()
     adjustments = db.session.scalars(
         sa.select(RunAdjustment)
         .join(BonusRun, BonusRun.id == RunAdjustment.run_id)
-        .where(RunAdjustment.employee_id == employee.id, BonusRun.status.in_(PAID))
+        .where(RunAdjustment.employee_id == employee.id, BonusRun.status.in_(PAID_STATUSES))
         .order_by(RunAdjustment.id)
     ).all()
     by_run: dict[int, dict] = {}
@@ -77,12 +74,15 @@ def _paid_runs(employee: Employee) -> list[dict]:
         entry["total"] = sum((line.amount for line in entry["lines"]), ZERO) + sum(
             (a.amount for a in entry["adjustments"]), ZERO
         )
+        # A corrective run takes back what the period's earlier runs paid: the total is the difference.
+        entry["already_paid"] = -sum((a.amount for a in entry["adjustments"] if not a.manual), ZERO)
+        entry["due_now"] = entry["total"] + entry["already_paid"]
     return sorted(by_run.values(), key=lambda e: (e["run"].period, e["run"].id), reverse=True)
 
 
 def _render_my_bonus(ask: AskForm | None = None, ask_line: int | None = None, status: int = 200):
     employee = current_user.employee
-    today = company_today()
+    today = clock.today()
     if employee is None:
         return render_template("incentives/my_bonus.html", employee=None, paid=[], views=[], today=today), status
     lang = wording.language_of(employee.language)
@@ -129,12 +129,10 @@ def my_bonus_question(line_id: int):
     """Ask HR a question about one of my paid lines."""
     employee = current_user.employee
     line = db.session.get(RunLine, line_id)
-    if employee is None or line is None or line.employee_id != employee.id or line.run.status not in PAID:
+    if employee is None or line is None or line.employee_id != employee.id or line.run.status not in PAID_STATUSES:
         abort(404)
     form = AskForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_my_bonus(form, line.id, 400)
     try:
         questions.ask(line, employee, form.question.data)
@@ -150,12 +148,15 @@ def my_bonus_question(line_id: int):
 @bp.route("/stores/<int:store_id>/estimate")
 @allow("hr", "manager")
 def store_estimate(store_id: int):
-    """A printable estimate page for each member of a store's team (staff without a login included)."""
-    ids = visible_store_ids(current_user)
+    """A printable estimate page for each member of a store's team (staff without a login included).
+
+    Estimates are amounts: a manager prints them only while the company lets managers read their team's pay.
+    """
+    ids = pay_store_ids(current_user)
     store = db.session.get(Store, store_id)
     if store is None or (ids is not None and store.id not in ids):
         abort(404)
-    today: date = company_today()
+    today: date = clock.today()
     team = db.session.scalars(
         sa.select(Employee)
         .where(team_condition({store.id}, today))

@@ -4,16 +4,18 @@ view of who has acknowledged a publication."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core import clock
+from app.core.downloads import download
 from app.extensions import db
-from app.incentives import bp, charts, objectives
+from app.incentives import charts, objectives
+from app.incentives.blueprint import bp
 from app.incentives.models import ObjectivePublication
 from app.incentives.routes_common import currency
 from app.org.models import Employee
@@ -36,7 +38,7 @@ def _me() -> Employee:
 
 def _late(publication: ObjectivePublication) -> bool:
     start = Period.parse(publication.period).start
-    zone = ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+    zone = clock.zone()
     return publication.published_at > datetime.combine(start, time(), zone)
 
 
@@ -119,13 +121,11 @@ def my_objective_pdf(publication_id: int):
         curves=_curves(publication),
         company=current_app.config["PRIMO_COMPANY_NAME"],
     )
-    from app.reports.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
+    from app.core.pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
 
     pdf = render_pdf(html, stylesheets=("incentives.css",))
     filename = f"objectives-{publication.version.scheme.code}-{publication.period}-{employee.number}.pdf"
-    return Response(
-        pdf, mimetype="application/pdf", headers={"Content-Disposition": f"attachment; filename={filename}"}
-    )
+    return download(pdf, filename, "application/pdf")
 
 
 @bp.route("/my/objectives/<int:publication_id>/ack", methods=["POST"])

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 
 from app.auth.access import allow
 from app.extensions import db
-from app.incentives import bp, questions, wording
+from app.incentives import questions, wording
+from app.incentives.blueprint import bp
 from app.incentives.forms_runs import AnswerForm
 from app.incentives.models import LineQuestion, RunLine
 from app.incentives.objectives import custom_kpi_names
@@ -57,8 +58,6 @@ def question_detail(question_id: int):
     form = AnswerForm()
     if form.is_submitted():
         if not form.validate():
-            if form.csrf_token.errors:
-                abort(400)
             return _render(question, form, 400)
         try:
             questions.answer(question, acting_user(), form.answer.data)

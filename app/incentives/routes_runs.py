@@ -1,8 +1,9 @@
 """Bonus run pages for HR: list and create, review lines with filters and store totals, coin flips and fallbacks
-before approval, and the actions (compute, submit, approve, reject, adjust), each through runs.py.
+before approval, the run's history, and the actions (compute, submit, approve, reject, adjust), each through
+runs.py, which holds every rule on a run's state.
 
-A state that forbids an action, and a four-eyes refusal, give a 409 page with the reason; a bad field re-renders
-the run with the error under it (400).
+The page offers the run's next step as its main button. A state that forbids an action, and a four-eyes refusal,
+show the run page again with the reason (409); a bad field re-renders it with the error under the field (400).
 """
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.extensions import db
-from app.incentives import bp, runs, wording
-from app.incentives.forms_runs import AdjustForm, CreateRunForm, RejectForm
-from app.incentives.models import BonusRun, LineQuestion, RunAdjustment, RunLine, Scheme, SchemeVersion
+from app.incentives import runs, wording
+from app.incentives.blueprint import bp
+from app.incentives.forms_runs import AdjustForm, CommentForm, CreateRunForm, RejectForm
+from app.incentives.models import BonusRun, LineQuestion, RunAdjustment, RunLine, RunStatus, Scheme, SchemeVersion
 from app.incentives.objectives import custom_kpi_names
-from app.incentives.routes_common import acting_user, conflict, currency, trace_charts
+from app.incentives.routes_common import acting_user, currency, trace_charts
 from app.incentives.schemes import SchemeError
 from app.org.models import Employee, Store
 
 PER_PAGE = 50
-REVIEW_STATUSES = ("draft", "submitted")
+REVIEW_STATUSES = (RunStatus.DRAFT, RunStatus.SUBMITTED)
+CREATE_FIELDS = {"period", "corrective_reason"}
 
 
 def _run_or_404(run_id: int) -> BonusRun:
@@ -66,20 +69,35 @@ def runs_list():
 @bp.route("/runs/new", methods=["POST"])
 @allow("hr")
 def run_create():
-    """Open a draft run for a scheme version and a period."""
+    """Open a draft run for a scheme version and a period (a corrective one, for a period already paid, with a
+    written reason)."""
     form = CreateRunForm()
     form.version.choices = _version_choices()
     if not form.validate_on_submit():
         return _render_list(form, 400)
     code, _sep, number = form.version.data.partition(":")
     try:
-        run = runs.create_run(code, form.period.data, int(number))
+        run = runs.create_run(code, form.period.data, int(number), form.corrective_reason.data)
     except (runs.RunError, SchemeError) as exc:
         db.session.rollback()
-        form.period.errors = [*form.period.errors, exc.message if isinstance(exc, runs.RunError) else str(exc)]
-        return _render_list(form, 400)
+        field = exc.field if isinstance(exc, runs.RunError) and exc.field in CREATE_FIELDS else "period"
+        target = getattr(form, field)
+        target.errors = [*target.errors, exc.message if isinstance(exc, runs.RunError) else str(exc)]
+        return _render_list(form, 409 if isinstance(exc, runs.RunStateError) else 400)
     db.session.commit()
-    flash(_("Draft run %(id)d opened: compute it to see its lines.", id=run.id), "success")
+    if run.corrective:
+        flash(
+            _(
+                "Draft corrective run %(id)d opened: once computed, it pays only the difference with run %(paid)d.",
+                id=run.id,
+                paid=run.corrects_run_id,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Draft run %(id)d opened: compute it to see its lines.", id=run.id), "success")
+    for warning in runs.run_warnings(run):
+        flash(warning, "warning")
     return redirect(url_for("incentives.run_detail", run_id=run.id))
 
 
@@ -121,7 +139,16 @@ def _adjust_form_from_args() -> AdjustForm:
     return form
 
 
-def _render_run(run: BonusRun, *, adjust: AdjustForm | None = None, reject: RejectForm | None = None, status=200):
+def _render_run(
+    run: BonusRun,
+    *,
+    adjust: AdjustForm | None = None,
+    reject: RejectForm | None = None,
+    comment: CommentForm | None = None,
+    refusal: str | None = None,
+    status: int = 200,
+):
+    """The run page; `refusal` is why the action just asked for was refused (shown at the top, with `status`)."""
     query, filters = _filtered_lines(run)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     review = run.status in REVIEW_STATUSES and run.computed_at is not None
@@ -134,6 +161,7 @@ def _render_run(run: BonusRun, *, adjust: AdjustForm | None = None, reject: Reje
         .options(selectinload(RunAdjustment.employee))
         .order_by(RunAdjustment.id)
     ).all()
+    user = acting_user()
     return (
         render_template(
             "incentives/run_detail.html",
@@ -147,8 +175,14 @@ def _render_run(run: BonusRun, *, adjust: AdjustForm | None = None, reject: Reje
             review=review,
             late_lines=late_lines,
             adjustments=adjustments,
+            step=runs.next_step(run, user),
+            four_eyes=runs.four_eyes_refusal(run, user) if run.status == RunStatus.SUBMITTED else None,
+            approval=runs.approval_refusal(run) if run.status == RunStatus.SUBMITTED else None,
+            warnings=runs.run_warnings(run),
+            refusal=refusal,
             adjust=adjust or _adjust_form_from_args(),
-            reject=reject or RejectForm(),
+            reject=reject or RejectForm(formdata=None),
+            comment=comment or CommentForm(formdata=None),
             action=ActionForm(),
         ),
         status,
@@ -183,19 +217,23 @@ def run_line(run_id: int, line_id: int):
     )
 
 
-def _act(run: BonusRun, action, success: str):
-    """Carry out one run action and commit, or show why not: 409 for the state or four eyes."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
+def _act(run: BonusRun, action, success: str, form=None):
+    """Carry out one run action and commit, or show the run page with why not: 409 for the state or four eyes,
+    400 for a bad field."""
+    form = form or ActionForm()
+    if not form.validate_on_submit():
+        return _render_run(run, comment=form, status=400)
     try:
         action()
     except (runs.RunStateError, runs.FourEyesError) as exc:
         db.session.rollback()
-        conflict(exc.message)
+        return _render_run(run, refusal=exc.message, status=409)
     except runs.RunError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
-        return _render_run(run, status=400)
+        if isinstance(form, CommentForm) and exc.field == "comment":
+            form.comment.errors = [*form.comment.errors, exc.message]
+            return _render_run(run, comment=form, status=400)
+        return _render_run(run, refusal=exc.message, status=400)
     db.session.commit()
     flash(success, "success")
     return redirect(url_for("incentives.run_detail", run_id=run.id))
@@ -212,17 +250,20 @@ def run_compute(run_id: int):
 @bp.route("/runs/<int:run_id>/submit", methods=["POST"])
 @allow("hr")
 def run_submit(run_id: int):
-    """Submit a computed draft for approval by another HR user."""
+    """Submit a computed draft for approval by another HR user, with an optional comment."""
     run = _run_or_404(run_id)
-    return _act(run, lambda: runs.submit(run, acting_user()), _("Run submitted for approval."))
+    form = CommentForm()
+    return _act(run, lambda: runs.submit(run, acting_user(), form.comment.data), _("Run submitted for approval."), form)
 
 
 @bp.route("/runs/<int:run_id>/approve", methods=["POST"])
 @allow("hr")
 def run_approve(run_id: int):
-    """Approve a submitted run (four eyes: not its submitter, an adjuster, or anyone it pays)."""
+    """Approve a submitted run (four eyes: not its submitter, an adjuster, or anyone it pays), with an optional
+    comment."""
     run = _run_or_404(run_id)
-    return _act(run, lambda: runs.approve(run, acting_user()), _("Run approved."))
+    form = CommentForm()
+    return _act(run, lambda: runs.approve(run, acting_user(), form.comment.data), _("Run approved."), form)
 
 
 @bp.route("/runs/<int:run_id>/reject", methods=["POST"])
@@ -232,22 +273,16 @@ def run_reject(run_id: int):
     run = _run_or_404(run_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        if run.status != "submitted":
-            conflict(
-                _(
-                    "run %(id)d is %(status)s: only a submitted run can be rejected",
-                    id=run.id,
-                    status=runs.status_label(run.status),
-                )
-            )
+        try:
+            runs.require_rejectable(run)
+        except runs.RunStateError as exc:
+            return _render_run(run, refusal=exc.message, status=409)
         return _render_run(run, reject=form, status=400)
     try:
         runs.reject(run, acting_user(), form.comment.data)
     except runs.RunStateError as exc:
         db.session.rollback()
-        conflict(exc.message)
+        return _render_run(run, refusal=exc.message, status=409)
     except runs.RunError as exc:
         db.session.rollback()
         form.comment.errors = [*form.comment.errors, exc.message]
@@ -267,16 +302,10 @@ def run_adjust(run_id: int):
     run = _run_or_404(run_id)
     form = AdjustForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        if run.status != "draft":
-            conflict(
-                _(
-                    "run %(id)d is %(status)s: adjust a draft, or correct it in a later run",
-                    id=run.id,
-                    status=runs.status_label(run.status),
-                )
-            )
+        try:
+            runs.require_adjustable(run)
+        except runs.RunStateError as exc:
+            return _render_run(run, refusal=exc.message, status=409)
         return _render_run(run, adjust=form, status=400)
     corrects = None
     if form.corrects.data:
@@ -284,15 +313,11 @@ def run_adjust(run_id: int):
             form.corrects.errors = [*form.corrects.errors, _("A line id is a whole number.")]
             return _render_run(run, adjust=form, status=400)
         corrects = int(form.corrects.data)
-        corrected = db.session.get(RunLine, corrects)
-        if corrected is not None and corrected.employee.number != form.employee.data.strip():
-            form.corrects.errors = [*form.corrects.errors, _("That line pays another employee.")]
-            return _render_run(run, adjust=form, status=400)
     try:
         runs.adjust(run, form.employee.data.strip(), form.amount.data, form.reason.data, acting_user(), corrects)
     except runs.RunStateError as exc:
         db.session.rollback()
-        conflict(exc.message)
+        return _render_run(run, refusal=exc.message, status=409)
     except runs.RunError as exc:
         db.session.rollback()
         target = getattr(form, ADJUST_FIELDS.get(exc.field or "", "amount"))

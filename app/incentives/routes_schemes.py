@@ -7,14 +7,16 @@ import json
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
+from app.core.downloads import download
 from app.extensions import db
 from app.feedback.models import KpiDefinition
-from app.incentives import bp, charts, objectives, wording
+from app.incentives import charts, objectives, wording
+from app.incentives.blueprint import bp
 from app.incentives.forms import (
     ImportSchemeForm,
     PublishForm,
@@ -261,11 +263,7 @@ def scheme_export(code: str):
     version = _version_of(scheme, request.args.get("version", type=int))
     body = json.dumps(write_document(document_of(version), version.version), ensure_ascii=False, indent=2)
     filename = f"{scheme.code}-v{version.version}.json"
-    return Response(
-        body + "\n",
-        mimetype="application/json",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
+    return download(body + "\n", filename, "application/json")
 
 
 @bp.route("/schemes/import", methods=["GET", "POST"])
@@ -279,7 +277,7 @@ def scheme_import():
         return render_template("incentives/import.html", form=form, errors=[]), 400
     try:
         data = json.loads(form.file.data.read().decode("utf-8-sig"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         return render_template("incentives/import.html", form=form, errors=[_("Not JSON: %(e)s", e=str(exc))]), 400
     try:
         document = read_document(data)

@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
-from app.core import formatting
+from app.core import clock, formatting
 from app.extensions import db
-from app.incentives import bp, charts, simulation
+from app.incentives import charts, simulation
+from app.incentives.blueprint import bp
 from app.incentives.forms import SimulationForm
 from app.incentives.models import Scheme, SchemeVersion
-from app.incentives.routes_common import company_today
 from app.periods import Period
 
 
@@ -42,6 +42,7 @@ def _histogram(result: simulation.Simulation):
         result.bins,
         title=_("Employees by amount, %(code)s v%(v)d", code=result.code, v=result.version),
         label_of=label,
+        edge_text=formatting.whole_money,
     )
 
 
@@ -53,7 +54,7 @@ def simulation_page():
     form.scheme.choices = _choices(False)
     form.compare.choices = _choices(True)
     if not request.args:
-        form.period.data = str(Period.containing(company_today(), "quarter").previous())
+        form.period.data = str(Period.containing(clock.today(), "quarter").previous())
         return render_template("incentives/simulation.html", form=form, results=[], comparison=None, errors=[])
     results, errors = [], []
     if form.validate():

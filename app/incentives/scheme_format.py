@@ -26,6 +26,7 @@ from app.incentives.engine import (
     StepsCurve,
     validate_scheme,
 )
+from app.periods import Period
 
 FORMAT = "primo-scheme/1"
 PERIOD_TYPES = ("month", "quarter", "year")
@@ -63,6 +64,10 @@ class SchemeDocument:
     employed_at_period_end: bool
     components: tuple[ComponentSpec, ...]
     warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    def valid_for(self, period: Period) -> bool:
+        """Whether the scheme applies to any day of the period (its validity dates overlap it)."""
+        return period.end >= self.valid_from and (self.valid_to is None or period.start <= self.valid_to)
 
     def spec(self, version: int) -> SchemeSpec:
         """The engine's view of this document as version `version`."""

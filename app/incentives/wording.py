@@ -15,14 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
 
+from app.core import numbers
+from app.core.numbers import NBSP
 from app.incentives.engine import ComponentSpec, LinearCurve, StepsCurve, curve_from_dict
-from app.money import round_half_up
+from app.periods import Period
 
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"
-NBSP = "\u00a0"
 
 
 def language_of(code: str | None) -> str:
@@ -100,32 +100,20 @@ JOB_ROLE_WORDS = {
 
 def number(value: Decimal | int, lang: str, places: int | None = None, signed: bool = False) -> str:
     """A number in the language's style: `places` decimals, or as many as it has (at most 2, no trailing zeros)."""
-    value = Decimal(value)
-    if places is None:
-        value = round_half_up(value, 2).normalize()
-        shown = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
-        pattern = "#,##0" + ("." + "#" * shown if shown else "")
-    else:
-        value = round_half_up(value, places)
-        pattern = "#,##0" + ("." + "0" * places if places else "")
-    text = format_decimal(value, format=pattern, locale=lang)
-    if signed and value > 0:
-        text = "+" + text
-    return text.replace("-", "−")
+    return numbers.number(value, lang, places, most=2, signed=signed).replace("-", "−")
 
 
 def as_printed(value: Decimal, lang: str, signed: bool = False) -> str:
     """A figure with exactly the decimals it was printed with (a trace keeps "35.0")."""
-    places = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
-    return number(value, lang, places, signed)
+    return numbers.printed(value, lang, signed=signed).replace("-", "−")
 
 
 def percent(value: Decimal | int, lang: str) -> str:
-    return f"{number(value, lang)}{NBSP}%"
+    return numbers.percent(value, lang, most=2).replace("-", "−")
 
 
 def money(value: Decimal, lang: str, currency: str) -> str:
-    return format_currency(round_half_up(Decimal(value), 2), currency, locale=lang)
+    return numbers.money(value, currency, lang)
 
 
 def day(value: date, lang: str) -> str:
@@ -590,7 +578,7 @@ def explain_line(
         )
     else:
         annual, tv = trace.get("annual_base"), trace.get("target_value")
-        months = {"month": 1, "quarter": 3, "year": 12}[_kind(trace.get("period_label", ""))]
+        months = Period.parse(trace["period_label"]).months
         if annual is None or tv is None:
             steps.append(f"Prime cible{col} {m(target)}." if fr else f"Target bonus: {m(target)}.")
         elif fr:
@@ -637,12 +625,6 @@ def explain_line(
         signed = ("+" if amount > 0 else "") + m(amount)
         steps.append(f"Ajustement{col} {signed} ({reason})." if fr else f"Adjustment: {signed} ({reason}).")
     return LineExplanation(tuple(components), tuple(steps))
-
-
-def _kind(label: str) -> str:
-    if "-Q" in label or "-q" in label:
-        return "quarter"
-    return "month" if "-" in label else "year"
 
 
 def curve_of_trace(c: Mapping[str, Any]):

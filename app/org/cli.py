@@ -17,10 +17,10 @@ stores_cli = AppGroup("stores", help="Stores and regions.")
 employees_cli = AppGroup("employees", help="Employees and their store history.")
 
 
-def _import(file: str, plan_fn: Callable[[Table], services.ImportPlan], apply_fn) -> None:
+def _import(file: str, plan_fn: Callable[[Table], services.ImportPlan], apply_fn, columns: tuple[str, ...]) -> None:
     """Check the whole file, then write it in one transaction, or print every bad row and write nothing."""
     try:
-        summary = apply_fn(plan_fn(read_table(read_bytes(file), file)))
+        summary = apply_fn(plan_fn(read_table(read_bytes(file), file, columns)))
     except ImportRejected as exc:
         fail_import(exc)
     db.session.commit()
@@ -31,21 +31,28 @@ def _import(file: str, plan_fn: Callable[[Table], services.ImportPlan], apply_fn
 @click.argument("file")
 def import_stores(file: str) -> None:
     """Import stores (store_code,name,region,opened_on) from CSV or XLSX, all or nothing."""
-    _import(file, services.plan_stores, services.apply_stores)
+    _import(file, services.plan_stores, services.apply_stores, services.STORE_COLUMNS)
 
 
 @employees_cli.command("import")
 @click.argument("file")
 def import_employees(file: str) -> None:
     """Import employees from CSV or XLSX, all or nothing; a changed store opens a new assignment."""
-    _import(file, services.plan_employees, services.apply_employees)
+    _import(file, services.plan_employees, services.apply_employees, services.EMPLOYEE_COLUMNS)
 
 
 @employees_cli.command("export")
 @click.argument("file")
-def export_employees(file: str) -> None:
-    """Write every employee as CSV in the import's columns."""
-    content = services.export_employees()
+@click.option(
+    "--decimal-separator",
+    type=click.Choice(services.DECIMAL_SEPARATORS),
+    default=",",
+    show_default=True,
+    help="Decimal separator of fte and salaries (the file is `;`-separated either way).",
+)
+def export_employees(file: str, decimal_separator: str) -> None:
+    """Write every employee as CSV in the import's columns (UTF-8 with BOM, `;`), as French Excel opens it."""
+    content = services.export_employees(decimal_separator)
     try:
         Path(file).write_bytes(content)
     except OSError as exc:

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core import clock
+from app.core.downloads import download
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected, read_table
 from app.extensions import db
-from app.org import bp, services
+from app.org import services
 from app.org.forms import UploadForm
 from app.org.models import Assignment, Employee, Store
-from app.org.scope import can_see_employee, team_condition, visible_employees_condition, visible_store_ids
+from app.org.scope import (
+    can_read_pay,
+    can_see_employee,
+    pay_store_ids,
+    team_condition,
+    visible_employees_condition,
+    visible_store_ids,
+)
 
 IMPORTS = {
     "stores": (services.plan_stores, services.apply_stores, services.STORE_COLUMNS),
     "employees": (services.plan_employees, services.apply_employees, services.EMPLOYEE_COLUMNS),
 }
+
+bp = Blueprint("org", __name__)
 
 
 def _visible_stores() -> sa.Select:
@@ -48,11 +57,14 @@ def store_detail(store_id: int):
     store = db.session.scalar(_visible_stores().where(Store.id == store_id))
     if store is None:
         abort(404)
-    today = date.today()
+    today = clock.today()
     team = db.session.scalars(
         sa.select(Employee).where(team_condition({store.id}, today)).order_by(Employee.last_name, Employee.first_name)
     )
-    return render_template("org/store_detail.html", store=store, team=list(team))
+    pay = pay_store_ids(current_user)
+    return render_template(
+        "org/store_detail.html", store=store, team=list(team), show_estimates=pay is None or store.id in pay
+    )
 
 
 @bp.route("/employees")
@@ -60,7 +72,7 @@ def store_detail(store_id: int):
 def employees():
     """List the employees the user may see, with search and pagination."""
     search = request.args.get("q", "").strip()
-    query = sa.select(Employee).where(visible_employees_condition(current_user, date.today()))
+    query = sa.select(Employee).where(visible_employees_condition(current_user, clock.today()))
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(
@@ -81,20 +93,19 @@ def employees():
 def employee_detail(employee_id: int):
     """Show an employee and their store history (employees see only themselves)."""
     employee = db.session.get(Employee, employee_id)
-    if employee is None or not can_see_employee(current_user, employee, date.today()):
+    today = clock.today()
+    if employee is None or not can_see_employee(current_user, employee, today):
         abort(404)
-    return render_template("org/employee_detail.html", employee=employee)
+    return render_template(
+        "org/employee_detail.html", employee=employee, show_pay=can_read_pay(current_user, employee, today)
+    )
 
 
 @bp.route("/employees/export.csv")
 @allow("hr")
 def employees_export():
     """Download every employee in the import's columns."""
-    return Response(
-        services.export_employees(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=employees.csv"},
-    )
+    return download(services.export_employees(), "employees.csv", "text/csv")
 
 
 def _import_kind(kind: str):
@@ -115,15 +126,31 @@ def import_upload(kind: str):
         upload = form.file.data
         content = upload.read()
         try:
-            plan = plan_fn(read_table(content, upload.filename or ""))
+            table = read_table(content, upload.filename or "", columns)
+            plan = plan_fn(table)
         except ImportRejected as exc:
             db.session.rollback()
             return render_template("org/import.html", kind=kind, form=form, columns=columns, errors=exc.errors), 400
         pending = PendingUpload(kind=kind, filename=upload.filename or kind, content=content, user_id=current_user.id)
         db.session.add(pending)
         db.session.commit()
-        return render_template("org/import_preview.html", kind=kind, plan=plan, pending=pending, action=ActionForm())
+        return render_template(
+            "org/import_preview.html",
+            kind=kind,
+            plan=plan,
+            pending=pending,
+            action=ActionForm(),
+            encoding=table.encoding,
+        )
     return render_template("org/import.html", kind=kind, form=form, columns=columns)
+
+
+@bp.route("/import/<kind>/template.csv")
+@allow("hr")
+def import_template(kind: str):
+    """Download an empty file in the import's columns, with one example row, as French Excel opens it."""
+    _import_kind(kind)
+    return download(services.import_template(kind), f"{kind}-template.csv", "text/csv")
 
 
 @bp.route("/import/<kind>/<token>/confirm", methods=["POST"])
@@ -141,7 +168,7 @@ def import_confirm(kind: str, token: str):
     if pending is None:
         abort(404)
     try:
-        summary = apply_fn(plan_fn(read_table(pending.content, pending.filename)))
+        summary = apply_fn(plan_fn(read_table(pending.content, pending.filename, columns)))
     except ImportRejected as exc:
         db.session.rollback()
         return render_template("org/import.html", kind=kind, form=UploadForm(), columns=columns, errors=exc.errors), 400

@@ -1,14 +1,28 @@
-"""What a user may see of the organisation: HR and payroll everything, managers their stores, employees themselves."""
+"""What a user may see of the organisation: HR and payroll everything, managers their stores, employees themselves.
+
+A store filter only ever narrows what the user may see (`narrow`): a missing or empty one means everything the
+user may see, which is every store for HR and payroll only. Pay (statements, amounts, base salaries) has its own
+scope, `pay_store_ids`, which a company setting opens to managers.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Hashable
 from datetime import date
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from app.auth.models import User
+from app.core.company import managers_read_statements
 from app.extensions import db
 from app.org.models import Assignment, Employee, ManagerScope, Store
+
+K = TypeVar("K", bound=Hashable)
+
+
+class OutOfScope(LookupError):
+    """A filter names a store the user may not see (a 404 for the user: nobody learns what lies outside)."""
 
 
 def managed_store_ids(user: User) -> set[int]:
@@ -35,6 +49,38 @@ def visible_store_ids(user: User) -> set[int] | None:
     if user.has_role("hr"):
         return None
     return managed_store_ids(user)
+
+
+def narrow(allowed: set[K] | None, asked: Collection[K] = ()) -> set[K] | None:
+    """The stores (ids or codes) a filter covers: those asked, if every one is allowed (OutOfScope otherwise);
+    nothing asked means all that is allowed, which is every store (None) only when `allowed` is None."""
+    if not asked:
+        return None if allowed is None else set(allowed)
+    wanted = set(asked)
+    if allowed is not None and not wanted <= allowed:
+        raise OutOfScope(f"stores outside the user's scope: {sorted(wanted - allowed)}")
+    return wanted
+
+
+def pay_store_ids(user: User) -> set[int] | None:
+    """Stores whose people's pay (statements, amounts, base salaries) the user may read besides their own:
+    every store (None) for HR and payroll, a manager's own stores when the company lets managers read their
+    team's statements, none otherwise."""
+    if sees_everything(user):
+        return None
+    if not managers_read_statements():
+        return set()
+    return managed_store_ids(user)
+
+
+def can_read_pay(user: User, employee: Employee, on: date) -> bool:
+    """Whether the user may read this employee's pay today: their own, or a team member's (see pay_store_ids)."""
+    if user.employee_id == employee.id:
+        return True
+    stores = pay_store_ids(user)
+    if stores is None:
+        return True
+    return bool(stores) and _matches(employee, team_condition(stores, on))
 
 
 def team_condition(store_ids: set[int], on: date) -> sa.ColumnElement[bool]:
@@ -65,10 +111,11 @@ def visible_employees_condition(user: User, on: date) -> sa.ColumnElement[bool]:
 
 
 def can_see_employee(user: User, employee: Employee, on: date) -> bool:
+    return _matches(employee, visible_employees_condition(user, on))
+
+
+def _matches(employee: Employee, condition: sa.ColumnElement[bool]) -> bool:
+    """Whether the employee's row meets the condition (asked of the database, which holds the assignments)."""
     return bool(
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Employee)
-            .where(Employee.id == employee.id, visible_employees_condition(user, on))
-        )
+        db.session.scalar(sa.select(sa.func.count()).select_from(Employee).where(Employee.id == employee.id, condition))
     )

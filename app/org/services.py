@@ -312,8 +312,15 @@ def plan_employees(table: Table) -> ImportPlan:
         raise ImportRejected(errors)
     existing = _load_existing()
     payroll_owner = {e.payroll_id: e.number for e in existing.employees.values()}
+    in_file = {cells["employee_number"] for _row, cells in table.rows}
+    # E-mails compare case-insensitively (they are stored lower-cased); an employee the file also lists may
+    # give theirs up to someone else in the same file, so only those it leaves alone keep theirs.
+    email_owner = {
+        e.email.lower(): e.number for e in existing.employees.values() if e.email and e.number not in in_file
+    }
     seen_numbers: dict[str, int] = {}
     seen_payroll: dict[str, int] = {}
+    seen_emails: dict[str, int] = {}
     rows: list[RowChange] = []
     for number, cells in table.rows:
         key = cells["employee_number"]
@@ -338,6 +345,7 @@ def plan_employees(table: Table) -> ImportPlan:
             owner = payroll_owner.get(payroll_id)
             if owner is not None and owner != key:
                 row_errors.append(RowError(number, "payroll_id", f"{payroll_id} belongs to employee {owner}"))
+        row_errors.extend(_check_email_unique(number, key, values["email"], seen_emails, email_owner))
         employee = existing.employees.get(key)
         if not row_errors:
             row_errors.extend(_check_assignment_change(number, employee, values))
@@ -356,6 +364,21 @@ def plan_employees(table: Table) -> ImportPlan:
     if errors:
         raise ImportRejected(errors)
     return ImportPlan("employees", rows)
+
+
+def _check_email_unique(
+    number: int, key: str, email: str, seen: dict[str, int], owner: dict[str, str]
+) -> list[RowError]:
+    """Refuse an e-mail address that an earlier row, or an employee the file does not list, already has."""
+    if not email:
+        return []
+    folded = email.lower()
+    if folded in seen:
+        return [RowError(number, "email", f"{email} is also the e-mail of row {seen[folded]}: one address per person")]
+    seen[folded] = number
+    if owner.get(folded, key) != key:
+        return [RowError(number, "email", f"{email} is already the e-mail of employee {owner[folded]}")]
+    return []
 
 
 def _check_assignment_change(number: int, employee: Employee | None, values: dict[str, Any]) -> list[RowError]:
@@ -470,18 +493,55 @@ def _set_scopes(employee: Employee, manages: str, existing: _Existing) -> None:
             employee.scopes.append(ManagerScope(region=existing.regions[target]))
 
 
-def _cell(value: Any) -> str:
+DECIMAL_SEPARATORS = (",", ".")
+
+TEMPLATE_ROWS = {
+    "stores": [["PAR01", "Paris Opéra", "Île-de-France", "2019-05-01"]],
+    "employees": [
+        [
+            "E1001",
+            "P1001",
+            "Léa",
+            "Dubois",
+            "lea.dubois@example.com",
+            "sales_associate",
+            "PAR01",
+            "2021-03-01",
+            "2021-03-01",
+            "",
+            "0,8",
+            "28500,50",
+            "0100",
+            "fr",
+            "",
+        ]
+    ],
+}
+
+
+def import_template(kind: str) -> bytes:
+    """A file with the import's header and one example row, in the format of the export."""
+    columns = STORE_COLUMNS if kind == "stores" else EMPLOYEE_COLUMNS
+    return write_csv(columns, TEMPLATE_ROWS[kind])
+
+
+def _cell(value: Any, decimal_separator: str) -> str:
     if value is None:
         return ""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format_decimal_plain(value)
+        return format_decimal_plain(value).replace(".", decimal_separator)
     return str(value)
 
 
-def export_employees() -> bytes:
-    """All employees as the import CSV, in employee-number order, so export → import → export is identical."""
+def export_employees(decimal_separator: str = ",") -> bytes:
+    """All employees as the import CSV, in employee-number order, so export → import → export is identical.
+
+    The file is what French Excel opens directly (BOM, `;`, decimal commas by default); the import reads it back.
+    """
+    if decimal_separator not in DECIMAL_SEPARATORS:
+        raise ValueError(f"decimal separator: one of {' '.join(DECIMAL_SEPARATORS)}, not {decimal_separator!r}")
     existing = _load_existing()
     rows = []
     for number in sorted(existing.employees):
@@ -489,6 +549,9 @@ def export_employees() -> bytes:
         row = [number]
         for column in EMPLOYEE_COLUMNS[1:]:
             value = fields[column]
-            row.append(f"{value:.2f}" if column == "annual_base_salary" else _cell(value))
+            if column == "annual_base_salary":  # always two decimals, as payroll writes amounts
+                row.append(f"{value:.2f}".replace(".", decimal_separator))
+            else:
+                row.append(_cell(value, decimal_separator))
         rows.append(row)
     return write_csv(EMPLOYEE_COLUMNS, rows)

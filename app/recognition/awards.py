@@ -13,14 +13,15 @@ from flask_babel import gettext as _
 
 from app.audit.services import record
 from app.auth.models import User
+from app.core import clock
 from app.extensions import db
 from app.feedback.models import SurveyResponse
 from app.org.models import Employee
 from app.org.scope import managed_store_ids, team_condition
 from app.periods import Period
 from app.recognition import budgets, points
-from app.recognition.locks import lock_employees
 from app.recognition.models import Award, Badge, BadgeGrant
+from app.recognition.row_locks import lock_employees
 from app.recognition.settings import load_settings
 
 MESSAGE_MIN = 10
@@ -94,7 +95,7 @@ def award_points(
 ) -> Award:
     """Give an employee of the manager's team points out of the manager's budget (flushed, not committed)."""
     settings = load_settings()
-    on = on or points.today()
+    on = on or clock.today()
     if not giver.has_role("manager") or giver.employee_id is None:
         raise AwardError(_("only a manager with an employee record can give awards"))
     if employee.id == giver.employee_id:

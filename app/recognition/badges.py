@@ -19,21 +19,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
 from app.audit.services import record
+from app.core import clock
 from app.extensions import db
+from app.feedback.aggregate import nps_category_condition
 from app.feedback.models import FollowUpCase, SurveyResponse
 from app.org.models import Employee, ManagerScope, Store
 from app.org.scope import team_condition
 from app.periods import Period
 from app.recognition import points
-from app.recognition.locks import lock_employees
 from app.recognition.models import BADGE_RULES, Badge, BadgeGrant
+from app.recognition.row_locks import lock_employees
 
 RECOVERED_CASES = 5
 PROGRESSION_MIN_ANSWERS = 30
@@ -140,7 +141,7 @@ class Candidate:
 
 
 def _utc_bounds(period: Period) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(current_app.config["PRIMO_TIMEZONE"])
+    zone = clock.zone()
     start = datetime.combine(period.start, time(0), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return start, end
@@ -180,12 +181,12 @@ def promoter_compliments(month: Period) -> list[Candidate]:
     rows = db.session.execute(
         sa.select(SurveyResponse.employee_id, SurveyResponse.store_id, sa.func.count())
         .where(
-            SurveyResponse.nps >= 9,
+            nps_category_condition("promoter"),
             SurveyResponse.employee_id.is_not(None),
             SurveyResponse.comment.is_not(None),
             sa.func.length(sa.func.trim(SurveyResponse.comment)) > 0,
             SurveyResponse.excluded.is_(False),
-            SurveyResponse.local_month == month.year * 100 + month.index,
+            SurveyResponse.local_month == month.month_key,
         )
         .group_by(SurveyResponse.employee_id, SurveyResponse.store_id)
         .order_by(SurveyResponse.employee_id, sa.func.count().desc(), SurveyResponse.store_id)
@@ -280,7 +281,7 @@ def _grant_all(badge: Badge, candidates: list[Candidate], rule: str, period: Per
 
 def evaluate(period: Period, on: date | None = None) -> Evaluation:
     """Grant the rule badges earned in `period`; running it again grants nothing new."""
-    on = on or points.today()
+    on = on or clock.today()
     if period.start > on:
         raise BadgeError(_("%(period)s has not started yet", period=str(period)))
     result = Evaluation()

@@ -2,7 +2,7 @@
 
 A budget is a ledger too: HR's allowance changes and every award's spending are appended entries, so what is
 left is a sum, never a counter edited in place. A month that rolls over hands what is left at its end to the
-next month. All budget writes of a manager serialise on the manager's employee row (`locks.py`): one lock per
+next month. All budget writes of a manager serialise on the manager's employee row (`row_locks.py`): one lock per
 manager covers every month, as roll-over links each month to the next.
 """
 
@@ -18,8 +18,8 @@ from app.auth.models import User, UserRole
 from app.extensions import db
 from app.org.models import Employee
 from app.periods import Period, PeriodError
-from app.recognition.locks import lock_employees
 from app.recognition.models import Budget, BudgetEntry
+from app.recognition.row_locks import lock_employees
 
 
 class BudgetError(ValueError):

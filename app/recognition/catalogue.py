@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.audit.services import current_actor, record
+from app.core import clock
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.money import MoneyError, to_decimal
@@ -30,8 +31,8 @@ from app.recognition.account import (
 )
 from app.recognition.badges import icons
 from app.recognition.ledger import InsufficientPoints
-from app.recognition.locks import lock_employees, put_back_in_stock, take_from_stock
 from app.recognition.models import REWARD_KINDS, Redemption, RedemptionStatus, Reward
+from app.recognition.row_locks import lock_employees, put_back_in_stock, take_from_stock
 from app.recognition.settings import load_settings
 
 S = RedemptionStatus
@@ -199,7 +200,7 @@ def redeemed_this_year(employee_id: int, reward_id: int, on: date) -> int:
 def request_redemption(employee: Employee, reward: Reward, on: date | None = None) -> Redemption:
     """Hold a reward's cost from the employee's points and take one from its stock (flushed, not committed)."""
     settings = load_settings()
-    on = on or points.today()
+    on = on or clock.today()
     lock_employees([employee.id])
     db.session.refresh(reward)
     if not reward.active:
@@ -249,7 +250,7 @@ def request_redemption(employee: Employee, reward: Reward, on: date | None = Non
 
 def change_redemption(redemption: Redemption, action: str, note: str = "", on: date | None = None) -> Redemption:
     """Move a redemption on (approve, fulfil, reject, cancel, refund) with its ledger and stock effects."""
-    on = on or points.today()
+    on = on or clock.today()
     note = (note or "").strip()
     if action in NEEDS_REASON and len(note) < 3:
         raise CatalogueError(_("say why"), "note")

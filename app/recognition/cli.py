@@ -101,11 +101,11 @@ def award_command(email: str, number: str, points_: int, message: str, badge_cod
 @click.argument("file")
 def import_command(file: str) -> None:
     """Import opening balances (employee_number,points,earned_on,reason), all or nothing; again adds nothing."""
-    from app.recognition.points import import_opening_balances
+    from app.recognition.points import IMPORT_COLUMNS, import_opening_balances
 
     g.primo_actor_label = "cli"
     try:
-        result = import_opening_balances(read_table(read_bytes(file), file))
+        result = import_opening_balances(read_table(read_bytes(file), file, IMPORT_COLUMNS))
     except ImportRejected as exc:
         fail_import(exc)
     _commit()

@@ -16,7 +16,9 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.auth.services import find_user
+from app.core import clock
 from app.extensions import db
+from app.feedback.aggregate import nps_category_condition
 from app.feedback.models import SurveyResponse
 from app.org.models import Employee
 from app.org.scope import managed_store_ids
@@ -27,7 +29,6 @@ from app.recognition.budgets import budget_status, set_budget
 from app.recognition.catalogue import RedemptionRefused, change_redemption, request_redemption, save_reward
 from app.recognition.models import Award, Badge, Reward
 from app.recognition.points import expire_points, summary_of
-from app.recognition.points import today as local_today
 
 BADGES = [
     # code, name, icon, description, criteria, points, rule
@@ -115,7 +116,7 @@ def _award(
 
 def seed_recognition(rng: random.Random, today: date) -> dict[str, int]:
     """Create the demo's recognition programme ending with `today`; flush only (the caller commits)."""
-    today = min(today, local_today())  # nothing dated in the company's future
+    today = min(today, clock.today())  # nothing dated in the company's future
     manager, regional = find_user("manager@example.com"), find_user("regional@example.com")
     sophie_user = find_user("employee@example.com")
     if manager is None or regional is None or sophie_user is None or sophie_user.employee is None:
@@ -179,7 +180,7 @@ def seed_recognition(rng: random.Random, today: date) -> dict[str, int]:
     compliments = db.session.scalars(
         sa.select(SurveyResponse)
         .where(
-            SurveyResponse.nps >= 9,
+            nps_category_condition("promoter"),
             SurveyResponse.employee_id.is_not(None),
             SurveyResponse.employee_id != manager.employee_id,
             SurveyResponse.store_id.in_(managed_store_ids(manager) or {-1}),

@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from app.audit.services import current_actor, record
+from app.core import clock
 from app.core.tabular import CellError, ImportRejected, RowError, Table, missing_columns, parse_date
-from app.dbtypes import utcnow
 from app.extensions import db
 from app.org.models import Employee
-from app.periods import local_date
 from app.recognition.account import (
     Leaving,
     Posting,
@@ -27,8 +25,8 @@ from app.recognition.account import (
     plan_expiries,
 )
 from app.recognition.ledger import Entry, ExpiringPoints, Summary
-from app.recognition.locks import lock_employees
 from app.recognition.models import PointsEntry
+from app.recognition.row_locks import lock_employees
 from app.recognition.settings import RecognitionSettings, load_settings
 
 IMPORT_COLUMNS = ("employee_number", "points", "earned_on", "reason")
@@ -37,11 +35,6 @@ REASON_MAX = 500
 
 class PointsError(ValueError):
     """A points operation that cannot be done; the message says why."""
-
-
-def today() -> date:
-    """Today in the company's time zone."""
-    return local_date(utcnow(), current_app.config["PRIMO_TIMEZONE"])
 
 
 def entries_of(employee_id: int) -> list[Entry]:
@@ -70,7 +63,7 @@ def summary_of(employee: Employee, as_of: date | None = None, settings: Recognit
     settings = settings or load_settings()
     return account_summary(
         entries_of(employee.id),
-        as_of or today(),
+        as_of or clock.today(),
         settings.expiry_months,
         settings.tier_list,
         leaving_of(employee, settings),
@@ -81,7 +74,7 @@ def notices_of(employee: Employee, as_of: date | None = None) -> list[ExpiringPo
     """Return the points of an employee that expire within 30 days."""
     settings = load_settings()
     return expiry_notices(
-        entries_of(employee.id), as_of or today(), settings.expiry_months, leaving_of(employee, settings)
+        entries_of(employee.id), as_of or clock.today(), settings.expiry_months, leaving_of(employee, settings)
     )
 
 
@@ -144,8 +137,8 @@ def expire_points(as_of: date | None = None) -> ExpiryRun:
     Idempotent: what was written before is not written again.
     """
     settings = load_settings()
-    as_of = as_of or today()
-    if as_of > today():
+    as_of = as_of or clock.today()
+    if as_of > clock.today():
         raise PointsError(_("cannot expire points as of %(day)s: that day has not come yet", day=as_of.isoformat()))
     employee_ids = list(db.session.scalars(sa.select(PointsEntry.employee_id).distinct().order_by("employee_id")))
     touched = written = points = 0
@@ -193,7 +186,7 @@ def import_opening_balances(table: Table, as_of: date | None = None) -> ImportRe
 
     Raises ImportRejected naming every bad row; rows already imported (same content, same occurrence) are skipped.
     """
-    as_of = as_of or today()
+    as_of = as_of or clock.today()
     errors: list[RowError] = list(missing_columns(table, IMPORT_COLUMNS))
     if errors:
         raise ImportRejected(errors)

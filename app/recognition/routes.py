@@ -13,12 +13,13 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core import clock
 from app.extensions import db
 from app.feedback.models import SurveyResponse
 from app.org.models import Employee, Region, Store
 from app.org.scope import can_see_employee
-from app.periods import Period, PeriodError
-from app.recognition import bp, points
+from app.periods import Period
+from app.recognition import points
 from app.recognition.awards import (
     AwardError,
     AwardRefused,
@@ -31,6 +32,7 @@ from app.recognition.awards import (
     visible_award_condition,
 )
 from app.recognition.badges import active_badges
+from app.recognition.blueprint import bp
 from app.recognition.budgets import BudgetError, budget_status
 from app.recognition.catalogue import (
     CatalogueError,
@@ -132,7 +134,7 @@ def _awards_received(employee: Employee) -> list[Award]:
 
 
 def _render_employee(employee: Employee, code: int = 200):
-    today = points.today()
+    today = clock.today()
     own = employee.id == current_user.employee_id
     settings = load_settings()
     summary = points.summary_of(employee, today, settings)
@@ -173,7 +175,7 @@ def index():
 def employee(employee_id: int):
     """Show an employee's points (managers their team, employees themselves)."""
     person = db.session.get(Employee, employee_id)
-    if person is None or not can_see_employee(current_user, person, points.today()):
+    if person is None or not can_see_employee(current_user, person, clock.today()):
         abort(404)
     return _render_employee(person)
 
@@ -286,7 +288,7 @@ def _award_form(today: date, **kwargs) -> AwardForm:
 
 
 def _render_award(form: AwardForm, code: int = 200, response: SurveyResponse | None = None, already=None):
-    today = points.today()
+    today = clock.today()
     settings = load_settings()
     status = budget_status(current_user.employee_id, month_of(today)) if current_user.employee_id else None
     return (
@@ -307,13 +309,11 @@ def _render_award(form: AwardForm, code: int = 200, response: SurveyResponse | N
 @allow("manager")
 def award():
     """Give points and perhaps a badge to an employee of my team, out of this month's budget."""
-    today = points.today()
+    today = clock.today()
     form = _award_form(today)
     if request.method == "GET":
         return _render_award(form)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_award(form, 400)
     raw_employee = form.employee.data or ""
     employee = db.session.get(Employee, int(raw_employee)) if raw_employee.isdigit() else None
@@ -364,7 +364,7 @@ def award_from_compliment(response_id: int):
     response = compliment_for(current_user, response_id)
     if response is None:
         abort(404)
-    today = points.today()
+    today = clock.today()
     settings = load_settings()
     already = thanked_award(response.id)
     left = budget_status(current_user.employee_id, month_of(today)).left if current_user.employee_id else 0
@@ -420,7 +420,7 @@ def _regions(stores: list[Store]) -> list[Region]:
 @allow("hr", "manager", "employee")
 def feed_page():
     """Show the public awards of my store and region (managers their stores, HR all), newest first."""
-    today = points.today()
+    today = clock.today()
     stores, ids, store, region = _scope_filter(today)
     return render_template(
         "recognition/feed.html",
@@ -436,12 +436,10 @@ def feed_page():
 @allow("hr", "manager", "employee")
 def leaderboard_page():
     """Rank employees on points earned in a month, per store or region; hidden names show as anonymous."""
-    today = points.today()
+    today = clock.today()
     raw_month = request.args.get("month", "").strip()
-    try:
-        month = Period.parse(raw_month) if raw_month else Period.containing(today, "month")
-    except PeriodError:
-        abort(404)
+    # A PeriodError is a 400 that names the period (app.core.web).
+    month = Period.parse(raw_month) if raw_month else Period.containing(today, "month")
     if month.kind != "month":
         abort(404)
     stores, ids, store, region = _scope_filter(today)

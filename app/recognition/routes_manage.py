@@ -15,11 +15,13 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
+from app.core import clock
+from app.core.web import bad_request
 from app.extensions import db
 from app.org.models import Employee
-from app.periods import Period, PeriodError
-from app.recognition import bp, points
+from app.periods import Period
 from app.recognition.badges import BadgeError, icons, save_badge
+from app.recognition.blueprint import bp
 from app.recognition.budgets import BudgetError, manager_users, month_label, month_statuses, set_budget
 from app.recognition.catalogue import (
     HR_ACTIONS,
@@ -49,7 +51,7 @@ OPEN_STATUSES = (RedemptionStatus.PENDING.value, RedemptionStatus.APPROVED.value
 
 
 def _this_month() -> str:
-    return str(Period.containing(points.today(), "month"))
+    return str(Period.containing(clock.today(), "month"))
 
 
 # --- budgets --------------------------------------------------------------------------------------------------------
@@ -84,14 +86,12 @@ def budgets():
     raw = request.args.get("month", "").strip() or _this_month()
     try:
         month = month_label(raw)
-    except BudgetError:
-        abort(404)
+    except BudgetError as exc:
+        bad_request(str(exc))
     form = _budget_form(data={"month": month} if request.method == "GET" else None)
     if request.method == "GET":
         return _render_budgets(form, month)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_budgets(form, month, 400)
     manager = db.session.get(Employee, int(form.manager.data)) if (form.manager.data or "").isdigit() else None
     if manager is None:
@@ -187,8 +187,6 @@ def _save_form(
             db.session.commit()
             flash(saved(result.name), "success")
             return redirect(url_for(listing))
-    elif form.csrf_token.errors:
-        abort(400)
     return page(), 400
 
 
@@ -310,8 +308,6 @@ def decide(redemption_id: int, action: str):
         abort(404)
     form = DecisionForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_redemptions(400, form)
     try:
         change_redemption(redemption, action, note=form.note.data or "")
@@ -338,10 +334,8 @@ def decide(redemption_id: int, action: str):
 def report():
     """Show awards per manager, the share of each team recognised, and full-time against part-time."""
     raw = request.args.get("period", "").strip()
-    try:
-        period = Period.parse(raw) if raw else Period.containing(points.today(), "quarter")
-    except PeriodError:
-        abort(404)
+    # A PeriodError is a 400 that names the period (app.core.web).
+    period = Period.parse(raw) if raw else Period.containing(clock.today(), "quarter")
     managers, groups = hr_report(period)
     return render_template("recognition/report.html", period=period, managers=managers, groups=groups)
 
@@ -356,8 +350,6 @@ def settings():
         return render_template("recognition/settings.html", form=form, leaver_labels=LEAVER_LABELS)
     form = SettingsForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return render_template("recognition/settings.html", form=form, leaver_labels=LEAVER_LABELS), 400
     new = replace(
         RecognitionSettings(),

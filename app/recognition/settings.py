@@ -7,9 +7,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from app.audit.services import record
-from app.core.models import Setting
-from app.extensions import db
+from app.core.company import save_setting, saved_setting
 
 KEY = "recognition"
 LEAVER_POLICIES = ("forfeit", "keep")
@@ -73,8 +71,8 @@ def _coerce(raw: dict[str, Any]) -> RecognitionSettings:
 
 def load_settings() -> RecognitionSettings:
     """Return the current settings (defaults for whatever is missing or unreadable)."""
-    row = db.session.get(Setting, KEY)
-    return _coerce(row.value if row is not None and isinstance(row.value, dict) else {})
+    raw = saved_setting(KEY)
+    return _coerce(raw if isinstance(raw, dict) else {})
 
 
 class SettingsError(ValueError):
@@ -86,15 +84,6 @@ def save_settings(new: RecognitionSettings) -> RecognitionSettings:
     problems = new.problems()
     if problems:
         raise SettingsError("; ".join(problems))
-    row = db.session.get(Setting, KEY)
     before = asdict(load_settings())
-    if row is None:
-        row = Setting(key=KEY, value=asdict(new))
-        db.session.add(row)
-    else:
-        row.value = asdict(new)
-    db.session.flush()
-    record(
-        "recognition.settings", "setting", KEY, summary="recognition settings changed", before=before, after=asdict(new)
-    )
+    save_setting(KEY, asdict(new), action="recognition.settings", summary="recognition settings changed", before=before)
     return new

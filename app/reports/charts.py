@@ -1,19 +1,16 @@
-"""Server-rendered SVG for statements and HR reports: a payout curve with the store's point, bars, a histogram and
-a scatter. Plain functions from Decimals to markup: presentation attributes only (the CSP allows them, WeasyPrint
-draws them), every text escaped, coordinates rounded to 0.1 px.
+"""Server-rendered SVG for HR reports: bars, a histogram and a scatter (payout curves, on statements too, are
+app.incentives.charts.curve_chart). Plain functions from Decimals to markup: presentation attributes only (the CSP
+allows them, WeasyPrint draws them), every text escaped, coordinates rounded to 0.1 px.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
 
 from markupsafe import Markup, escape
 
-from app.incentives import charts as designer_charts
-from app.incentives import engine
 from app.incentives.charts import _label, _px
 from app.incentives.charts import histogram_bins as histogram_bins  # one histogram for designer and reports
 from app.incentives.charts import histogram_chart as histogram_chart
@@ -36,87 +33,6 @@ def _nice_ceiling(value: Decimal) -> Decimal:
         if base * factor >= value:
             return base * factor
     return base * 10  # pragma: no cover
-
-
-def curve_points(
-    curve: Mapping[str, Any], direction: str, low: Decimal, high: Decimal
-) -> list[tuple[Decimal, Decimal]]:
-    """The stored curve (a trace's dict) as the exact polyline the designer draws, from `low` to `high`."""
-    return designer_charts.curve_points(engine.curve_from_dict(curve), direction, low, high)
-
-
-def curve_chart(
-    curve: Mapping[str, Any],
-    direction: str,
-    *,
-    marker: Decimal | None = None,
-    marker_achievement: Decimal | None = None,
-    moe: Decimal | None = None,
-    title: str = "",
-    x_label: str = "",
-    width: int = 330,
-    height: int = 150,
-) -> Markup:
-    """The payout curve (achievement % against the KPI) with where the store sits and its margin of error."""
-    shape = engine.curve_from_dict(curve)
-    thresholds = list(engine.curve_thresholds(shape))
-    anchors = thresholds + ([marker - (moe or 0), marker + (moe or 0)] if marker is not None else [])
-    span = (max(anchors) - min(anchors)) or Decimal(10)
-    low, high = min(anchors) - span / 5, max(anchors) + span / 5
-    points = curve_points(curve, direction, low, high)
-    top = _nice_ceiling(max(max(p for _x, p in points), Decimal(100)) * Decimal("1.1"))
-    left, right, upper, lower = 34, 8, 10, 28
-    plot_w, plot_h = width - left - right, height - upper - lower
-
-    def sx(x: Decimal) -> Decimal:
-        return left + (x - low) * plot_w / (high - low)
-
-    def sy(y: Decimal) -> Decimal:
-        return upper + plot_h - y * plot_h / top
-
-    out = [
-        f'<svg class="chart chart-curve" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
-    ]
-    if title:
-        out.append(f"<title>{escape(title)}</title>")
-    for pct in (Decimal(0), Decimal(100), top):
-        y = _px(sy(pct))
-        out.append(f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="{GRID}" stroke-width="1"/>')
-        out.append(
-            f'<text x="{left - 4}" y="{y}" font-size="8" fill="{MUTED}" text-anchor="end" '
-            f'dominant-baseline="middle">{_label(pct)} %</text>'
-        )
-    if marker is not None and moe:
-        x0, x1 = sx(max(low, marker - moe)), sx(min(high, marker + moe))
-        out.append(
-            f'<rect class="chart-band" x="{_px(x0)}" y="{upper}" width="{_px(x1 - x0)}" height="{plot_h}" '
-            f'fill="{BAND}" fill-opacity="0.25"/>'
-        )
-    polyline = " ".join(f"{_px(sx(x))},{_px(sy(y))}" for x, y in points)
-    out.append(
-        f'<polyline class="chart-curve-line" points="{polyline}" fill="none" stroke="{BRAND}" stroke-width="2"/>'
-    )
-    base = _px(upper + plot_h)
-    for t in thresholds:
-        x = _px(sx(t))
-        out.append(f'<line x1="{x}" y1="{base}" x2="{x}" y2="{_px(upper + plot_h + 3)}" stroke="{MUTED}"/>')
-        out.append(
-            f'<text x="{x}" y="{_px(upper + plot_h + 12)}" font-size="8" fill="{MUTED}" '
-            f'text-anchor="middle">{_label(t)}</text>'
-        )
-    if marker is not None:
-        y_value = marker_achievement if marker_achievement is not None else engine.achievement(shape, marker, direction)
-        x, y = _px(sx(marker)), _px(sy(y_value))
-        out.append(f'<line x1="{x}" y1="{upper}" x2="{x}" y2="{base}" stroke="{ACCENT}" stroke-dasharray="3 2"/>')
-        out.append(f'<circle class="chart-marker" cx="{x}" cy="{y}" r="4" fill="{ACCENT}"/>')
-    if x_label:
-        out.append(
-            f'<text x="{left + plot_w / 2}" y="{height - 2}" font-size="8" fill="{INK}" '
-            f'text-anchor="middle">{escape(x_label)}</text>'
-        )
-    out.append("</svg>")
-    return Markup("".join(out))
 
 
 @dataclass(frozen=True)
@@ -167,17 +83,66 @@ class ScatterPoint:
     y: Decimal
 
 
+Box = tuple[float, float, float, float]  # left, top, right, bottom (chart coordinates, not money)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_labels(
+    anchors: Sequence[tuple[float, float, str]], *, font_size: float, area: Box, radius: float = 4
+) -> list[tuple[float, float, str] | None]:
+    """Put each point's label beside it where it overlaps no other label or point: (x, y, text-anchor) or None.
+
+    Tries above, below, right, left, then the four corners; a label with no free place is left out (the point's
+    tooltip and the table beside the chart still name it). Widths are estimated from the number of characters.
+    """
+    dots: list[Box] = [(x - radius, y - radius, x + radius, y + radius) for x, y, _text in anchors]
+    placed: list[Box] = []
+    result: list[tuple[float, float, str] | None] = []
+    gap = radius + 3
+    for x, y, text in anchors:
+        w, h = len(text) * font_size * 0.62, font_size
+        options = [
+            (x, y - gap, "middle"),
+            (x, y + gap + h, "middle"),
+            (x + gap, y + h / 3, "start"),
+            (x - gap, y + h / 3, "end"),
+            (x + gap, y - gap, "start"),
+            (x - gap, y - gap, "end"),
+            (x + gap, y + gap + h, "start"),
+            (x - gap, y + gap + h, "end"),
+        ]
+        chosen = None
+        for tx, ty, anchor in options:
+            left = tx - w / 2 if anchor == "middle" else tx if anchor == "start" else tx - w
+            box = (left, ty - h, left + w, ty + 2)
+            inside = box[0] >= area[0] and box[1] >= area[1] and box[2] <= area[2] and box[3] <= area[3]
+            if inside and not any(_overlaps(box, other) for other in placed + dots):
+                chosen = (tx, ty, anchor)
+                placed.append(box)
+                break
+        result.append(chosen)
+    return result
+
+
 def scatter_chart(
     points: Sequence[ScatterPoint],
     *,
     title: str = "",
     x_label: str = "",
     y_label: str = "",
+    y_text: Callable[[Decimal], str] = _label,
     width: int = 640,
-    height: int = 320,
+    height: int = 340,
 ) -> Markup:
-    """One labelled dot per store: x against y, axes from their data (x may be negative, as NPS can be)."""
-    left, right, upper, lower = 56, 16, 12, 40
+    """One labelled dot per store: x against y, axes from their data (x may be negative, as NPS can be).
+
+    Axis titles (with their units) sit along the axes; point labels are placed so that none overlaps another
+    label or a point, and left out where no place is free (the tooltip still names the point).
+    """
+    left, right, upper, lower = 72, 16, 12, 44
     plot_w, plot_h = width - left - right, height - upper - lower
     xs = [p.x for p in points] or [Decimal(0), Decimal(100)]
     ys = [p.y for p in points] or [Decimal(0), Decimal(1)]
@@ -212,25 +177,32 @@ def scatter_chart(
     for value in (y_low, y_high):
         out.append(
             f'<text x="{left - 4}" y="{_px(sy(value))}" font-size="10" fill="{MUTED}" text-anchor="end" '
-            f'dominant-baseline="middle">{_label(value)}</text>'
+            f'dominant-baseline="middle">{escape(y_text(value))}</text>'
         )
     for p in points:
         x, y = _px(sx(p.x)), _px(sy(p.y))
         out.append(
             f'<circle class="chart-point" cx="{x}" cy="{y}" r="4" fill="{BRAND}">'
-            f"<title>{escape(p.label)}: {_label(p.x)} / {_label(p.y)}</title></circle>"
+            f"<title>{escape(p.label)}: {_label(p.x)} / {escape(y_text(p.y))}</title></circle>"
         )
-        out.append(f'<text x="{x}" y="{_px(Decimal(y) - 7)}" font-size="9" fill="{INK}" text-anchor="middle">')
-        out.append(f"{escape(p.label)}</text>")
+    anchors = [(float(sx(p.x)), float(sy(p.y)), p.label) for p in points]
+    area = (float(left), 0.0, float(width - right), float(upper + plot_h))
+    for p, spot in zip(points, place_labels(anchors, font_size=9, area=area), strict=True):
+        if spot is not None:
+            tx, ty, anchor = spot
+            out.append(
+                f'<text class="chart-point-label" x="{tx:.1f}" y="{ty:.1f}" font-size="9" fill="{INK}" '
+                f'text-anchor="{anchor}">{escape(p.label)}</text>'
+            )
     if x_label:
         out.append(
-            f'<text x="{left + plot_w / 2}" y="{height - 4}" font-size="11" fill="{INK}" '
+            f'<text class="chart-axis-title" x="{left + plot_w / 2}" y="{height - 4}" font-size="11" fill="{INK}" '
             f'text-anchor="middle">{escape(x_label)}</text>'
         )
     if y_label:
         out.append(
-            f'<text x="12" y="{upper + plot_h / 2}" font-size="11" fill="{INK}" text-anchor="middle" '
-            f'transform="rotate(-90 12 {upper + plot_h / 2})">{escape(y_label)}</text>'
+            f'<text class="chart-axis-title" x="12" y="{upper + plot_h / 2}" font-size="11" fill="{INK}" '
+            f'text-anchor="middle" transform="rotate(-90 12 {upper + plot_h / 2})">{escape(y_label)}</text>'
         )
     out.append("</svg>")
     return Markup("".join(out))

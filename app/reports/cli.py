@@ -19,7 +19,8 @@ from app.core.cli_support import fail
 from app.extensions import db
 from app.incentives.models import BonusRun
 from app.org.models import Employee
-from app.reports import documents, payroll
+from app.reports import payroll
+from app.reports.statements import documents
 
 
 def _run(run_id: int) -> BonusRun:
@@ -81,7 +82,7 @@ def bulk_command(run_id: int, out: str, fmt: str, store_code: str | None) -> Non
         click.echo(f"\r{done}/{count[0]}", nl=done >= count[0], err=True)
 
     try:
-        content = documents.bulk_statements(run, fmt, store_code, progress, total)
+        content = documents.bulk_statements(run, fmt, [store_code] if store_code else None, progress, total)
     except documents.DocumentError as exc:
         fail(str(exc))
     db.session.commit()

@@ -1,23 +1,21 @@
 """Render jobs: a row per background rendering (store an approved run's statements, or a bulk ZIP / merged PDF),
-queued on Huey once the row is committed, run by the queue consumer, with progress readable by the run page.
+queued on Huey once the row is committed (app.reports.queue), run by the queue consumer, with progress readable by
+the run page.
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from app.audit.services import current_actor, record
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import BonusRun
-from app.reports import documents, sources
 from app.reports.models import RenderJob
+from app.reports.statements import documents, sources
 
 KINDS = ("store", "zip", "pdf")
 ACTIVE = ("queued", "running")
@@ -29,41 +27,29 @@ class JobError(ValueError):
 
 
 def _schedule(job: RenderJob) -> None:
-    """Enqueue the job once the transaction that created it commits (a rollback forgets it)."""
+    """Enqueue the job once the transaction that created it commits (a rollback forgets it): see queue.init_app."""
     db.session.info.setdefault(PENDING_KEY, []).append(job.id)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed(session: Session) -> None:
-    pending = session.info.pop(PENDING_KEY, [])
-    if pending:
-        from app.reports import queue
-
-        for job_id in pending:
-            try:
-                queue.enqueue(job_id)
-            except Exception:  # the broker is down: the job stays queued and HR can queue it again
-                logging.getLogger(__name__).exception("render job %s could not be queued", job_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
-
-
-def create_job(run: BonusRun, kind: str, store_code: str | None = None, requested_by: str | None = None) -> RenderJob:
-    """Queue a rendering of a run's statements (enqueued when the caller commits)."""
+def create_job(
+    run: BonusRun, kind: str, stores: Sequence[str] | None = None, requested_by: str | None = None
+) -> RenderJob:
+    """Queue a rendering of a run's statements, of every store's team or of the stores given (enqueued when the
+    caller commits). Whoever calls it has checked that the requester may read those statements."""
     if kind not in KINDS:
         raise JobError(f"kind: one of {', '.join(KINDS)}, not {kind!r}")
     if kind == "store" and not documents.is_final(run):
         raise JobError(f"run {run.id} is {run.status}: statements are stored once the run is approved")
-    employees = sources.run_employee_ids(run, store_code)
-    if store_code is not None and not employees:
-        raise JobError(f"store: run {run.id} pays nobody in store {store_code}")
+    if stores is not None and not stores:
+        raise JobError("store: no store to render")
+    employees = sources.run_employee_ids(run, stores)
+    if stores is not None and not employees:
+        raise JobError(f"store: run {run.id} pays nobody in store {', '.join(stores)}")
     job = RenderJob(
         run_id=run.id,
         kind=kind,
-        store_code=store_code,
+        store_code=stores[0] if stores is not None and len(stores) == 1 else None,
+        store_codes=list(stores) if stores is not None else None,
         status="queued",
         total=len(employees),
         done=0,
@@ -130,7 +116,7 @@ def run_job(job_id: int) -> None:
             def total(n: int) -> None:
                 job.total = n
 
-            job.result = documents.bulk_statements(run, job.kind, job.store_code, progress, total)
+            job.result = documents.bulk_statements(run, job.kind, job.store_codes, progress, total)
         job.done = job.total
         job.status = "done"
         job.finished_at = utcnow()
@@ -150,6 +136,7 @@ def as_json(job: RenderJob, download_url: str | None) -> dict[str, object]:
         "id": job.id,
         "kind": job.kind,
         "store_code": job.store_code,
+        "store_codes": job.store_codes,
         "status": job.status,
         "done": job.done,
         "total": job.total,

@@ -57,7 +57,9 @@ class RenderJob(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("bonus_runs.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20))  # store | zip | pdf
-    store_code: Mapped[str | None] = mapped_column(sa.String(40))
+    store_code: Mapped[str | None] = mapped_column(sa.String(40))  # the one store asked for, if one was
+    # The stores whose statements it renders; None: the whole run (HR and payroll only, or storing after approval).
+    store_codes: Mapped[list[str] | None] = mapped_column(sa.JSON)
     status: Mapped[str] = mapped_column(sa.String(10), default="queued")
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)

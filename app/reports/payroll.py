@@ -1,6 +1,10 @@
 """Payroll exports: one row per employee and pay code for an approved run (or a period's recognition benefits),
 as xlsx (sheets `data` and `control`) or CSV, each export logged with its hashes.
 
+A corrective run's rows carry only the difference with what the period's earlier runs paid (signed; what was paid
+on another pay code is taken back on that code); its control sheet says which run it corrects and why, and an
+advance (a run approved before its period ended) says so too. The data columns never change.
+
 Rows are computed the same way every time (sorted, summed in Decimal), so exporting twice gives identical rows;
 the control sheet's SHA-256 is over the data rows serialised as UTF-8 CSV (no BOM, no header, `;`, `.` decimals,
 ISO dates, `\\n` line ends), so anyone can check a file against it. Text cells are neutralised against formula
@@ -22,17 +26,19 @@ import sqlalchemy as sa
 from flask import current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 
 from app.audit.services import record
 from app.core.tabular import neutralise
 from app.dbtypes import Money
 from app.extensions import db
 from app.incentives import runs as run_service
-from app.incentives.models import BonusRun, RunAdjustment, RunLine
+from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine
 from app.money import ZERO
 from app.org.models import Employee
 from app.periods import Period
 from app.reports.models import PayrollExport
+from app.reports.xlsx_layout import apply_widths, widths
 
 COLUMNS = (
     "payroll_id",
@@ -49,7 +55,6 @@ COLUMNS = (
 )
 FORMATS = ("xlsx", "csv")
 DECIMAL_SEPARATORS = (",", ".")
-EXPORTABLE = ("approved", "exported")
 AMOUNT_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -111,6 +116,9 @@ class PayrollFile:
     period: str
     run_id: int | None
     rows: tuple[PayrollRow, ...]
+    corrects_run_id: int | None = None
+    corrective_reason: str | None = None
+    advance: bool = False
 
     @property
     def total(self) -> Decimal:
@@ -129,30 +137,46 @@ def _sorted(rows: Iterable[PayrollRow]) -> tuple[PayrollRow, ...]:
 
 
 def run_file(run: BonusRun) -> PayrollFile:
-    """One row per employee of an approved run: the sum of their lines and adjustments on the scheme's pay code.
+    """One row per employee and pay code of an approved run: the sum of their lines and adjustments.
 
-    An employee whose lines and adjustments add up to exactly zero gets no row: there is nothing to pay.
+    Lines and manual adjustments are on the scheme version's pay code; a corrective run's `already_paid`
+    adjustments on the code that paid. An employee and code whose amounts add up to exactly zero get no row: there
+    is nothing to pay.
     """
-    if run.status not in EXPORTABLE:
+    if run.status not in PAID_STATUSES:
         raise NotExportable(f"run {run.id} is {run.status}: only approved runs are exported")
-    amounts: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for model in (RunLine, RunAdjustment):
-        for employee_id, amount in db.session.execute(
-            sa.select(model.employee_id, sa.func.sum(model.amount, type_=Money()))
-            .where(model.run_id == run.id)
-            .group_by(model.employee_id)
-        ):
-            amounts[employee_id] += amount or ZERO
-    employees = {e.id: e for e in db.session.scalars(sa.select(Employee).where(Employee.id.in_(list(amounts))))}
+    pay_code = run.version.pay_code
+    amounts: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    for employee_id, amount in db.session.execute(
+        sa.select(RunLine.employee_id, sa.func.sum(RunLine.amount, type_=Money()))
+        .where(RunLine.run_id == run.id)
+        .group_by(RunLine.employee_id)
+    ):
+        amounts[(employee_id, pay_code)] += amount or ZERO
+    for employee_id, code, amount in db.session.execute(
+        sa.select(RunAdjustment.employee_id, RunAdjustment.pay_code, sa.func.sum(RunAdjustment.amount, type_=Money()))
+        .where(RunAdjustment.run_id == run.id)
+        .group_by(RunAdjustment.employee_id, RunAdjustment.pay_code)
+    ):
+        amounts[(employee_id, code or pay_code)] += amount or ZERO
+    ids = list({employee_id for employee_id, _code in amounts})
+    employees = {e.id: e for e in db.session.scalars(sa.select(Employee).where(Employee.id.in_(ids)))} if ids else {}
     period = Period.parse(run.period)
     currency = current_app.config["PRIMO_CURRENCY"]
-    pay_code = run.version.pay_code
     rows = [
-        PayrollRow.of(employees[employee_id], pay_code, amount, currency, period, run.id)
-        for employee_id, amount in amounts.items()
+        PayrollRow.of(employees[employee_id], code, amount, currency, period, run.id)
+        for (employee_id, code), amount in amounts.items()
         if amount != 0
     ]
-    return PayrollFile("run", str(period), run.id, _sorted(rows))
+    return PayrollFile(
+        "run",
+        str(period),
+        run.id,
+        _sorted(rows),
+        corrects_run_id=run.corrects_run_id,
+        corrective_reason=run.corrective_reason,
+        advance=run.advance,
+    )
 
 
 def benefit_rows_source(period: Period) -> list:
@@ -226,10 +250,36 @@ def build_payroll_csv(payroll: PayrollFile, decimal_separator: str = ",") -> byt
     return ("\ufeff" + header + rows_csv(payroll.rows, decimal_separator, "\r\n")).encode("utf-8")
 
 
+def _data_widths(payroll: PayrollFile) -> dict[int, float]:
+    header = [(key, None) for key in COLUMNS]
+    cells = (
+        (
+            (r.payroll_id, None),
+            (r.employee_number, None),
+            (r.last_name, None),
+            (r.first_name, None),
+            (r.pay_code, None),
+            (r.amount, AMOUNT_FORMAT),
+            (r.currency, None),
+            (r.period_start, DATE_FORMAT),
+            (r.period_end, DATE_FORMAT),
+            (r.cost_center, None),
+            (r.run_id, None),
+        )
+        for r in payroll.rows
+    )
+    return widths([header, *cells])
+
+
 def build_payroll_xlsx(payroll: PayrollFile) -> bytes:
-    """Sheet `data` (header of column keys, one row per employee and pay code), sheet `control`."""
+    """Sheet `data` (header of column keys, one row per employee and pay code; the header frozen, a filter on the
+    table, every column wide enough for its dates and amounts), sheet `control`."""
     workbook = Workbook(write_only=True)
     data = workbook.create_sheet("data")
+    # Write-only sheets write their columns and panes before the first row: size them from the rows first.
+    apply_widths(data, _data_widths(payroll))
+    data.freeze_panes = "A2"
+    data.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(payroll.rows) + 1}"
     data.append(COLUMNS)
     # One styled cell, reused: write-only sheets write each row out as soon as it is appended.
     amount = WriteOnlyCell(data)
@@ -255,19 +305,26 @@ def build_payroll_xlsx(payroll: PayrollFile) -> bytes:
     control = workbook.create_sheet("control")
     total = WriteOnlyCell(control, value=payroll.total)
     total.number_format = AMOUNT_FORMAT
+    sha256_of = "data rows as UTF-8 CSV: no BOM, no header, ';' separator, '.' decimals, ISO dates, \\n line ends"
+    facts: list[tuple[str, object]] = [
+        ("rows", len(payroll.rows)),
+        ("total", payroll.total),
+        ("run_id", payroll.run_id),
+        ("period", payroll.period),
+        ("kind", payroll.kind),
+    ]
+    if payroll.kind == "run":
+        facts += [
+            ("corrective_of_run", payroll.corrects_run_id),
+            ("corrective_reason", neutralise(payroll.corrective_reason) if payroll.corrective_reason else None),
+            ("advance", payroll.advance),
+        ]
+    facts += [("sha256", payroll.rows_sha256), ("sha256_of", sha256_of)]
+    apply_widths(control, {1: 20, 2: 66})
+    control.freeze_panes = "A2"
     control.append(("key", "value"))
-    control.append(("rows", len(payroll.rows)))
-    control.append(("total", total))
-    control.append(("run_id", payroll.run_id))
-    control.append(("period", payroll.period))
-    control.append(("kind", payroll.kind))
-    control.append(("sha256", payroll.rows_sha256))
-    control.append(
-        (
-            "sha256_of",
-            "data rows as UTF-8 CSV: no BOM, no header, ';' separator, '.' decimals, ISO dates, \\n line ends",
-        )
-    )
+    for key, value in facts:
+        control.append((key, total if key == "total" else value))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -326,7 +383,8 @@ def export_run(run: BonusRun, fmt: str, who: str, decimal_separator: str = ",") 
         summary=f"{fmt}: {len(payroll.rows)} rows, total {payroll.total}, sha256 {entry.file_sha256[:16]}…",
         after={"export_id": entry.id, "rows_sha256": payroll.rows_sha256, "file_sha256": entry.file_sha256},
     )
-    name = f"payroll-run-{run.id}-{run.period}.{fmt}"
+    kind = "-corrective" if run.corrective else "-advance" if run.advance else ""
+    name = f"payroll-run-{run.id}-{run.period}{kind}.{fmt}"
     return Export(content, name, MIMETYPES[fmt], entry, payroll)
 
 

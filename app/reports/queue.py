@@ -7,11 +7,13 @@ machine; `redis://host:6379/0` → `RedisHuey`, so consumers on several machines
 in-process queue nothing consumes (the default for TESTING apps, so tests never write to a real queue).
 
 The Huey instance is built on first use (module attribute `huey`), and each job opens the Flask application
-(`create_app()`, the same settings as the web server) for its database work.
+(`create_app()`, the same settings as the web server) for its database work. `init_app` makes every session put
+the render jobs it created on the queue once it commits.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -19,6 +21,10 @@ from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.reports import jobs
 
 QUEUE_NAME = "primo"
 
@@ -97,10 +103,27 @@ def enqueue(job_id: int) -> None:
     app_huey().primo_render_job(job_id)  # type: ignore[attr-defined]
 
 
+def init_app(app: Flask) -> None:
+    """Enqueue the render jobs a session created once it commits; forget them when it rolls back."""
+    if not event.contains(Session, "after_commit", _enqueue_committed):
+        event.listen(Session, "after_commit", _enqueue_committed)
+        event.listen(Session, "after_rollback", _forget_rolled_back)
+
+
+def _enqueue_committed(session: Session) -> None:
+    for job_id in session.info.pop(jobs.PENDING_KEY, []):
+        try:
+            enqueue(job_id)
+        except Exception:  # the broker is down: the job stays queued and HR can queue it again
+            logging.getLogger(__name__).exception("render job %s could not be queued", job_id)
+
+
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(jobs.PENDING_KEY, None)
+
+
 def run_render_job(job_id: int) -> None:
     """The queued task: render a job's statements inside the application."""
-    from app.reports import jobs
-
     with _app().app_context():
         jobs.run_job(job_id)
 

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.org.models import Employee
-from app.reports.statement import BadgeView, RecognitionView
+from app.periods import Period
+from app.reports.statements.data import BadgeView, RecognitionView
 
 
 def recognition_for(employee_id: int, start: date, end: date) -> RecognitionView:
@@ -93,17 +94,14 @@ class ManagerUse:
     people: int
 
 
-def recognition_use(months: list[str]) -> list[ManagerUse] | None:
-    """Awards, points and badges given and allowance per manager over some months ("2026-07"); None if unavailable."""
+def recognition_use(period: Period) -> list[ManagerUse] | None:
+    """Awards, points and badges given and allowance per manager over a period; None if unavailable."""
     try:
         from app.recognition.models import Award, Budget, BudgetEntry
     except ImportError:
         return None
-    from app.org.models import Employee
 
-    first = date.fromisoformat(months[0] + "-01")
-    year, month = int(months[-1][:4]), int(months[-1][5:])
-    after = date(year + (month == 12), month % 12 + 1, 1)
+    months = [str(month) for month in period.month_periods()]
     given = db.session.execute(
         sa.select(
             Award.giver_id,
@@ -112,7 +110,7 @@ def recognition_use(months: list[str]) -> list[ManagerUse] | None:
             sa.func.count(Award.badge_id),
             sa.func.count(sa.distinct(Award.employee_id)),
         )
-        .where(Award.awarded_on >= first, Award.awarded_on < after)
+        .where(Award.awarded_on.between(period.start, period.end))
         .group_by(Award.giver_id)
     ).all()
     allowances = db.session.execute(

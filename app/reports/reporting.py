@@ -15,16 +15,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from app.core import clock
 from app.core.tabular import neutralise
 from app.dbtypes import Money
 from app.extensions import db
-from app.incentives.models import BonusRun, RunAdjustment, RunLine
+from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine
 from app.money import ZERO, round_half_up
 from app.org.models import Region, Store
 from app.periods import Period
 from app.reports.recognition import ManagerUse, recognition_use
 
-PAID = ("approved", "exported")
 MONEY = "#,##0.00"
 
 
@@ -32,7 +32,10 @@ def paid_periods() -> list[str]:
     """Periods that have an approved or exported run, newest first."""
     return list(
         db.session.scalars(
-            sa.select(BonusRun.period).where(BonusRun.status.in_(PAID)).distinct().order_by(BonusRun.period.desc())
+            sa.select(BonusRun.period)
+            .where(BonusRun.status.in_(PAID_STATUSES))
+            .distinct()
+            .order_by(BonusRun.period.desc())
         )
     )
 
@@ -47,7 +50,7 @@ class CostRow:
 
 
 def _paid_runs(period: str | None) -> sa.Select:
-    query = sa.select(BonusRun.id).where(BonusRun.status.in_(PAID))
+    query = sa.select(BonusRun.id).where(BonusRun.status.in_(PAID_STATUSES))
     return query.where(BonusRun.period == period) if period else query
 
 
@@ -102,7 +105,7 @@ def cost(period: str | None, by: str = "store") -> list[CostRow]:
 
 def employee_amounts(period: str | None, run_id: int | None = None) -> list[Decimal]:
     """What each employee was paid by the paid runs of a period (or by one run): lines plus adjustments."""
-    runs = sa.select(BonusRun.id).where(BonusRun.status.in_(PAID))
+    runs = sa.select(BonusRun.id).where(BonusRun.status.in_(PAID_STATUSES))
     if run_id is not None:
         runs = runs.where(BonusRun.id == run_id)
     elif period:
@@ -189,12 +192,8 @@ def cost_vs_nps(period: str) -> list[StorePoint]:
     return points
 
 
-def months_of(period: str) -> list[str]:
-    return [str(m) for m in Period.parse(period).month_periods()]
-
-
 def manager_use(period: str) -> list[ManagerUse] | None:
-    return recognition_use(months_of(period))
+    return recognition_use(Period.parse(period))
 
 
 # --- workbooks -------------------------------------------------------------------------------------------------
@@ -251,9 +250,4 @@ def manager_use_xlsx(rows: Sequence[ManagerUse]) -> bytes:
 
 def latest_month() -> str:
     """The current month in the company's time zone."""
-    from flask import current_app
-
-    from app.dbtypes import utcnow
-    from app.periods import local_date
-
-    return str(Period.containing(local_date(utcnow(), current_app.config["PRIMO_TIMEZONE"]), "month"))
+    return str(Period.containing(clock.today(), "month"))

@@ -1,4 +1,5 @@
-"""The payroll page: approved runs with their exports, and the export actions.
+"""The payroll page: approved runs to export, exported runs already paid (with their exports), and the export
+actions.
 
 An export is a state change (it is logged and marks the run exported), so it is a POST form whose response is the
 file itself; the page only lists. Exporting again logs another export with the same rows.
@@ -12,24 +13,27 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.auth.access import allow
+from app.core.downloads import download
 from app.extensions import db
-from app.incentives.models import BonusRun, SchemeVersion
-from app.reports import bp, payroll
+from app.incentives.models import PAID_STATUSES, BonusRun, RunStatus, SchemeVersion
+from app.reports import payroll
 from app.reports.access import conflict
+from app.reports.blueprint import bp
 from app.reports.forms import BenefitsExportForm, PayrollExportForm
 
 
 def _page(export: PayrollExportForm | None = None, benefits: BenefitsExportForm | None = None, status: int = 200):
     final = db.session.scalars(
         sa.select(BonusRun)
-        .where(BonusRun.status.in_(payroll.EXPORTABLE))
+        .where(BonusRun.status.in_(PAID_STATUSES))
         .options(selectinload(BonusRun.version).selectinload(SchemeVersion.scheme))
         .order_by(BonusRun.period.desc(), BonusRun.id.desc())
     ).all()
     return (
         render_template(
             "reports/payroll.html",
-            runs=final,
+            to_export=[r for r in final if r.status == RunStatus.APPROVED],
+            paid=[r for r in final if r.status == RunStatus.EXPORTED],
             exports=payroll.exports_by_run(r.id for r in final),
             form=export or PayrollExportForm(),
             benefits=benefits or BenefitsExportForm(),
@@ -40,20 +44,13 @@ def _page(export: PayrollExportForm | None = None, benefits: BenefitsExportForm 
 
 
 def _file(export: payroll.Export) -> Response:
-    return Response(
-        export.content,
-        mimetype=export.mimetype,
-        headers={
-            "Content-Disposition": f"attachment; filename={export.filename}",
-            "X-Rows-SHA256": export.log.rows_sha256,
-        },
-    )
+    return download(export.content, export.filename, export.mimetype, {"X-Rows-SHA256": export.log.rows_sha256})
 
 
 @bp.route("/payroll")
 @allow("payroll", "hr")
 def payroll_index():
-    """Approved and exported runs with every export made of them, and the benefits export."""
+    """Approved runs to export, exported runs already paid, every export made of them, and the benefits export."""
     return _page()
 
 
@@ -66,8 +63,6 @@ def payroll_export(run_id: int):
         abort(404)
     form = PayrollExportForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _page(export=form, status=400)
     try:
         export = payroll.export_run(run, form.fmt.data, current_user.email, form.decimal_separator.data)
@@ -88,8 +83,6 @@ def payroll_benefits():
     """Export a period's recognition benefits and days off for payroll (logged), returning the file."""
     form = BenefitsExportForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _page(benefits=form, status=400)
     try:
         export = payroll.export_benefits(

@@ -9,16 +9,18 @@ from flask_babel import gettext as _
 
 from app.auth.access import allow
 from app.core import formatting
+from app.core.downloads import download
 from app.extensions import db
-from app.incentives.models import BonusRun
-from app.periods import Period, PeriodError
-from app.reports import bp, charts, reporting
+from app.incentives.models import PAID_STATUSES, BonusRun
+from app.periods import Period
+from app.reports import charts, reporting
+from app.reports.blueprint import bp
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _xlsx(content: bytes, name: str) -> Response:
-    return Response(content, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
+    return download(content, name, XLSX)
 
 
 def _period(required: bool = False) -> tuple[str | None, list[str]]:
@@ -28,10 +30,7 @@ def _period(required: bool = False) -> tuple[str | None, list[str]]:
     if asked == "all" and not required:
         return None, periods
     if asked:
-        try:
-            return str(Period.parse(asked)), periods
-        except PeriodError:
-            abort(404)
+        return str(Period.parse(asked)), periods  # a PeriodError is a 400 that names the period (app.core.web)
     return (periods[0] if periods else None), periods
 
 
@@ -71,7 +70,7 @@ def _distribution() -> tuple[reporting.Distribution, str | None, int | None, lis
     run_id = request.args.get("run", type=int)
     if run_id is not None:
         run = db.session.get(BonusRun, run_id)
-        if run is None or run.status not in reporting.PAID:
+        if run is None or run.status not in PAID_STATUSES:
             abort(404)
         return reporting.Distribution(reporting.employee_amounts(None, run_id)), run.period, run_id, []
     period, periods = _period()
@@ -84,7 +83,7 @@ def report_distribution():
     """How bonus amounts are spread over employees (per period or run): a histogram with count, median, zeros."""
     dist, period, run_id, periods = _distribution()
     bins = charts.histogram_bins(dist.amounts)
-    chart = charts.histogram_chart(bins, title=_("Employees per amount"))
+    chart = charts.histogram_chart(bins, title=_("Employees per amount"), edge_text=formatting.whole_money)
     return render_template(
         "reports/distribution.html", dist=dist, bins=bins, chart=chart, period=period, run_id=run_id, periods=periods
     )
@@ -108,8 +107,9 @@ def report_cost_vs_nps():
     chart = charts.scatter_chart(
         [charts.ScatterPoint(p.code, p.nps, p.amount) for p in points if p.nps is not None],
         title=_("Bonus cost against NPS"),
-        x_label=_("NPS"),
-        y_label=_("Bonus cost"),
+        x_label=_("NPS of the period (points, −100 to 100)"),
+        y_label=_("Bonus cost of the store (%(currency)s)", currency=formatting.currency_symbol()),
+        y_text=formatting.whole_money,
     )
     return render_template("reports/cost_vs_nps.html", points=points, chart=chart, period=period, periods=periods)
 
@@ -125,10 +125,7 @@ def report_cost_vs_nps_xlsx():
 
 def _recognition_period() -> str:
     asked = request.args.get("period", "").strip()
-    try:
-        return str(Period.parse(asked)) if asked else str(Period.parse(reporting.latest_month()))
-    except PeriodError:
-        abort(404)
+    return str(Period.parse(asked)) if asked else str(Period.parse(reporting.latest_month()))
 
 
 @bp.route("/reports/recognition")

@@ -6,7 +6,9 @@ download if the queue has not got there yet: a write of the one immutable render
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, jsonify, redirect, render_template, url_for
@@ -16,20 +18,27 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core.downloads import download
 from app.extensions import db
-from app.incentives.models import BonusRun, RunAdjustment, RunLine, SchemeVersion
+from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.org.models import Employee, Store
-from app.reports import access, bp, documents, jobs, sources
+from app.reports import access, jobs
+from app.reports.blueprint import bp
 from app.reports.forms import BulkForm
 from app.reports.models import RenderJob
-from app.reports.statements import build_statement_html, page_logo
+from app.reports.statements import documents, sources
+from app.reports.statements.data import StatementData
+from app.reports.statements.html import build_statement_html
 
 
 def _download(content: bytes, filename: str, fmt: str, sha: str | None = None) -> Response:
-    headers = {"Content-Disposition": f"attachment; filename={filename}"}
-    if sha:
-        headers["X-Content-SHA256"] = sha
-    return Response(content, mimetype=documents.MIMETYPES[fmt], headers=headers)
+    return download(content, filename, documents.MIMETYPES[fmt], {"X-Content-SHA256": sha} if sha else None)
+
+
+def _page_logo(data: StatementData) -> str | None:
+    """The logo URL for a web page: only a file of app/static (the CSP would refuse anything else anyway)."""
+    found = sources.static_logo(data.logo)
+    return url_for("static", filename=found) if found else None
 
 
 @bp.route("/runs/<int:run_id>/statement/<int:employee_id>")
@@ -45,7 +54,7 @@ def statement_page(run_id: int, employee_id: int):
     if stored is not None:
         # Show the generation time of the copy of record, which the downloads return.
         data = replace(data, generated_at=stored.created_at)
-    return build_statement_html(data, page=True, logo_src=page_logo(data), stored=stored)
+    return build_statement_html(data, page=True, logo_src=_page_logo(data), stored=stored)
 
 
 def _statement_file(run_id: int, employee_id: int, fmt: str):
@@ -78,6 +87,7 @@ def my_statements():
     """My statements: every approved run that pays me, newest period first."""
     employee_id = current_user.employee_id
     rows = []
+    amounts: dict[int, Decimal] = {}
     if employee_id is not None:
         paid = sa.union(
             sa.select(RunLine.run_id).where(RunLine.employee_id == employee_id),
@@ -86,10 +96,22 @@ def my_statements():
         rows = db.session.scalars(
             sa.select(BonusRun)
             .join(SchemeVersion, SchemeVersion.id == BonusRun.version_id)
-            .where(BonusRun.id.in_(paid), BonusRun.status.in_(documents.FINAL))
+            .where(BonusRun.id.in_(paid), BonusRun.status.in_(PAID_STATUSES))
             .order_by(BonusRun.period.desc(), BonusRun.id.desc())
         ).all()
-    return render_template("reports/my_statements.html", runs=rows, employee_id=employee_id)
+        amounts = _amounts_of(employee_id, [r.id for r in rows])
+    return render_template("reports/my_statements.html", runs=rows, employee_id=employee_id, amounts=amounts)
+
+
+def _amounts_of(employee_id: int, run_ids: list[int]) -> dict[int, Decimal]:
+    """What each run pays the employee: their lines plus their adjustments (as the statement's final amount)."""
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for model in (RunLine, RunAdjustment):
+        for run_id, amount in db.session.execute(
+            sa.select(model.run_id, model.amount).where(model.employee_id == employee_id, model.run_id.in_(run_ids))
+        ):
+            totals[run_id] += amount
+    return dict(totals)
 
 
 def _team_lines(run: BonusRun, store_codes: list[str] | None):
@@ -106,9 +128,10 @@ def _team_lines(run: BonusRun, store_codes: list[str] | None):
 
 
 def _store_choices(run: BonusRun, codes: list[str] | None) -> list[SelectChoice]:
-    """All the run's stores (and "all") for HR and payroll; a manager's own stores for a manager."""
+    """All the run's stores (and "all") for HR and payroll; a manager's own stores (and "all mine") for a manager."""
     if codes is not None:
-        return [SelectChoice(c, c) for c in codes]
+        mine = [SelectChoice("", _("All my stores"))] if len(codes) > 1 else []
+        return mine + [SelectChoice(c, c) for c in codes]
     in_run = sa.select(RunLine.store_id).where(RunLine.run_id == run.id)
     found = db.session.scalars(sa.select(Store.code).where(Store.id.in_(in_run)).order_by(Store.code))
     return [SelectChoice("", _("All stores"))] + [SelectChoice(c, c) for c in found]
@@ -146,20 +169,21 @@ def run_statements(run_id: int):
 @bp.route("/runs/<int:run_id>/statements/bulk", methods=["POST"])
 @allow("hr", "payroll", "manager")
 def run_statements_bulk(run_id: int):
-    """Queue a ZIP of PDFs or one merged PDF of a run's statements (all, or one store's)."""
+    """Queue a ZIP of PDFs or one merged PDF of a run's statements: one store's, or all the user may read (every
+    store only for HR and payroll; a manager's own stores for a manager)."""
     run = access.run_or_404(run_id, current_user)
     codes = access.bulk_store_codes(current_user, run)
     if codes == []:
         abort(404)
     form = BulkForm()
     form.store.choices = _store_choices(run, codes)
+    # Decided before the form's own checks: an empty store must never widen a manager's view, whatever the
+    # choices offered, and a store outside it is a 404 with nothing queued.
+    stores = access.bulk_stores_or_404(current_user, run, (form.store.data or "").strip() or None)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_run(run, form, 400)
-    store = form.store.data or None
     try:
-        job = jobs.create_job(run, form.fmt.data, store, requested_by=current_user.email)
+        job = jobs.create_job(run, form.fmt.data, stores, requested_by=current_user.email)
     except jobs.JobError as exc:
         db.session.rollback()
         form.store.errors = [*form.store.errors, str(exc)]
@@ -214,6 +238,8 @@ def _download_url(job: RenderJob) -> str | None:
 def run_render_jobs(run_id: int):
     """Progress of a run's rendering jobs, as JSON for the page's poller."""
     run = access.run_or_404(run_id, current_user)
+    if access.bulk_store_codes(current_user, run) == []:
+        abort(404)
     return jsonify(jobs=[jobs.as_json(j, _download_url(j)) for j in render_jobs_of(run.id)])
 
 

@@ -15,7 +15,7 @@
       item.dataset.status = job.status;
       var label = document.createElement("span");
       label.className = "render-label";
-      label.textContent = job.kind + (job.store_code ? " · " + job.store_code : "");
+      label.textContent = job.kind + (job.store_codes ? " · " + job.store_codes.join(", ") : "");
       var bar = document.createElement("progress");
       bar.max = job.total || 1;
       bar.value = job.done;

@@ -7,7 +7,7 @@ response goes (SET NULL). Rows that already break a rule are first treated as th
 upgrade with a message, as nothing sensible can be made of it.
 
 Revision ID: 3c8e4f1a7b20
-Revises: dfbebd4e689d
+Revises: b7c1d2e3f4a5
 Create Date: 2026-12-04 14:30:00.000000
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "3c8e4f1a7b20"
-down_revision = "dfbebd4e689d"
+down_revision = "b7c1d2e3f4a5"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from tests.access import Case, fixed, only
 
 
 def _case_id(world: dict[str, Any], which: str) -> int:
-    from tests.integration.test_followup_cases import add_case, add_response
+    from tests.helpers import add_case, add_response  # path builders get no fixtures
 
     key = f"_feedback_case_{which}"
     if key not in world:

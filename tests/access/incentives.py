@@ -106,11 +106,13 @@ TABLE: dict[str, Case] = {
     "incentives.simulation_page": Case("GET", path("/simulation?scheme=STORE-NPS-CSAT:1&period=2026-Q3"), HR),
     "incentives.my_bonus": Case("GET", path("/my/bonus"), EMPLOYEES),
     "incentives.my_bonus_question": Case("POST", path("/my/bonus/lines/{line}/question"), EMPLOYEES_POST),
+    # Estimates are amounts: a manager prints them only when the company lets managers read their team's pay.
     "incentives.store_estimate": Case(
         "GET",
         path("/stores/{north}/estimate"),
-        only({"hr": 200, "manager": 200}),
+        only({"hr": 200, "manager": 404}),
         foreign=path("/stores/{south}/estimate"),
         expect_foreign=only({"hr": 200, "manager": 404}),
+        managers_read={"manager": 200},
     ),
 }

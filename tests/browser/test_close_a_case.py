@@ -9,13 +9,12 @@ import pytest
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback.models import FollowUpCase
-from tests.conftest import PASSWORD
-from tests.integration.test_followup_cases import CUSTOMER_CONTACT, add_case, add_response
+from tests.conftest import CUSTOMER_CONTACT, PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_manager_closes_a_case_from_the_queue(live_server, page, console_errors, world):
+def test_a_manager_closes_a_case_from_the_queue(live_server, page, console_errors, world, add_case, add_response):
     overdue = add_case(add_response(world["north"], nps=1), due_at=utcnow() - timedelta(hours=2))
     add_case(add_response(world["north"], nps=5))
     add_case(add_response(world["south"], nps=0))

@@ -28,6 +28,7 @@ HR_NAV = [
     "recognition",
     "users",
     "audit",
+    "settings",
 ]
 MANAGER_NAV = [
     "dashboard",
@@ -96,4 +97,37 @@ def test_login_page_has_no_horizontal_scroll_on_phone(live_server, page, console
     page.goto(f"{live_server}/login")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"login page is {width}px wide at a 375px viewport"
+    assert console_errors == []
+
+
+def test_language_switch_on_the_login_page_and_in_the_account(live_server, seeded, page, console_errors):
+    page.goto(f"{live_server}/login")
+    if page.locator('[data-test="language-switch"] button[value="en"]').count():
+        with page.expect_navigation():
+            page.click('[data-test="language-switch"] button[value="en"]')
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Log in to Primo"
+
+    with page.expect_navigation():
+        page.click('[data-test="language-switch"] button[value="fr"]')
+    assert page.url == f"{live_server}/login"
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("h1").inner_text() == "Se connecter à Primo"
+
+    _login(page, live_server, "hr@example.com", DEMO_PASSWORD)
+    assert page.locator("html").get_attribute("lang") == "fr", "the choice made on the login page carries on"
+
+    with page.expect_navigation():
+        page.click('[data-test="account"]')
+    assert page.locator("h1").inner_text() == "Mon compte"
+    page.select_option('[data-test="account-language"] select[name="language"]', "en")
+    with page.expect_navigation():
+        page.click('[data-test="account-language"] button[type="submit"]')
+    assert page.url == f"{live_server}/account"
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "My account"
+
+    with page.expect_navigation():
+        page.click('[data-test="logout"]')
+    assert page.locator("html").get_attribute("lang") == "en", "the saved language greets the next login"
     assert console_errors == []

@@ -8,13 +8,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.recognition.models import Award, Redemption
 from tests.conftest import PASSWORD
-from tests.integration.test_recognition_support import (  # noqa: F401  (english: an autouse fixture)
-    english,
-    give_budget,
-    make_reward,
-)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("english")]
 
 
 def _login(page, base_url: str, email: str, next_path: str) -> None:
@@ -26,7 +21,9 @@ def _login(page, base_url: str, email: str, next_path: str) -> None:
     assert page.url == f"{base_url}{next_path}"
 
 
-def test_a_manager_awards_points_and_the_employee_redeems_them(live_server, page, console_errors, world):
+def test_a_manager_awards_points_and_the_employee_redeems_them(
+    live_server, page, console_errors, world, give_budget, make_reward
+):
     give_budget(world["manager_emp"], 400)
     reward = make_reward(name="Cinema ticket", cost=100, stock=2)
     employee = world["employee"]

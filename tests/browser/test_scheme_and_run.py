@@ -1,13 +1,14 @@
 """HR designs a scheme in a real browser (watching the curve preview follow the fields), opens, computes and
-submits a run; a second HR user approves it (four eyes)."""
+submits a run, each time with the page's main button; the submitter is told to wait for another HR user, and a
+second HR user approves it with the main button (four eyes)."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 
+from app.core import clock
 from app.periods import Period
 
 pytestmark = pytest.mark.browser
@@ -63,7 +64,7 @@ def test_hr_designs_a_scheme_and_two_hr_users_take_a_run_to_approval(live_server
     assert "BROWSER-NPS" in page.locator('[data-test="scheme-title"]').inner_text()
     assert page.locator("svg.chart-curve polyline.chart-line").count() == 1
 
-    last_quarter = str(Period.containing(date.today(), "quarter").previous())
+    last_quarter = str(Period.containing(clock.today(), "quarter").previous())
     page.goto(f"{live_server}/runs")
     page.select_option("#version", "BROWSER-NPS:1")
     page.fill("#period", last_quarter)
@@ -71,24 +72,32 @@ def test_hr_designs_a_scheme_and_two_hr_users_take_a_run_to_approval(live_server
         page.click('[data-test="create-run"] button[type="submit"]')
     assert re.search(r"/runs/\d+$", page.url), page.url
     run_url = page.url
+    main = page.locator('[data-test="next-step"] button.primary')
+    assert main.get_attribute("data-test") == "compute"
     with page.expect_navigation():
-        page.click('[data-test="compute"]')
+        main.click()
     assert page.locator('[data-test="lines"] tbody tr[data-line]').count() == 50  # the first page of lines
     assert page.locator('[data-test="review"]').is_visible()
+    assert main.get_attribute("data-test") == "submit"
+    page.fill('[data-test="submit-form"] textarea[name="comment"]', "Checked against last quarter")
     with page.expect_navigation():
-        page.click('[data-test="submit"]')
+        main.click()
     assert page.locator('[data-test="run-status"]').inner_text() == "submitted"
-    # The submitter's own approval is refused (four eyes).
-    with page.expect_navigation():
-        page.click('[data-test="approve"]')
-    assert "submitted this run" in page.content()
+    # The submitter is told to wait for someone else, and is offered no approve button to be refused on.
+    assert "Waiting for another HR user to approve" in page.locator('[data-test="waiting"]').inner_text()
+    assert page.locator('[data-test="approve"]').count() == 0
+    assert main.count() == 0
     _logout(page)
 
     _login(page, live_server, "hr2@example.com")
     page.goto(run_url)
+    assert main.get_attribute("data-test") == "approve"
     with page.expect_navigation():
-        page.click('[data-test="approve"]')
+        main.click()
     assert page.locator('[data-test="run-status"]').inner_text() == "approved"
     assert "hr2@example.com" in page.content()
-    # The 409 page above logs "Failed to load resource: 409" in the console; nothing else may.
-    assert [e for e in console_errors if "409" not in e] == []
+    history = page.locator('[data-test="history"]').inner_text()
+    assert "Checked against last quarter" in history and "approved" in history
+    # Next for this run: payroll exports it.
+    assert page.locator('[data-test="export-link"]').is_visible()
+    assert console_errors == []

@@ -10,15 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import PASSWORD
-from tests.integration.test_statements import build_paid_world, make_run
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def paid_run(make_store, make_employee, make_user, runner):
-    build_paid_world(make_store, make_employee, make_user, runner)
-    return make_run(runner, "approved")
 
 
 def _login(page, base_url: str, email: str) -> None:
@@ -67,5 +60,6 @@ def test_payroll_user_exports_the_run(live_server, paid_run, page, console_error
     assert rows[0][:3] == ("payroll_id", "employee_number", "last_name") and len(rows) == 4
     page.goto(f"{live_server}/payroll")
     assert page.locator(f'[data-run="{paid_run.id}"] [data-test="export-row"]').count() == 1
-    assert "exported" in page.locator(f'[data-run="{paid_run.id}"] .tag').inner_text()
+    # Exported once: the run now sits with the runs already paid, and says so.
+    assert page.locator(f'[data-run="{paid_run.id}"][data-state="paid"] [data-test="already-paid"]').is_visible()
     assert console_errors == []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from app.core import clock
 from app.extensions import db
 from app.feedback.models import ImportBatch
 from app.periods import Period
@@ -30,7 +30,7 @@ def demo_feedback(seeded) -> None:
     from app.feedback.demo import seed_feedback
 
     if db.session.scalar(sa.select(ImportBatch).where(ImportBatch.source == "demo")) is None:
-        seed_feedback(random.Random(20260701), date.today())
+        seed_feedback(random.Random(20260701), clock.today())
         db.session.commit()
 
 
@@ -48,7 +48,7 @@ def test_manager_reads_the_store_dashboard_and_changes_the_period(live_server, d
     assert page.locator("svg.chart-distribution rect.bar").count() == 11
     assert page.locator("svg.chart-trend .chart-point").count() >= 10
 
-    last_quarter = str(Period.containing(date.today(), "quarter").previous())
+    last_quarter = str(Period.containing(clock.today(), "quarter").previous())
     page.select_option("#period", last_quarter)
     with page.expect_navigation():
         page.click('[data-test="period-picker"] button[type="submit"]')

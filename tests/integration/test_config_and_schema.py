@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date
+from gettext import GNUTranslations
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,13 +18,21 @@ from app.auth.models import User
 from app.config import ConfigError, database_uri
 from app.extensions import db
 from app.org.models import Assignment, Employee, Region, Store
+from tests.conftest import MID_QUARTER
 
 
 @pytest.fixture(autouse=True)
 def empty_instance(monkeypatch, tmp_path):
     """Keep the developer's instance/config.py out of these tests."""
     monkeypatch.setenv("PRIMO_INSTANCE_PATH", str(tmp_path / "instance"))
-    for name in ("SECRET_KEY", "DATABASE_URL", "PRIMO_TIMEZONE", "PRIMO_CURRENCY", "PRIMO_DEFAULT_LANGUAGE"):
+    for name in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "PRIMO_TIMEZONE",
+        "PRIMO_CURRENCY",
+        "PRIMO_DEFAULT_LANGUAGE",
+        "PRIMO_MANAGERS_READ_STATEMENTS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -95,7 +107,8 @@ def test_the_database_is_at_the_latest_migration(app):
     assert current == ScriptDirectory.from_config(config).get_current_head()
 
 
-def test_seed_demo_builds_the_demo_company_once(runner):
+def test_seed_demo_builds_the_demo_company_once(runner, frozen_time):
+    frozen_time(MID_QUARTER)  # the demo's hire in the middle of the quarter is dated from today
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "primo-demo" in result.output
@@ -193,3 +206,66 @@ def test_the_bulk_load_migration_keeps_batches_and_contacts(tmp_path, monkeypatc
             back = conn.exec_driver_sql("SELECT id, response_id, customer_name FROM response_contacts").all()
         assert [tuple(c) for c in back] == [(3, 3, "Ada")]
         db.engine.dispose()
+
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "app" / "translations"
+
+
+def _translations_without_mo(tmp_path: Path) -> Path:
+    """A copy of the translations folder as a fresh clone has it: catalogues, no compiled files."""
+    folder = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS, folder, ignore=shutil.ignore_patterns("*.mo"))
+    return folder
+
+
+def _app_reading(folder: Path, tmp_path: Path):
+    return create_app(
+        {
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite",
+            "BABEL_TRANSLATION_DIRECTORIES": str(folder),
+        }
+    )
+
+
+def _french(mo: Path, message: str) -> str:
+    with mo.open("rb") as handle:
+        return GNUTranslations(handle).gettext(message)
+
+
+def test_start_up_compiles_missing_translations(tmp_path):
+    folder = _translations_without_mo(tmp_path)
+    mo = folder / "fr" / "LC_MESSAGES" / "messages.mo"
+    assert not mo.exists()
+    _app_reading(folder, tmp_path)
+    assert _french(mo, "Log out") == "Se déconnecter"
+    assert _french(mo, "Bonus statement") == "Relevé de prime"
+
+
+def test_start_up_compiles_translations_older_than_their_catalogue_again(tmp_path):
+    folder = _translations_without_mo(tmp_path)
+    mo = folder / "fr" / "LC_MESSAGES" / "messages.mo"
+    mo.write_bytes(b"stale")
+    os.utime(mo, (0, 0))
+    _app_reading(folder, tmp_path)
+    assert _french(mo, "Log out") == "Se déconnecter"
+    written = mo.stat().st_mtime
+    _app_reading(folder, tmp_path)  # up to date now: left alone
+    assert mo.stat().st_mtime == written
+
+
+def test_start_up_stops_when_translations_are_missing_and_cannot_be_written(tmp_path):
+    folder = _translations_without_mo(tmp_path)
+    (folder / "fr" / "LC_MESSAGES" / "messages.mo").mkdir()  # something in the way, as a read-only install is
+    with pytest.raises(ConfigError, match=r"messages.mo are missing or older than messages.po and cannot be written"):
+        _app_reading(folder, tmp_path)
+    assert sorted(p.name for p in (folder / "fr" / "LC_MESSAGES").iterdir()) == ["messages.mo", "messages.po"]
+
+
+def test_managers_read_statements_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PRIMO_MANAGERS_READ_STATEMENTS", "1")
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+    assert app.config["PRIMO_MANAGERS_READ_STATEMENTS"] is True
+    monkeypatch.setenv("PRIMO_MANAGERS_READ_STATEMENTS", "no")
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+    assert app.config["PRIMO_MANAGERS_READ_STATEMENTS"] is False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -11,10 +11,8 @@ from app.audit.models import AuditEvent
 from app.core.models import Setting
 from app.extensions import db
 from app.feedback.models import KpiDefinition, KpiValue, ResponseContact, SurveyResponse
-from app.feedback.routes_dashboard import HIDE_RANKING
-from app.periods import Period
-from tests.conftest import csrf_token, login
-from tests.integration.test_feedback_kpis import add_responses, worked_example
+from app.feedback.ranking import HIDE_RANKING
+from tests.conftest import QUARTER_TURN, csrf_token, login
 
 
 def _text(response) -> str:
@@ -28,9 +26,11 @@ def _card(page: str, key: str) -> str:
     return re.sub(r"<[^>]+>", "", match.group(1))
 
 
-def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(client_as, world):
-    worked_example(world["north"])
-    add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 10 + [0] * 10)  # Q2: NPS 0.0
+def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(
+    client_as, world, add_responses, add_worked_answers
+):
+    add_worked_answers(world["north"])
+    add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 100 + [0] * 100)  # Q2: 0.0 ± 13.9
     client = client_as("manager")
     landing = client.get("/dashboard?period=2026-Q3")
     assert landing.status_code == 302
@@ -48,12 +48,21 @@ def test_manager_lands_on_their_store_and_sees_figures_with_n_and_margin(client_
     assert 'data-test="own-past"' in page
 
 
-def test_default_period_is_the_current_quarter_and_bad_periods_are_refused(client_as, world):
+def test_a_change_within_the_margin_of_error_is_shown_neutral(client_as, world, add_responses, add_worked_answers):
+    add_worked_answers(world["north"])  # Q3: 35.0 ± 14.2
+    add_responses(world["north"], "2026-05-10T10:00:00+00:00", nps=[10] * 10 + [0] * 10)  # Q2: 0.0 ± 43.8
+    page = _text(client_as("hr").get(f"/dashboard/store/{world['north'].id}?period=2026-Q3"))
+    nps = re.search(r'data-kpi="nps">(.*?)</section>', page).group(1)
+    # +35.0 is less than √(14.2² + 43.8²) ≈ 46: it may be noise, so neither green nor red.
+    assert 'class="delta same within-margin"' in nps and "≈ +35.0" in _card(page, "nps")
+    assert "▲" not in _card(page, "nps")
+
+
+def test_default_period_is_the_company_s_current_quarter_and_bad_periods_are_refused(client_as, world, frozen_time):
+    frozen_time(QUARTER_TURN)  # 00:30 on 1 October in Paris, still 30 September in UTC
     client = client_as("hr")
     page = _text(client.get(f"/dashboard/store/{world['north'].id}"))
-    today = datetime.now(UTC).date()
-    quarter = Period.containing(today, "quarter")
-    assert f'<option value="{quarter}" selected>' in page
+    assert '<option value="2026-Q4" selected>' in page
     assert client.get(f"/dashboard/store/{world['north'].id}?period=2026-Q9").status_code == 400
     month = _text(client.get(f"/dashboard/store/{world['north'].id}?period=2026-07"))
     assert '<option value="2026-07" selected>' in month and "2026-06" in month
@@ -71,7 +80,7 @@ def test_manager_sees_only_their_stores(client_as, world):
 
 
 def test_region_manager_lands_on_their_region_and_sees_its_stores_only(
-    app, client, world, make_store, make_employee, make_user
+    app, client, world, make_store, make_employee, make_user, add_responses
 ):
     other_north = make_store("A2", region="North")
     boss = make_employee(world["north"], job_role="regional_manager", manages=[world["north"].region])
@@ -90,7 +99,7 @@ def test_region_manager_lands_on_their_region_and_sees_its_stores_only(
     assert client.get(f"/dashboard/store/{world['south'].id}").status_code == 404
 
 
-def test_company_ranking_greys_out_stores_below_the_minimum(app, client_as, world, make_store):
+def test_company_ranking_greys_out_stores_below_the_minimum(app, client_as, world, make_store, add_responses):
     small = make_store("C1", region="South")
     add_responses(world["north"], nps=[10] * 20 + [7] * 10)  # 30 answers: ranked
     add_responses(world["south"], nps=[9] * 25 + [0] * 15)  # 40 answers: ranked
@@ -107,7 +116,7 @@ def test_company_ranking_greys_out_stores_below_the_minimum(app, client_as, worl
     assert re.search(r'<tr class="ranked" data-store="C1"> <td>1</td>', page)
 
 
-def test_hr_can_hide_the_ranking_from_managers(app, client, client_as, world, make_employee, make_user):
+def test_hr_can_hide_the_ranking_from_managers(app, client, client_as, world, make_employee, make_user, add_responses):
     boss = make_employee(world["north"], job_role="regional_manager", manages=[world["north"].region])
     make_user("regional@test.example", "manager", employee=boss)
     add_responses(world["north"], nps=[10] * 30)
@@ -129,7 +138,7 @@ def test_hr_can_hide_the_ranking_from_managers(app, client, client_as, world, ma
     assert 'data-test="ranking"' in _text(client.get(f"/dashboard/region/{world['north'].region_id}"))
 
 
-def test_comments_are_filtered_paginated_and_never_show_customer_details(app, client_as, world):
+def test_comments_are_filtered_paginated_and_never_show_customer_details(app, client_as, world, add_responses):
     store = world["north"]
     ids = add_responses(store, nps=[10, 8, 2])
     for response_id, text in zip(ids, ["Parfait, merci", "Correct sans plus", "Attente trop longue"], strict=True):

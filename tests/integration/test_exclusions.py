@@ -14,8 +14,7 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.feedback.exclusions import ExclusionReasonError, MonthPaidError, exclude_response, restore_response
 from app.feedback.models import PeriodLock, SurveyResponse
-from tests.conftest import csrf_token
-from tests.integration.test_followup_cases import CUSTOMER_CONTACT, CUSTOMER_NAME, add_case, add_response
+from tests.conftest import CUSTOMER_CONTACT, CUSTOMER_NAME, csrf_token
 
 JULY = datetime(2026, 7, 15, 10, 0, tzinfo=UTC)
 
@@ -38,7 +37,7 @@ def lock(month: int, *, paid: bool, holder: str = "run:1") -> None:
     db.session.commit()
 
 
-def test_hr_excludes_a_response_with_a_reason_and_restores_it_both_audited(world, client_as):
+def test_hr_excludes_a_response_with_a_reason_and_restores_it_both_audited(world, client_as, add_response):
     response = add_response(world["north"], nps=10, answered_at=JULY)
     hr = client_as("hr")
     page = f"/responses/{response.id}"
@@ -61,7 +60,7 @@ def test_hr_excludes_a_response_with_a_reason_and_restores_it_both_audited(world
     assert out.object_id == back.object_id == str(response.id)
 
 
-def test_a_reason_is_required_and_other_needs_an_explanation(world, client_as):
+def test_a_reason_is_required_and_other_needs_an_explanation(world, client_as, add_response):
     response = add_response(world["north"])
     hr = client_as("hr")
     page = f"/responses/{response.id}"
@@ -77,7 +76,7 @@ def test_a_reason_is_required_and_other_needs_an_explanation(world, client_as):
         exclude_response(response, "")
 
 
-def test_exclusion_and_restore_are_refused_once_the_month_is_paid(world, client_as):
+def test_exclusion_and_restore_are_refused_once_the_month_is_paid(world, client_as, add_response):
     counted = add_response(world["north"], answered_at=JULY)
     excluded = add_response(world["north"], answered_at=JULY, excluded=True, reason="test")
     lock(202607, paid=False, holder="run:1")  # read by a draft run only: still free to change
@@ -100,7 +99,7 @@ def test_exclusion_and_restore_are_refused_once_the_month_is_paid(world, client_
         restore_response(fresh(excluded))
 
 
-def test_excluding_twice_or_restoring_a_counted_response_is_a_conflict(world, client_as):
+def test_excluding_twice_or_restoring_a_counted_response_is_a_conflict(world, client_as, add_response):
     response = add_response(world["north"], excluded=True, reason="test")
     counted = add_response(world["north"])
     hr = client_as("hr")
@@ -110,7 +109,7 @@ def test_excluding_twice_or_restoring_a_counted_response_is_a_conflict(world, cl
     assert post(hr, f"{other}/restore", {}, other).status_code == 409
 
 
-def test_hr_response_page_never_shows_the_customer_contact(world, client_as):
+def test_hr_response_page_never_shows_the_customer_contact(world, client_as, add_case, add_response):
     response = add_response(world["north"])
     case = add_case(response)
     html = client_as("hr").get(f"/responses/{response.id}").get_data(as_text=True)
@@ -124,7 +123,9 @@ def listed(client, query: str = "") -> set[int]:
     return {int(n) for n in re.findall(r'data-response="(\d+)"', html)}
 
 
-def test_the_response_list_filters_by_store_month_category_and_exclusion(world, client_as, app, monkeypatch):
+def test_the_response_list_filters_by_store_month_category_and_exclusion(
+    world, client_as, app, monkeypatch, add_response
+):
     promoter = add_response(world["north"], nps=9, answered_at=JULY)
     passive = add_response(world["north"], nps=8, answered_at=datetime(2026, 6, 30, 22, 30, tzinfo=UTC))
     detractor = add_response(world["south"], nps=3, answered_at=JULY, excluded=True, reason="wrong_store")

@@ -347,7 +347,7 @@ def test_the_foreign_key_migration_keeps_the_data_and_treats_orphans_as_the_rule
 
     from app import create_app
 
-    before = "dfbebd4e689d"
+    before = "b7c1d2e3f4a5"
     old = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "TESTING": True, "SECRET_KEY": "test"})
     with old.app_context():
         upgrade(revision=before)

@@ -5,77 +5,30 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import zip_longest
 
 import pytest
 import sqlalchemy as sa
 
+from app.core import clock
 from app.extensions import db
 from app.feedback import aggregate, other_kpis
 from app.feedback.aggregate import Scope
 from app.feedback.models import FollowUpCase, ImportBatch, KpiDefinition, KpiValue, SurveyResponse
 from app.org.models import Store
-from app.periods import Period, local_date
+from app.periods import Period
+from tests.conftest import MID_QUARTER
 
-_ids = itertools.count(1)
 Q3 = Period.parse("2026-Q3")
-
-
-def add_responses(
-    store: Store,
-    when: datetime | str = "2026-08-14T10:00:00+00:00",
-    *,
-    nps=(),
-    csat=(),
-    ces=(),
-    excluded: bool = False,
-) -> list[int]:
-    """Insert responses answered at `when` (one per score position; nps[i], csat[i], ces[i] share a response)."""
-    moment = datetime.fromisoformat(when) if isinstance(when, str) else when
-    day = local_date(moment, "Europe/Paris")
-    rows = []
-    for n, c, e in zip_longest(nps, csat, ces):
-        rows.append(
-            {
-                "source": "test",
-                "external_id": f"r{next(_ids)}",
-                "store_id": store.id,
-                "answered_at": moment,
-                "local_date": day,
-                "local_month": day.year * 100 + day.month,
-                "channel": "email",
-                "nps": n,
-                "csat": c,
-                "ces": e,
-                "contact_consent": False,
-                "excluded": excluded,
-            }
-        )
-    db.session.execute(sa.insert(SurveyResponse), rows)
-    db.session.commit()
-    return list(
-        db.session.scalars(
-            sa.select(SurveyResponse.id).where(SurveyResponse.external_id.in_([r["external_id"] for r in rows]))
-        )
-    )
-
-
-def worked_example(store: Store) -> None:
-    """Store S1, 2026-Q3: 66 promoters, 30 passives, 24 detractors; 69 of 80 CSAT answers are 4 or 5."""
-    nps = [10] * 40 + [9] * 26 + [8] * 20 + [7] * 10 + [6] * 12 + [3] * 12
-    csat = [5] * 50 + [4] * 19 + [3] * 6 + [1] * 5
-    add_responses(store, "2026-07-05T09:00:00+00:00", nps=nps[:60], csat=csat[:40])
-    add_responses(store, "2026-09-20T16:00:00+00:00", nps=nps[60:], csat=csat[40:], ces=[6, 7, 5, 2])
 
 
 # --- aggregation -------------------------------------------------------------------------------------------
 
 
-def test_worked_example_through_the_database(app, make_store):
+def test_worked_example_through_the_database(app, make_store, add_worked_answers):
     store = make_store("S1")
-    worked_example(store)
+    add_worked_answers(store)
     summary = aggregate.kpis(Scope.store(store.id), Q3)
     assert (summary.nps.promoters, summary.nps.passives, summary.nps.detractors) == (66, 30, 24)
     assert (summary.nps.nps, summary.nps.moe) == (Decimal("35.0"), Decimal("14.2"))
@@ -83,8 +36,8 @@ def test_worked_example_through_the_database(app, make_store):
     assert (summary.ces.n, summary.ces.mean) == (4, Decimal("5.00"))
 
 
-def test_kpis_show_json_gives_the_worked_example(app, runner, make_store):
-    worked_example(make_store("S1"))
+def test_kpis_show_json_gives_the_worked_example(app, runner, make_store, add_worked_answers):
+    add_worked_answers(make_store("S1"))
     result = runner.invoke(args=["kpis", "show", "--store", "S1", "--period", "2026-Q3", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -96,7 +49,7 @@ def test_kpis_show_json_gives_the_worked_example(app, runner, make_store):
     assert data["followup_48h"] is None and data["followup_n"] == 0
 
 
-def test_kpis_show_prints_a_table_and_nulls_for_absent_kpis(app, runner, make_store):
+def test_kpis_show_prints_a_table_and_nulls_for_absent_kpis(app, runner, make_store, add_responses):
     store = make_store("S1")
     add_responses(store, nps=[10, 9, 2])
     result = runner.invoke(args=["kpis", "show", "--store", "S1", "--period", "2026-08"])
@@ -124,7 +77,7 @@ def test_kpis_show_refuses_bad_input(app, runner, make_store, args, message):
     assert message in result.stderr
 
 
-def test_region_pools_responses_rather_than_averaging_store_scores(app, runner, make_store):
+def test_region_pools_responses_rather_than_averaging_store_scores(app, runner, make_store, add_responses):
     big = make_store("S1", region="North")
     small = make_store("S2", region="North")
     make_store("S3", region="South")
@@ -143,7 +96,7 @@ def test_region_pools_responses_rather_than_averaging_store_scores(app, runner, 
     assert company["nps"] == 12.5  # (90 − 70) / 160
 
 
-def test_month_boundaries_follow_the_company_time_zone(app, make_store):
+def test_month_boundaries_follow_the_company_time_zone(app, make_store, add_responses):
     store = make_store("S1")
     # 22:30 UTC on 30 June is 00:30 on 1 July in Paris: the answer belongs to July and to Q3.
     add_responses(store, "2026-06-30T22:30:00+00:00", nps=[10])
@@ -157,7 +110,7 @@ def test_month_boundaries_follow_the_company_time_zone(app, make_store):
     assert aggregate.kpis(scope, Period.parse("2026")).nps.n == 2
 
 
-def test_excluded_responses_are_not_counted(app, make_store):
+def test_excluded_responses_are_not_counted(app, make_store, add_responses):
     store = make_store("S1")
     add_responses(store, nps=[10, 10], csat=[5, 5])
     add_responses(store, nps=[0] * 5, csat=[1] * 5, ces=[1] * 5, excluded=True)
@@ -166,7 +119,7 @@ def test_excluded_responses_are_not_counted(app, make_store):
     assert aggregate.nps_distribution(Scope.store(store.id), Q3) == [0] * 10 + [2]
 
 
-def test_stores_in_one_query_and_series_fill_empty_periods(app, make_store):
+def test_stores_in_one_query_and_series_fill_empty_periods(app, make_store, add_responses):
     a, b = make_store("S1"), make_store("S2")
     add_responses(a, "2026-01-10T10:00:00+00:00", nps=[10, 0])
     add_responses(a, "2026-03-10T10:00:00+00:00", nps=[10])
@@ -186,7 +139,7 @@ def test_stores_in_one_query_and_series_fill_empty_periods(app, make_store):
     assert per_month[(a.id, Period.parse("2026-03"))].nps.n == 1 and (b.id, Period.parse("2026-01")) not in per_month
 
 
-def test_nps_distribution_counts_each_score(app, make_store):
+def test_nps_distribution_counts_each_score(app, make_store, add_responses):
     store = make_store("S1")
     add_responses(store, nps=[0, 6, 6, 7, 10, 10, 10], csat=[5])
     assert aggregate.nps_distribution(Scope.store(store.id), Q3) == [1, 0, 0, 0, 0, 0, 2, 1, 0, 0, 3]
@@ -336,7 +289,7 @@ def _case(response_id: int, store: Store, answered: datetime, **fields) -> None:
     )
 
 
-def test_followup_48h_share_per_store_and_period(app, runner, make_store):
+def test_followup_48h_share_per_store_and_period(app, runner, make_store, add_responses):
     store, other = make_store("S1"), make_store("S2")
     answered = datetime(2026, 8, 3, 9, tzinfo=UTC)
     ids = add_responses(store, answered, nps=[0, 1, 2, 3, 4])
@@ -366,12 +319,13 @@ def test_followup_48h_share_per_store_and_period(app, runner, make_store):
 # --- demo data ---------------------------------------------------------------------------------------------
 
 
-def test_demo_feedback_covers_24_months_with_small_stores_and_cases(app, runner):
+def test_demo_feedback_covers_24_months_with_small_stores_and_cases(app, runner, frozen_time):
     from app.feedback.demo import seed_feedback
 
+    frozen_time(MID_QUARTER)
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    today = date.today()
+    today = clock.today()
     if db.session.scalar(sa.select(ImportBatch).where(ImportBatch.source == "demo")) is None:
         seed_feedback(random.Random(20260701), today)  # until `flask seed-demo` calls it itself
         db.session.commit()

@@ -197,3 +197,39 @@ def test_typeform_signature_is_base64_and_bad_payloads_are_400(client, typeform,
     out_of_range = post(client, typeform, typeform_payload("tok-4", nps=12))
     assert out_of_range.status_code == 400 and "nps" in out_of_range.get_json()["error"]
     assert count(SurveyResponse) == 0
+
+
+def test_a_signed_body_nested_1000_deep_is_a_400_that_says_so(client, generic):
+    body = ('{"external_id": "deep", "comment": ' + "[" * 1000 + "]" * 1000 + "}").encode()
+    response = post(client, generic, body)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "the body is nested too deeply"
+    assert count(SurveyResponse) == 0
+
+
+def test_a_body_over_the_webhook_cap_is_a_413_naming_the_cap(client, generic):
+    from app.feedback.webhook import MAX_BODY_BYTES
+
+    body = json.dumps(generic_payload(comment="x" * MAX_BODY_BYTES)).encode()
+    response = post(client, generic, body)
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "the body is larger than the 256 KB limit"
+    assert count(SurveyResponse) == 0
+
+
+def test_a_body_without_a_length_is_read_no_further_than_the_cap(client, generic, counting_body):
+    """A chunked body announces no length: the webhook reads one byte past its cap and stops there."""
+    from app.feedback.webhook import MAX_BODY_BYTES
+
+    stream = counting_body(b"{" + b" " * (10 * MAX_BODY_BYTES) + b"}")
+    response = client.post(
+        f"/api/feedback/{generic.name}",
+        input_stream=stream,
+        content_type="application/json",
+        # What a server says of a chunked body: no length, but the stream ends where the body does.
+        environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True},
+        headers={"X-Primo-Signature": "sha256=00"},
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "the body is larger than the 256 KB limit"
+    assert stream.furthest == MAX_BODY_BYTES + 1

@@ -4,7 +4,6 @@ handing it over, the notice of new and overdue cases, the call guide, and the ha
 
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,91 +14,23 @@ from flask_login import login_user
 
 from app.audit.models import AuditEvent
 from app.auth.models import UserRole
+from app.core import clock
 from app.core.models import Setting
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback import routes_cases
 from app.feedback.cases import (
-    FOLLOW_UP_DELAY,
     CaseAssignmentError,
     assign_case,
     case_notice,
     open_case_for_response,
     transition_case,
 )
-from app.feedback.models import FollowUpCase, ResponseContact, SurveyResponse
-from app.org.models import Assignment, Employee, Store
-from app.periods import local_date
-from tests.conftest import csrf_token, login
+from app.feedback.models import FollowUpCase, ResponseContact
+from app.org.models import Assignment
+from tests.conftest import CUSTOMER_CONTACT, CUSTOMER_NAME, csrf_token, login
 
 TZ = "Europe/Paris"
-CUSTOMER_NAME = "Jeanne Clientèle"
-CUSTOMER_CONTACT = "jeanne.clientele@example.org"
-_external_ids = itertools.count(1)
-
-
-# --- factories (also used by tests/access/feedback_cases.py and tests/integration/test_exclusions.py) -----
-
-
-def add_response(
-    store: Store,
-    *,
-    nps: int | None = 2,
-    csat: int | None = None,
-    consent: bool = True,
-    answered_at: datetime | None = None,
-    comment: str | None = "Waited twenty minutes at the till.",
-    employee: Employee | None = None,
-    name: str | None = CUSTOMER_NAME,
-    contact: str | None = CUSTOMER_CONTACT,
-    excluded: bool = False,
-    reason: str | None = None,
-) -> SurveyResponse:
-    """Store a response as the import would (local date and month fixed), with the contact if consented."""
-    answered_at = answered_at or utcnow() - timedelta(hours=1)
-    day = local_date(answered_at, TZ)
-    response = SurveyResponse(
-        source="test",
-        external_id=f"ext-{next(_external_ids)}",
-        store_id=store.id,
-        answered_at=answered_at,
-        local_date=day,
-        local_month=day.year * 100 + day.month,
-        channel="email",
-        nps=nps,
-        csat=csat,
-        comment=comment,
-        employee_id=employee.id if employee else None,
-        contact_consent=consent,
-        excluded=excluded,
-        excluded_reason=reason,
-    )
-    if consent and (name or contact):
-        response.contact = ResponseContact(
-            customer_name=name, customer_contact=contact, purge_after=day + timedelta(days=90)
-        )
-    db.session.add(response)
-    db.session.commit()
-    return response
-
-
-def add_case(
-    response: SurveyResponse,
-    *,
-    assignee: Employee | None = None,
-    status: str = "open",
-    due_at: datetime | None = None,
-) -> FollowUpCase:
-    case = FollowUpCase(
-        response_id=response.id,
-        store_id=response.store_id,
-        status=status,
-        due_at=due_at or response.answered_at + FOLLOW_UP_DELAY,
-        assignee_id=assignee.id if assignee else None,
-    )
-    db.session.add(case)
-    db.session.commit()
-    return case
 
 
 def post(client, path: str, data: dict[str, str], page: str):
@@ -125,7 +56,7 @@ def audit_rows(action: str | None = None) -> list[AuditEvent]:
 # --- opening ---------------------------------------------------------------------------------------
 
 
-def test_a_consenting_detractor_opens_a_case_due_48_hours_after_the_answer(world):
+def test_a_consenting_detractor_opens_a_case_due_48_hours_after_the_answer(world, add_response):
     answered = datetime(2026, 7, 1, 8, 30, tzinfo=UTC)
     detractor = add_response(world["north"], nps=3, answered_at=answered)
     passive = add_response(world["north"], nps=7)
@@ -140,7 +71,7 @@ def test_a_consenting_detractor_opens_a_case_due_48_hours_after_the_answer(world
 # --- who sees what ---------------------------------------------------------------------------------
 
 
-def test_manager_queue_lists_overdue_cases_first_then_the_soonest_due(world, client_as):
+def test_manager_queue_lists_overdue_cases_first_then_the_soonest_due(world, client_as, add_case, add_response):
     now = utcnow()
     later = add_case(add_response(world["north"]), due_at=now + timedelta(hours=40))
     overdue = add_case(add_response(world["north"]), due_at=now - timedelta(hours=3))
@@ -157,7 +88,7 @@ def test_manager_queue_lists_overdue_cases_first_then_the_soonest_due(world, cli
     assert case_ids(everything)[-1] == closed.id
 
 
-def test_a_manager_of_another_store_gets_404_on_the_case_and_its_forms(world, client_as):
+def test_a_manager_of_another_store_gets_404_on_the_case_and_its_forms(world, client_as, add_case, add_response):
     case = add_case(add_response(world["south"]))
     manager = client_as("manager")
     assert manager.get(f"/cases/{case.id}").status_code == 404
@@ -168,7 +99,7 @@ def test_a_manager_of_another_store_gets_404_on_the_case_and_its_forms(world, cl
     assert reload(case).status == "open"
 
 
-def test_an_employee_sees_only_the_cases_handed_to_them(world, client_as):
+def test_an_employee_sees_only_the_cases_handed_to_them(world, client_as, add_case, add_response):
     mine = add_case(add_response(world["north"]), assignee=world["employee"])
     not_mine = add_case(add_response(world["north"]))
     employee = client_as("employee")
@@ -177,7 +108,7 @@ def test_an_employee_sees_only_the_cases_handed_to_them(world, client_as):
     assert employee.get(f"/cases/{not_mine.id}").status_code == 404
 
 
-def test_hr_sees_every_case_and_filters_by_store_and_status(world, client_as):
+def test_hr_sees_every_case_and_filters_by_store_and_status(world, client_as, add_case, add_response):
     north = add_case(add_response(world["north"]))
     south = add_case(add_response(world["south"]))
     closed = add_case(add_response(world["south"]), status="unreachable")
@@ -188,7 +119,7 @@ def test_hr_sees_every_case_and_filters_by_store_and_status(world, client_as):
     assert hr.get(f"/cases/{south.id}").status_code == 200
 
 
-def test_the_contact_shows_to_the_store_manager_and_the_holder_but_not_to_hr(world, client_as):
+def test_the_contact_shows_to_the_store_manager_and_the_holder_but_not_to_hr(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]), assignee=world["employee"])
     for role in ("manager", "employee"):
         html = client_as(role).get(f"/cases/{case.id}").get_data(as_text=True)
@@ -199,7 +130,7 @@ def test_the_contact_shows_to_the_store_manager_and_the_holder_but_not_to_hr(wor
     assert "Waited twenty minutes" in html  # HR still reads the answer
 
 
-def test_hr_who_also_manages_the_store_sees_the_contact(world, app):
+def test_hr_who_also_manages_the_store_sees_the_contact(world, app, add_case, add_response):
     # The store manager gets the HR role too: managing the store is what opens the contact, not HR.
     user = world["users"]["manager"]
     user.role_rows.append(UserRole(role="hr"))
@@ -210,7 +141,7 @@ def test_hr_who_also_manages_the_store_sees_the_contact(world, app):
     assert CUSTOMER_CONTACT in client.get(f"/cases/{case.id}").get_data(as_text=True)
 
 
-def test_an_erased_contact_says_so(world, client_as):
+def test_an_erased_contact_says_so(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]))
     db.session.execute(sa.delete(ResponseContact))
     db.session.commit()
@@ -222,7 +153,7 @@ def test_an_erased_contact_says_so(world, client_as):
 # --- moving a case on ------------------------------------------------------------------------------
 
 
-def test_the_manager_marks_a_case_contacted_then_resolved_with_an_outcome(world, client_as):
+def test_the_manager_marks_a_case_contacted_then_resolved_with_an_outcome(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]))
     manager = client_as("manager")
     page = f"/cases/{case.id}"
@@ -249,7 +180,7 @@ def test_the_manager_marks_a_case_contacted_then_resolved_with_an_outcome(world,
     assert 'data-status="resolved"' in html and 'data-test="transition-form"' not in html
 
 
-def test_resolving_straight_from_open_records_the_call(world):
+def test_resolving_straight_from_open_records_the_call(world, add_case, add_response):
     case = add_case(add_response(world["north"]))
     transition_case(case, "resolved", outcome="explained")
     db.session.commit()
@@ -257,7 +188,7 @@ def test_resolving_straight_from_open_records_the_call(world):
     assert case.contacted_at == case.closed_at
 
 
-def test_unreachable_from_open_leaves_contacted_at_empty(world):
+def test_unreachable_from_open_leaves_contacted_at_empty(world, add_case, add_response):
     case = add_case(add_response(world["north"]))
     transition_case(case, "unreachable", outcome="no_answer")
     db.session.commit()
@@ -265,7 +196,7 @@ def test_unreachable_from_open_leaves_contacted_at_empty(world):
     assert case.contacted_at is None and case.closed_at is not None
 
 
-def test_closing_without_an_outcome_is_refused_on_the_outcome_field(world, client_as):
+def test_closing_without_an_outcome_is_refused_on_the_outcome_field(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]))
     manager = client_as("manager")
     page = f"/cases/{case.id}"
@@ -276,7 +207,7 @@ def test_closing_without_an_outcome_is_refused_on_the_outcome_field(world, clien
     assert audit_rows("case.transition") == []
 
 
-def test_an_outcome_must_fit_the_closing_status(world, client_as):
+def test_an_outcome_must_fit_the_closing_status(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]))
     manager = client_as("manager")
     page = f"/cases/{case.id}"
@@ -289,7 +220,7 @@ def test_an_outcome_must_fit_the_closing_status(world, client_as):
 
 
 @pytest.mark.parametrize("closed", ["resolved", "unreachable"])
-def test_a_closed_case_never_moves_again(world, client_as, closed):
+def test_a_closed_case_never_moves_again(world, client_as, closed, add_case, add_response):
     case = add_case(add_response(world["north"]), status=closed)
     manager = client_as("manager")
     page = f"/cases/{case.id}"
@@ -299,7 +230,7 @@ def test_a_closed_case_never_moves_again(world, client_as, closed):
     assert reload(case).status == closed
 
 
-def test_the_person_holding_a_case_records_the_call(world, client_as):
+def test_the_person_holding_a_case_records_the_call(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]), assignee=world["employee"])
     employee = client_as("employee")
     page = f"/cases/{case.id}"
@@ -309,7 +240,7 @@ def test_the_person_holding_a_case_records_the_call(world, client_as):
     assert post(employee, f"{page}/note", {"notes": "  "}, page).status_code == 400
 
 
-def test_hr_reads_a_case_but_cannot_record_calls(world, client_as):
+def test_hr_reads_a_case_but_cannot_record_calls(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]))
     hr = client_as("hr")
     html = hr.get(f"/cases/{case.id}").get_data(as_text=True)
@@ -321,7 +252,7 @@ def test_hr_reads_a_case_but_cannot_record_calls(world, client_as):
 # --- handing a case over ---------------------------------------------------------------------------
 
 
-def test_the_manager_hands_a_case_to_a_team_member_and_takes_it_back(world, client_as):
+def test_the_manager_hands_a_case_to_a_team_member_and_takes_it_back(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]))
     manager = client_as("manager")
     page = f"/cases/{case.id}"
@@ -338,7 +269,7 @@ def test_the_manager_hands_a_case_to_a_team_member_and_takes_it_back(world, clie
     ]
 
 
-def test_a_case_goes_only_to_someone_currently_in_its_store(world, client_as, make_employee):
+def test_a_case_goes_only_to_someone_currently_in_its_store(world, client_as, make_employee, add_case, add_response):
     case = add_case(add_response(world["north"]))
     gone = make_employee(world["north"], exit_date=date(2021, 1, 1))
     moved = make_employee(world["north"])  # moved to the south store in 2022
@@ -355,16 +286,16 @@ def test_a_case_goes_only_to_someone_currently_in_its_store(world, client_as, ma
     assert reload(case).assignee_id is None and audit_rows("case.assign") == []
 
 
-def test_a_closed_case_is_not_handed_over(world):
+def test_a_closed_case_is_not_handed_over(world, add_case, add_response):
     case = add_case(add_response(world["north"]), status="resolved")
     with pytest.raises(CaseAssignmentError):
-        assign_case(case, world["employee"].id, on=date.today())
+        assign_case(case, world["employee"].id, on=clock.today())
 
 
 # --- privacy ---------------------------------------------------------------------------------------
 
 
-def test_the_customer_contact_never_reaches_the_audit_log(world, client_as):
+def test_the_customer_contact_never_reaches_the_audit_log(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]))
     manager = client_as("manager")
     page = f"/cases/{case.id}"
@@ -384,7 +315,7 @@ def test_the_customer_contact_never_reaches_the_audit_log(world, client_as):
 # --- notice ----------------------------------------------------------------------------------------
 
 
-def test_case_notice_counts_new_and_overdue_open_cases_of_the_user(world):
+def test_case_notice_counts_new_and_overdue_open_cases_of_the_user(world, add_case, add_response):
     now = utcnow()
     for hours in (5, 30):
         add_case(add_response(world["north"]), due_at=now + timedelta(hours=hours))
@@ -399,7 +330,7 @@ def test_case_notice_counts_new_and_overdue_open_cases_of_the_user(world):
     assert case_notice(users["hr"], now) == {"new": 0, "overdue": 0}
 
 
-def test_the_notice_include_links_to_the_queue(world, app):
+def test_the_notice_include_links_to_the_queue(world, app, add_case, add_response):
     add_case(add_response(world["north"]), due_at=utcnow() - timedelta(hours=1))
     template = '{% include "feedback/_case_notice.html" %}'
     with app.test_request_context("/"):
@@ -414,7 +345,7 @@ def test_the_notice_include_links_to_the_queue(world, app):
 # --- call guide and exclusion shown on the case ----------------------------------------------------
 
 
-def test_hr_writes_the_call_guide_shown_escaped_with_line_breaks(world, client_as):
+def test_hr_writes_the_call_guide_shown_escaped_with_line_breaks(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"]))
     hr = client_as("hr")
     guide = "Introduce yourself.\r\n<b>Listen</b> first & apologise."
@@ -426,7 +357,7 @@ def test_hr_writes_the_call_guide_shown_escaped_with_line_breaks(world, client_a
     assert event.object_id == "call_guide" and event.before == {"value": ""}
 
 
-def test_an_excluded_response_keeps_its_case_which_shows_the_exclusion(world, client_as):
+def test_an_excluded_response_keeps_its_case_which_shows_the_exclusion(world, client_as, add_case, add_response):
     case = add_case(add_response(world["north"], excluded=True, reason="test: trial run"))
     html = client_as("manager").get(f"/cases/{case.id}").get_data(as_text=True)
     assert 'data-test="excluded"' in html and "Test answer" in html and "trial run" in html
@@ -441,7 +372,7 @@ def response_ids(html: str) -> set[int]:
 
 
 @pytest.fixture
-def praise(world):
+def praise(world, add_response):
     """Promoter comments in both stores, one attributed to the employee from the other store, and noise."""
     north, south = world["north"], world["south"]
     rows = {
@@ -482,7 +413,7 @@ def test_managers_get_a_thank_link_to_the_recognition_award_form(client_as, prai
     assert 'data-test="thank"' not in client_as("manager").get("/happy").get_data(as_text=True)
 
 
-def test_the_feed_shows_newest_first(world, client_as):
+def test_the_feed_shows_newest_first(world, client_as, add_response):
     old = add_response(world["north"], nps=9, comment="Old praise", answered_at=utcnow() - timedelta(days=40))
     new = add_response(world["north"], nps=9, comment="New praise")
     html = client_as("manager").get("/happy").get_data(as_text=True)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import random
-from datetime import date
 
 import sqlalchemy as sa
 
+from app.core import clock
 from app.extensions import db
 from app.feedback.models import ImportBatch
 from app.incentives.demo import seed_incentives
 from app.incentives.models import BonusRun, LineQuestion, ObjectiveAck, ObjectivePublication, RunLine
 from app.periods import Period
+from tests.conftest import MID_QUARTER
 
 
-def test_seed_incentives_after_the_demo_company_and_its_answers(app, runner):
+def test_seed_incentives_after_the_demo_company_and_its_answers(app, runner, frozen_time):
+    frozen_time(MID_QUARTER)
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    today = date.today()
+    today = clock.today()
     from app.feedback.demo import seed_feedback
 
     if db.session.scalar(sa.select(ImportBatch).where(ImportBatch.source == "demo")) is None:

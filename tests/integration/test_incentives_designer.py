@@ -13,15 +13,15 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.incentives.models import Scheme, SchemeVersion
 from app.incentives.schemes import freeze, get_version
-from tests.integration.test_incentives_support import client_for, example_data, import_example, post, text
+from tests.conftest import csrf_token
 
 
 @pytest.fixture
-def hr(app, make_user, make_store):
+def hr(app, make_user, make_store, client_for):
     make_store("S1", region="West")
     make_store("S2", region="East")
     make_user("hr1@test.example", "hr")
-    return client_for(app, "hr1@test.example")
+    return client_for("hr1@test.example")
 
 
 def scheme_form(**changes: str) -> dict[str, object]:
@@ -73,15 +73,17 @@ def scheme_form(**changes: str) -> dict[str, object]:
     return data
 
 
-def save(client, data, path="/schemes/new"):
-    return post(client, path, data, from_page=path)
+@pytest.fixture
+def save(post):
+    """save(client, data, path="/schemes/new"): post the designer form from its own page."""
+    return lambda client, data, path="/schemes/new": post(client, path, data, page=path)
 
 
 def field_errors(page: str, name: str) -> list[str]:
     return re.findall(rf'<p class="error" data-field="{re.escape(name)}">([^<]*)</p>', page)
 
 
-def test_the_designer_has_a_fieldset_per_part_and_a_server_rendered_curve_preview(hr):
+def test_the_designer_has_a_fieldset_per_part_and_a_server_rendered_curve_preview(hr, text):
     page = text(hr.get("/schemes/new"))
     assert "1. General" in page or "1. Général" in page
     for slot in range(3):
@@ -92,7 +94,7 @@ def test_the_designer_has_a_fieldset_per_part_and_a_server_rendered_curve_previe
     assert "<script>" not in page and "style=" not in page
 
 
-def test_the_form_is_prefilled_when_editing_with_the_curve_drawn(hr):
+def test_the_form_is_prefilled_when_editing_with_the_curve_drawn(hr, import_example, text):
     import_example()
     page = text(hr.get("/schemes/STORE-NPS-CSAT/edit"))
     assert 'name="components-0-threshold" type="text" value="30"' in page
@@ -100,7 +102,7 @@ def test_the_form_is_prefilled_when_editing_with_the_curve_drawn(hr):
     assert page.count('class="chart-line"') == 2  # the two components' curves, the third slot is empty
 
 
-def test_saving_a_valid_scheme_creates_version_1_and_audits_it(hr):
+def test_saving_a_valid_scheme_creates_version_1_and_audits_it(hr, text, save):
     response = save(hr, scheme_form(**{"job_roles": ["sales_associate"], "stores": ["S1"]}))
     assert response.status_code == 302, text(response)
     assert response.headers["Location"].startswith("/schemes/DESIGNED")
@@ -114,13 +116,13 @@ def test_saving_a_valid_scheme_creates_version_1_and_audits_it(hr):
     )
 
 
-def test_decimal_commas_are_accepted(hr):
+def test_decimal_commas_are_accepted(hr, text, save):
     response = save(hr, scheme_form(**{"components-0-weight": "62,5", "components-1-weight": "37,5"}))
     assert response.status_code == 302, text(response)
     assert get_version("DESIGNED").document["components"][0]["weight"] == "62.5"
 
 
-def test_weights_that_do_not_add_up_are_shown_under_each_weight(hr):
+def test_weights_that_do_not_add_up_are_shown_under_each_weight(hr, text, save):
     response = save(hr, scheme_form(**{"components-1-weight": "30"}))
     assert response.status_code == 400
     page = text(response)
@@ -129,21 +131,21 @@ def test_weights_that_do_not_add_up_are_shown_under_each_weight(hr):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Scheme)) == 0
 
 
-def test_a_linear_curve_out_of_order_names_the_target_field(hr):
+def test_a_linear_curve_out_of_order_names_the_target_field(hr, text, save):
     response = save(hr, scheme_form(**{"components-0-target": "20"}))
     assert response.status_code == 400
     errors = field_errors(text(response), "components-0-target")
     assert errors and "above threshold" in errors[0]
 
 
-def test_steps_out_of_order_name_the_step_row(hr):
+def test_steps_out_of_order_name_the_step_row(hr, text, save):
     response = save(hr, scheme_form(**{"components-1-steps-1-threshold": "75"}))
     assert response.status_code == 400
     errors = field_errors(text(response), "components-1-steps-1-threshold")
     assert errors and "above steps[0].threshold" in errors[0]
 
 
-def test_for_a_lower_is_better_kpi_thresholds_must_fall(hr):
+def test_for_a_lower_is_better_kpi_thresholds_must_fall(hr, text, save):
     lower = {
         "components-1-direction": "lower",
         "components-1-kpi": "ces",
@@ -161,7 +163,7 @@ def test_for_a_lower_is_better_kpi_thresholds_must_fall(hr):
     assert save(hr, scheme_form(**falling)).status_code == 302
 
 
-def test_step_rows_left_empty_are_skipped_so_errors_still_land_on_the_right_row(hr):
+def test_step_rows_left_empty_are_skipped_so_errors_still_land_on_the_right_row(hr, text, save):
     response = save(
         hr,
         scheme_form(
@@ -178,7 +180,7 @@ def test_step_rows_left_empty_are_skipped_so_errors_still_land_on_the_right_row(
     assert field_errors(text(response), "components-1-steps-3-threshold")
 
 
-def test_three_components_are_saved_with_a_warning(hr):
+def test_three_components_are_saved_with_a_warning(hr, text, save):
     third = {
         "components-0-weight": "50",
         "components-1-weight": "30",
@@ -203,13 +205,13 @@ def test_three_components_are_saved_with_a_warning(hr):
     assert len(get_version("DESIGNED").document["components"]) == 3
 
 
-def test_no_component_at_all_is_refused_on_the_first_kpi(hr):
+def test_no_component_at_all_is_refused_on_the_first_kpi(hr, text, save):
     response = save(hr, scheme_form(**{"components-0-kpi": "", "components-1-kpi": ""}))
     assert response.status_code == 400
     assert field_errors(text(response), "components-0-kpi")
 
 
-def test_other_fields_are_named_too(hr):
+def test_other_fields_are_named_too(hr, text, save):
     response = save(hr, scheme_form(valid_to="2025-01-01", **{"components-0-min_responses": "lots"}))
     assert response.status_code == 400
     page = text(response)
@@ -221,7 +223,7 @@ def test_other_fields_are_named_too(hr):
     assert any("must not be negative" in e for e in field_errors(page, "target_value"))
 
 
-def test_a_new_scheme_cannot_take_an_existing_code(hr):
+def test_a_new_scheme_cannot_take_an_existing_code(hr, import_example, text, save):
     import_example()
     response = save(hr, scheme_form(code="STORE-NPS-CSAT"))
     assert response.status_code == 400
@@ -229,7 +231,7 @@ def test_a_new_scheme_cannot_take_an_existing_code(hr):
     assert len(get_version("STORE-NPS-CSAT").scheme.versions) == 1
 
 
-def test_editing_a_draft_version_changes_it_in_place(hr):
+def test_editing_a_draft_version_changes_it_in_place(hr, import_example, text, save):
     import_example()
     data = scheme_form(code="STORE-NPS-CSAT", name="Nouveau nom")
     response = save(hr, data, path="/schemes/STORE-NPS-CSAT/edit")
@@ -239,7 +241,7 @@ def test_editing_a_draft_version_changes_it_in_place(hr):
     assert scheme.latest.name == "Nouveau nom"
 
 
-def test_editing_a_frozen_version_creates_the_next_one(hr):
+def test_editing_a_frozen_version_creates_the_next_one(hr, import_example, text, save):
     freeze(import_example())
     db.session.commit()
     page = text(hr.get("/schemes/STORE-NPS-CSAT/edit"))
@@ -253,14 +255,14 @@ def test_editing_a_frozen_version_creates_the_next_one(hr):
     ]
 
 
-def test_the_code_cannot_change_on_edit(hr):
+def test_the_code_cannot_change_on_edit(hr, import_example, text, save):
     import_example()
     response = save(hr, scheme_form(code="OTHER"), path="/schemes/STORE-NPS-CSAT/edit")
     assert response.status_code == 400
     assert field_errors(text(response), "code")
 
 
-def test_the_curve_preview_draws_from_the_fields(hr):
+def test_the_curve_preview_draws_from_the_fields(hr, text):
     linear = hr.get(
         "/schemes/curve-preview?kpi=nps&direction=higher&curve_type=linear&threshold=30&floor=50&target=50"
         "&maximum=70&ceiling=150"
@@ -279,7 +281,7 @@ def test_the_curve_preview_draws_from_the_fields(hr):
     assert 'class="chart-empty"' in empty
 
 
-def test_the_schemes_list_shows_versions_and_whether_they_are_frozen(hr):
+def test_the_schemes_list_shows_versions_and_whether_they_are_frozen(hr, import_example, text, save):
     freeze(import_example())
     db.session.commit()
     save(hr, scheme_form(code="STORE-NPS-CSAT", target_value="6"), path="/schemes/STORE-NPS-CSAT/edit")
@@ -289,14 +291,14 @@ def test_the_schemes_list_shows_versions_and_whether_they_are_frozen(hr):
     assert 'class="version draft" data-version="2"' in row
 
 
-def test_the_detail_page_explains_the_scheme_in_plain_french(hr):
+def test_the_detail_page_explains_the_scheme_in_plain_french(hr, import_example, text):
     import_example()
     page = text(hr.get("/schemes/STORE-NPS-CSAT"))
     assert "Si le NPS de votre magasin atteint 50, cette part est versée à 100 %." in page
     assert page.count('class="chart chart-curve"') == 2
 
 
-def test_export_downloads_the_json_document(hr):
+def test_export_downloads_the_json_document(hr, example_data, import_example):
     import_example()
     response = hr.get("/schemes/STORE-NPS-CSAT/export.json")
     assert response.status_code == 200
@@ -316,12 +318,10 @@ def upload(client, content: bytes, name: str = "scheme.json"):
 
 
 def _token(client) -> str:
-    from tests.integration.test_incentives_support import token
-
-    return token(client, "/schemes/import")
+    return csrf_token(client, "/schemes/import")
 
 
-def test_import_uploads_a_document_and_an_identical_one_changes_nothing(hr):
+def test_import_uploads_a_document_and_an_identical_one_changes_nothing(hr, example_data, text):
     content = json.dumps(example_data()).encode()
     first = upload(hr, content)
     assert first.status_code == 302
@@ -334,7 +334,7 @@ def test_import_uploads_a_document_and_an_identical_one_changes_nothing(hr):
     assert len(get_version("STORE-NPS-CSAT").scheme.versions) == 1
 
 
-def test_import_lists_every_bad_field_and_saves_nothing(hr):
+def test_import_lists_every_bad_field_and_saves_nothing(hr, example_data, text):
     data = example_data()
     data["components"] = data["components"] * 2  # four components, two keys used twice
     response = upload(hr, json.dumps(data).encode())
@@ -345,7 +345,7 @@ def test_import_lists_every_bad_field_and_saves_nothing(hr):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Scheme)) == 0
 
 
-def test_more_than_three_components_are_refused(hr):
+def test_more_than_three_components_are_refused(hr, example_data, text):
     data = example_data()
     extra = [dict(data["components"][0], key=f"k{i}", weight="25") for i in range(4)]
     data["components"] = extra

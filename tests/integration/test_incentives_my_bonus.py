@@ -5,25 +5,25 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from app.core import clock
 from app.extensions import db
 from app.incentives import runs
 from app.periods import Period
-from tests.integration.test_incentives_support import client_for, text, worked_example
-from tests.integration.test_runs import add_responses
+from tests.conftest import MID_QUARTER
 
 
 def current_quarter() -> Period:
-    return Period.containing(date.today(), "quarter")
+    return Period.containing(clock.today(), "quarter")
 
 
 @pytest.fixture
-def worked(app, make_store, make_employee, make_user):
-    worked = worked_example(make_store, make_employee, make_user)
+def worked(app, frozen_time, add_month_responses, build_worked_example):
+    frozen_time(MID_QUARTER)  # the estimate is for the quarter under way
+    worked = build_worked_example()
     run = runs.create_run("STORE-NPS-CSAT", "2026-Q3")
     runs.compute(run)
     runs.adjust(run, "W1", "5.00", "prime de tutorat", worked.users["hr1"])
@@ -34,7 +34,9 @@ def worked(app, make_store, make_employee, make_user):
     db.session.commit()
     # The quarter under way: the same answers as the worked example, so far.
     quarter = current_quarter()
-    add_responses(worked.store, quarter.first_month, [9] * 66 + [8] * 30 + [3] * 24, [5] * 69 + [2] * 11, quarter.year)
+    add_month_responses(
+        worked.store, quarter.first_month, [9] * 66 + [8] * 30 + [3] * 24, [5] * 69 + [2] * 11, quarter.year
+    )
     return worked
 
 
@@ -44,8 +46,8 @@ def amounts(page: str, name: str) -> Decimal:
     return Decimal(number)
 
 
-def test_my_bonus_explains_my_approved_line_in_french(app, worked):
-    page = text(client_for(app, "w1@test.example").get("/my/bonus"))
+def test_my_bonus_explains_my_approved_line_in_french(app, worked, client_for, text):
+    page = text(client_for("w1@test.example").get("/my/bonus"))
     paid = page.split('data-test="paid-run"')[1]
     assert "2026-Q3" in paid
     assert "Montant de cette ligne : 290,63 €." in paid
@@ -56,14 +58,14 @@ def test_my_bonus_explains_my_approved_line_in_french(app, worked):
     assert paid.count('class="chart chart-curve chart-small"') == 2  # each component drawn on its curve
 
 
-def test_an_english_speaker_reads_the_explanation_in_english(app, worked):
-    page = html.unescape(text(client_for(app, "h1@test.example").get("/my/bonus")))
+def test_an_english_speaker_reads_the_explanation_in_english(app, worked, client_for, text):
+    page = html.unescape(text(client_for("h1@test.example").get("/my/bonus")))
     assert "Amount of this line: €192.70." in page
     assert "61 of 92 days" in page
 
 
-def test_during_the_period_an_estimate_range_is_shown_and_marked_as_such(app, worked):
-    page = text(client_for(app, "w1@test.example").get("/my/bonus"))
+def test_during_the_period_an_estimate_range_is_shown_and_marked_as_such(app, worked, client_for, text):
+    page = text(client_for("w1@test.example").get("/my/bonus"))
     estimate = page.split('data-test="estimate"')[1].split("</section>")[0]
     assert 'data-test="estimate-badge"' in estimate
     low, likely, high = (amounts(estimate, n) for n in ("estimate-low", "estimate-likely", "estimate-high"))
@@ -76,22 +78,23 @@ def test_during_the_period_an_estimate_range_is_shown_and_marked_as_such(app, wo
     assert estimate.count('class="chart-marker"') == 2  # where each KPI sits on its curve
 
 
-def test_an_account_without_an_employee_record_gets_a_plain_message(app, worked, make_user):
+def test_an_account_without_an_employee_record_gets_a_plain_message(app, worked, make_user, client_for, text):
     make_user("lonely@test.example", "employee")
-    response = client_for(app, "lonely@test.example").get("/my/bonus")
+    response = client_for("lonely@test.example").get("/my/bonus")
     assert response.status_code == 200
     assert 'data-test="paid-run"' not in text(response)
 
 
 @pytest.fixture
-def manager(app, worked, make_employee, make_user, make_store):
+def manager(app, worked, make_employee, make_user, make_store, client_for):
     boss = make_employee(worked.store, number="M1", job_role="store_manager", manages=[worked.store])
     make_user("m1@test.example", "manager", "employee", employee=boss)
     elsewhere = make_store("S2", region="East")
-    return {"client": client_for(app, "m1@test.example"), "elsewhere": elsewhere}
+    return {"client": client_for("m1@test.example"), "elsewhere": elsewhere}
 
 
-def test_a_store_manager_prints_an_estimate_page_per_team_member(app, worked, manager):
+def test_a_store_manager_prints_an_estimate_page_per_team_member(app, worked, manager, company_settings, text):
+    company_settings(managers_read_statements=True)  # estimates are amounts: the company lets managers read them
     response = manager["client"].get(f"/stores/{worked.store.id}/estimate")
     assert response.status_code == 200
     page = text(response)
@@ -102,8 +105,8 @@ def test_a_store_manager_prints_an_estimate_page_per_team_member(app, worked, ma
     assert "data-print" in page and "<script>" not in page
 
 
-def test_a_manager_cannot_open_another_stores_estimates(app, worked, manager):
+def test_a_manager_cannot_open_another_stores_estimates(app, worked, manager, client_for):
     assert manager["client"].get(f"/stores/{manager['elsewhere'].id}/estimate").status_code == 404
-    employee = client_for(app, "w1@test.example")
+    employee = client_for("w1@test.example")
     assert employee.get(f"/stores/{worked.store.id}/estimate").status_code == 403
-    assert client_for(app, "hr1@test.example").get(f"/stores/{worked.store.id}/estimate").status_code == 200
+    assert client_for("hr1@test.example").get(f"/stores/{worked.store.id}/estimate").status_code == 200

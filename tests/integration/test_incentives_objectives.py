@@ -16,40 +16,38 @@ from app.extensions import db
 from app.incentives import objectives, runs
 from app.incentives.models import ObjectiveAck, ObjectivePublication, RunLine
 from app.incentives.schemes import get_version
-from tests.integration.test_incentives_support import (
-    client_for,
-    example_data,
-    import_example,
-    post,
-    text,
-    worked_example,
-)
 
 
 @pytest.fixture
-def worked(app, make_store, make_employee, make_user):
-    return worked_example(make_store, make_employee, make_user)
+def worked(app, build_worked_example):
+    return build_worked_example()
 
 
 @pytest.fixture
-def hr1(app, worked):
-    return client_for(app, "hr1@test.example")
+def hr1(app, worked, client_for):
+    return client_for("hr1@test.example")
 
 
-def publish(client, period: str = "2027-Q1", version: int = 1):
-    return post(
-        client,
-        "/schemes/STORE-NPS-CSAT/publish",
-        {"version": str(version), "period": period},
-        from_page="/schemes/STORE-NPS-CSAT",
-    )
+@pytest.fixture
+def publish(post):
+    """publish(client, period="2027-Q1", version=1): publish the scheme's objectives from its page."""
+
+    def send(client, period: str = "2027-Q1", version: int = 1):
+        return post(
+            client,
+            "/schemes/STORE-NPS-CSAT/publish",
+            {"version": str(version), "period": period},
+            page="/schemes/STORE-NPS-CSAT",
+        )
+
+    return send
 
 
 def publication_id() -> int:
     return db.session.scalar(sa.select(ObjectivePublication.id).order_by(ObjectivePublication.id.desc()))
 
 
-def test_hr_publishes_a_version_which_freezes_it(hr1):
+def test_hr_publishes_a_version_which_freezes_it(hr1, text, publish):
     response = publish(hr1)
     assert response.status_code == 302, text(response)
     pub = db.session.get(ObjectivePublication, publication_id())
@@ -59,7 +57,7 @@ def test_hr_publishes_a_version_which_freezes_it(hr1):
     assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "objectives.publish")) is not None
 
 
-def test_publishing_twice_is_a_409_and_a_wrong_period_names_the_field(hr1):
+def test_publishing_twice_is_a_409_and_a_wrong_period_names_the_field(hr1, text, publish):
     publish(hr1)
     again = publish(hr1)
     assert again.status_code == 409
@@ -71,9 +69,9 @@ def test_publishing_twice_is_a_409_and_a_wrong_period_names_the_field(hr1):
     assert before.status_code == 400 and "validity" in text(before)
 
 
-def test_an_employee_reads_their_objectives_in_french(app, hr1):
+def test_an_employee_reads_their_objectives_in_french(app, hr1, client_for, text, publish):
     publish(hr1)
-    w1 = client_for(app, "w1@test.example")
+    w1 = client_for("w1@test.example")
     listing = text(w1.get("/my/objectives"))
     assert f'data-publication="{publication_id()}"' in listing
     page = text(w1.get(f"/my/objectives/{publication_id()}"))
@@ -84,15 +82,28 @@ def test_an_employee_reads_their_objectives_in_french(app, hr1):
     assert 'data-test="ack-button"' in page
 
 
-def test_an_english_speaker_gets_the_french_text_and_its_translation(app, hr1):
+def test_an_english_speaker_gets_the_french_text_and_its_translation(app, hr1, client_for, text, publish):
     publish(hr1)
-    h1 = client_for(app, "h1@test.example")
+    h1 = client_for("h1@test.example")
     page = html.unescape(text(h1.get(f"/my/objectives/{publication_id()}")))
     assert page.index('data-lang="fr"') < page.index('data-lang="en"')
     assert "If your store's NPS reaches 50, this part is paid at 100 %." in page
 
 
-def test_objectives_not_addressed_to_an_employee_are_a_404(app, hr1, worked, make_store, make_employee, make_user):
+def test_objectives_not_addressed_to_an_employee_are_a_404(
+    app,
+    hr1,
+    worked,
+    make_store,
+    make_employee,
+    make_user,
+    client_for,
+    example_data,
+    import_example,
+    post,
+    text,
+    publish,
+):
     other = make_store("S2", region="East")
     outsider = make_employee(other, number="X1", hire_date=date(2020, 1, 1))
     make_user("x1@test.example", "employee", employee=outsider)
@@ -100,16 +111,16 @@ def test_objectives_not_addressed_to_an_employee_are_a_404(app, hr1, worked, mak
     data["eligibility"]["stores"] = ["S1"]
     import_example(data)  # version 1 edited in place: only S1 is eligible
     publish(hr1)
-    x1 = client_for(app, "x1@test.example")
+    x1 = client_for("x1@test.example")
     assert f'data-publication="{publication_id()}"' not in text(x1.get("/my/objectives"))
     assert x1.get(f"/my/objectives/{publication_id()}").status_code == 404
     assert x1.get(f"/my/objectives/{publication_id()}.pdf").status_code == 404
-    assert post(x1, f"/my/objectives/{publication_id()}/ack", from_page="/my/objectives").status_code == 404
+    assert post(x1, f"/my/objectives/{publication_id()}/ack", page="/my/objectives").status_code == 404
 
 
-def test_the_objectives_pdf(app, hr1):
+def test_the_objectives_pdf(app, hr1, client_for, publish):
     publish(hr1)
-    w1 = client_for(app, "w1@test.example")
+    w1 = client_for("w1@test.example")
     response = w1.get(f"/my/objectives/{publication_id()}.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -122,14 +133,14 @@ def test_the_objectives_pdf(app, hr1):
         assert "Si le NPS de votre magasin atteint 50, cette part est versée à 100 %." in flat
 
 
-def test_acknowledging_records_the_time_once_and_hr_sees_who_did(app, hr1, worked):
+def test_acknowledging_records_the_time_once_and_hr_sees_who_did(app, hr1, worked, client_for, post, text, publish):
     publish(hr1)
     pub = publication_id()
-    w1 = client_for(app, "w1@test.example")
-    response = post(w1, f"/my/objectives/{pub}/ack", from_page=f"/my/objectives/{pub}")
+    w1 = client_for("w1@test.example")
+    response = post(w1, f"/my/objectives/{pub}/ack", page=f"/my/objectives/{pub}")
     assert response.status_code == 302
     first = db.session.scalar(sa.select(ObjectiveAck.acknowledged_at))
-    post(w1, f"/my/objectives/{pub}/ack", from_page=f"/my/objectives/{pub}")
+    post(w1, f"/my/objectives/{pub}/ack", page=f"/my/objectives/{pub}")
     assert db.session.scalars(sa.select(ObjectiveAck.acknowledged_at)).all() == [first]
     assert 'data-test="acknowledged"' in text(w1.get(f"/my/objectives/{pub}"))
     page = text(hr1.get(f"/objectives/{pub}"))
@@ -138,7 +149,7 @@ def test_acknowledging_records_the_time_once_and_hr_sees_who_did(app, hr1, worke
     assert '<tr data-employee="H1" class="not-acked">' in page
 
 
-def test_a_run_flags_lines_whose_objectives_came_late(app, hr1, worked):
+def test_a_run_flags_lines_whose_objectives_came_late(app, hr1, worked, text):
     version = get_version("STORE-NPS-CSAT")
     objectives.publish(version, "2026-Q3")  # now, long after 1 July 2026
     db.session.commit()
@@ -150,7 +161,7 @@ def test_a_run_flags_lines_whose_objectives_came_late(app, hr1, worked):
     assert 'data-test="objectives-late"' in page
 
 
-def test_objectives_published_before_the_period_are_not_late(app, hr1, worked):
+def test_objectives_published_before_the_period_are_not_late(app, hr1, worked, text):
     version = get_version("STORE-NPS-CSAT")
     objectives.publish(version, "2026-Q3", published_at=datetime(2026, 6, 15, 9, tzinfo=UTC))
     db.session.commit()

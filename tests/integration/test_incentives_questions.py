@@ -14,13 +14,12 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.incentives import runs
 from app.incentives.models import LineQuestion, RunAdjustment, RunLine
-from tests.integration.test_incentives_support import client_for, post, text, worked_example
 
 
 @pytest.fixture
-def approved(app, make_store, make_employee, make_user):
+def approved(app, build_worked_example):
     """The worked example's run for 2026-Q3, approved by a second HR user."""
-    worked = worked_example(make_store, make_employee, make_user)
+    worked = build_worked_example()
     run = runs.create_run("STORE-NPS-CSAT", "2026-Q3")
     runs.compute(run)
     runs.submit(run, worked.users["hr1"])
@@ -33,12 +32,16 @@ def approved(app, make_store, make_employee, make_user):
     return {"worked": worked, "run": run, "line": line, "other": other}
 
 
-def ask(client, line_id: int, question: str):
-    return post(client, f"/my/bonus/lines/{line_id}/question", {"question": question}, from_page="/my/bonus")
+@pytest.fixture
+def ask(post):
+    """ask(client, line_id, question): ask a question on a line from "my bonus"."""
+    return lambda client, line_id, question: post(
+        client, f"/my/bonus/lines/{line_id}/question", {"question": question}, page="/my/bonus"
+    )
 
 
-def test_an_employee_asks_about_their_own_line(app, approved):
-    w1 = client_for(app, "w1@test.example")
+def test_an_employee_asks_about_their_own_line(app, approved, client_for, text, ask):
+    w1 = client_for("w1@test.example")
     response = ask(w1, approved["line"].id, "Why is my NPS part only 62.5 %?")
     assert response.status_code == 302
     question = db.session.scalar(sa.select(LineQuestion))
@@ -47,16 +50,16 @@ def test_an_employee_asks_about_their_own_line(app, approved):
     assert "Why is my NPS part only 62.5 %?" in text(w1.get("/my/bonus"))
 
 
-def test_a_question_needs_ten_characters(app, approved):
-    w1 = client_for(app, "w1@test.example")
+def test_a_question_needs_ten_characters(app, approved, client_for, text, ask):
+    w1 = client_for("w1@test.example")
     response = ask(w1, approved["line"].id, "why?")
     assert response.status_code == 400
     assert 'data-field="question"' in text(response)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LineQuestion)) == 0
 
 
-def test_nobody_asks_about_someone_elses_line_or_an_unapproved_one(app, approved):
-    w1 = client_for(app, "w1@test.example")
+def test_nobody_asks_about_someone_elses_line_or_an_unapproved_one(app, approved, client_for, ask):
+    w1 = client_for("w1@test.example")
     assert ask(w1, approved["other"].id, "This is not my line at all").status_code == 404
     draft = runs.create_run("STORE-NPS-CSAT", "2026-Q2")
     runs.compute(draft)
@@ -66,22 +69,22 @@ def test_nobody_asks_about_someone_elses_line_or_an_unapproved_one(app, approved
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LineQuestion)) == 0
 
 
-def test_hr_sees_the_queue_answers_and_the_employee_reads_the_answer(app, approved):
-    w1 = client_for(app, "w1@test.example")
+def test_hr_sees_the_queue_answers_and_the_employee_reads_the_answer(app, approved, client_for, post, text, ask):
+    w1 = client_for("w1@test.example")
     ask(w1, approved["line"].id, "Why is my NPS part only 62.5 %?")
     question = db.session.scalar(sa.select(LineQuestion))
-    hr = client_for(app, "hr1@test.example")
+    hr = client_for("hr1@test.example")
     queue = text(hr.get("/questions"))
     assert f'class="open" data-question="{question.id}"' in queue
     detail = text(hr.get(f"/questions/{question.id}"))
     assert "62.5 %" in detail and "n = 120" in detail  # the question and how the line was computed
-    empty = post(hr, f"/questions/{question.id}", {"answer": ""}, from_page=f"/questions/{question.id}")
+    empty = post(hr, f"/questions/{question.id}", {"answer": ""}, page=f"/questions/{question.id}")
     assert empty.status_code == 400
     response = post(
         hr,
         f"/questions/{question.id}",
         {"answer": "NPS 35.0 sits between 30 and 50 on the curve."},
-        from_page=f"/questions/{question.id}",
+        page=f"/questions/{question.id}",
     )
     assert response.status_code == 302
     db.session.refresh(question)
@@ -91,11 +94,11 @@ def test_hr_sees_the_queue_answers_and_the_employee_reads_the_answer(app, approv
     assert f'class="answered" data-question="{question.id}"' in text(hr.get("/questions"))
 
 
-def test_hr_corrects_a_line_from_a_question_with_a_prefilled_adjustment(app, approved):
-    w1 = client_for(app, "w1@test.example")
+def test_hr_corrects_a_line_from_a_question_with_a_prefilled_adjustment(app, approved, client_for, post, text, ask):
+    w1 = client_for("w1@test.example")
     ask(w1, approved["line"].id, "My CSAT answers from September are missing.")
     question = db.session.scalar(sa.select(LineQuestion))
-    hr = client_for(app, "hr1@test.example")
+    hr = client_for("hr1@test.example")
     assert "No draft run of this scheme" in text(hr.get(f"/questions/{question.id}")) or "draft-runs" in text(
         hr.get(f"/questions/{question.id}")
     )
@@ -129,8 +132,8 @@ def test_hr_corrects_a_line_from_a_question_with_a_prefilled_adjustment(app, app
     )
 
 
-def test_the_question_pages_are_for_hr_only(app, approved):
-    w1 = client_for(app, "w1@test.example")
+def test_the_question_pages_are_for_hr_only(app, approved, client_for, ask):
+    w1 = client_for("w1@test.example")
     ask(w1, approved["line"].id, "Why is my NPS part only 62.5 %?")
     question = db.session.scalar(sa.select(LineQuestion))
     assert w1.get("/questions").status_code == 403

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.incentives import simulation
 from app.incentives.schemes import freeze, get_version
-from tests.integration.test_incentives_support import client_for, example_data, import_example, text, worked_example
 
 
 @pytest.fixture(autouse=True)
@@ -22,13 +21,13 @@ def french_by_default(app):
 
 
 @pytest.fixture
-def worked(app, make_store, make_employee, make_user):
-    return worked_example(make_store, make_employee, make_user)
+def worked(app, build_worked_example):
+    return build_worked_example()
 
 
 @pytest.fixture
-def hr(app, worked):
-    return client_for(app, "hr1@test.example")
+def hr(app, worked, client_for):
+    return client_for("hr1@test.example")
 
 
 def row_counts() -> dict[str, int]:
@@ -38,13 +37,13 @@ def row_counts() -> dict[str, int]:
     }
 
 
-def test_the_empty_form_suggests_last_quarter(hr):
+def test_the_empty_form_suggests_last_quarter(hr, text):
     response = hr.get("/simulation")
     assert response.status_code == 200
     assert 'data-test="simulation-form"' in text(response)
 
 
-def test_simulating_the_worked_example_shows_cost_spread_and_coin_flips(hr):
+def test_simulating_the_worked_example_shows_cost_spread_and_coin_flips(hr, text):
     page = text(hr.get("/simulation?scheme=STORE-NPS-CSAT:1&period=2026-Q3"))
     result = page.split('data-test="simulation-0"')[1]
     assert "483,33 €" in result.split('data-test="sim-total"')[1].split("</dd>")[0]
@@ -66,7 +65,7 @@ def test_a_simulation_writes_nothing(hr, worked):
     assert row_counts() == before
 
 
-def test_two_versions_side_by_side(hr):
+def test_two_versions_side_by_side(hr, example_data, import_example, text):
     freeze(get_version("STORE-NPS-CSAT"))
     richer = example_data()
     richer["target"]["value"] = "6"
@@ -80,7 +79,7 @@ def test_two_versions_side_by_side(hr):
     assert "96,66 €" in s1
 
 
-def test_a_period_of_the_wrong_kind_is_named(hr):
+def test_a_period_of_the_wrong_kind_is_named(hr, text):
     response = hr.get("/simulation?scheme=STORE-NPS-CSAT:1&period=2026-07")
     assert response.status_code == 400
     assert "period:" in text(response) and "per quarter" in text(response)

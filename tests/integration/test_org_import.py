@@ -101,17 +101,17 @@ def cli_import(runner, kind: str, path: Path):
     return runner.invoke(args=[kind, "import", str(path)])
 
 
-def cli_export(runner, tmp_path: Path, name: str = "export.csv") -> bytes:
+def cli_export(runner, tmp_path: Path, name: str = "export.csv", *options: str) -> bytes:
     path = tmp_path / name
-    result = runner.invoke(args=["employees", "export", str(path)])
+    result = runner.invoke(args=["employees", "export", str(path), *options])
     assert result.exit_code == 0, result.output
     return path.read_bytes()
 
 
 def exported_rows(runner, tmp_path: Path) -> dict[str, dict[str, str]]:
-    """The current employees as import rows, keyed by employee number."""
-    text = cli_export(runner, tmp_path, "current.csv").decode("utf-8")
-    return {row["employee_number"]: row for row in csv.DictReader(io.StringIO(text))}
+    """The current employees as import rows (decimal points), keyed by employee number."""
+    text = cli_export(runner, tmp_path, "current.csv", "--decimal-separator", ".").decode("utf-8-sig")
+    return {row["employee_number"]: row for row in csv.DictReader(io.StringIO(text), delimiter=";")}
 
 
 def summary_line(new: int, changed: int, unchanged: int) -> str:
@@ -237,7 +237,7 @@ def test_stores_import_rejects_the_whole_file_listing_every_bad_row(runner, app,
     rows = [
         {"store_code": "S1", "name": "Fine", "region": "North", "opened_on": "2020-01-01"},
         {"store_code": "S2", "name": "", "region": "North", "opened_on": "2020-01-01"},
-        {"store_code": "S3", "name": "Bad date", "region": "North", "opened_on": "01/02/2020"},
+        {"store_code": "S3", "name": "Bad date", "region": "North", "opened_on": "31/02/2020"},
         {"store_code": "S1", "name": "Twice", "region": "North", "opened_on": ""},
     ]
     path = write(tmp_path, "stores.csv", csv_bytes(rows, STORE_COLUMNS))
@@ -364,7 +364,7 @@ def test_employees_import_reads_semicolon_csv_with_bom_and_decimal_commas(runner
     assert imported.annual_base_salary == Decimal("1234567.89")
     assert imported.email == "ann.test@example.com"
     exported = cli_export(runner, tmp_path).decode()
-    assert "E1,PAY-E1,Ann,TestE1,ann.test@example.com,sales_associate,A1,2021-01-04,2021-01-04,,0.75,1234567.89," in (
+    assert "E1;PAY-E1;Ann;TestE1;ann.test@example.com;sales_associate;A1;2021-01-04;2021-01-04;;0,75;1234567,89;" in (
         exported
     )
     assert summary_line(0, 0, 1) in cli_import(runner, "employees", path).stdout
@@ -406,7 +406,7 @@ def test_employees_import_reads_xlsx_with_date_cells_and_text_leading_zeros(runn
     assert zoe.fte == Decimal("0.5")
     assert zoe.annual_base_salary == Decimal("1234567.89")
     assert cli_export(runner, tmp_path).decode().splitlines()[1] == (
-        "00123,000456,Zoé,Roux,zoe@example.com,logistics,B1,2021-04-01,2021-03-01,,0.5,1234567.89,0042,fr,North"
+        "00123;000456;Zoé;Roux;zoe@example.com;logistics;B1;2021-04-01;2021-03-01;;0,5;1234567,89;0042;fr;North"
     )
     before = table_counts()
     again = cli_import(runner, "employees", path)
@@ -545,7 +545,7 @@ def test_region_in_manages_gives_the_manager_every_store_of_the_region(runner, w
 
 BAD_ROWS = [
     ("unknown-store", {"store_code": "ZZ9"}, "store_code"),
-    ("bad-date-format", {"hire_date": "04/01/2021"}, "hire_date"),
+    ("bad-date-format", {"hire_date": "04.01.2021"}, "hire_date"),
     ("impossible-date", {"hire_date": "2021-02-30"}, "hire_date"),
     ("fte-zero", {"fte": "0"}, "fte"),
     ("fte-above-one", {"fte": "1.2"}, "fte"),
@@ -603,6 +603,53 @@ def test_rejected_file_lists_every_bad_row_and_leaves_existing_employees_untouch
     assert [(a.store.code, a.end_date) for a in e1.assignments] == [("A1", None)]
 
 
+def test_two_rows_with_the_same_email_are_refused_naming_both_rows(runner, app, two_stores, tmp_path):
+    rows = [
+        emp_row("E1", email="ann.lee@example.com"),
+        emp_row("E2", email="bob@example.com"),
+        emp_row("E3", email="Ann.Lee@Example.COM"),
+    ]
+    path = write(tmp_path, "e.csv", csv_bytes(rows))
+
+    result = cli_import(runner, "employees", path)
+
+    assert result.exit_code != 0
+    assert "row 4, email: ann.lee@example.com is also the e-mail of row 2" in result.stderr
+    assert count(Employee) == 0
+
+
+def test_an_email_another_employee_keeps_is_refused_naming_them(runner, app, two_stores, tmp_path):
+    first = write(tmp_path, "1.csv", csv_bytes([emp_row("E1", email="ann@example.com")]))
+    assert cli_import(runner, "employees", first).exit_code == 0
+    before = table_counts()
+    path = write(tmp_path, "2.csv", csv_bytes([emp_row("E2", email="ANN@example.com")]))
+
+    result = cli_import(runner, "employees", path)
+
+    assert result.exit_code != 0
+    assert "row 2, email: ann@example.com is already the e-mail of employee E1" in result.stderr
+    assert table_counts() == before
+
+
+def test_two_employees_may_swap_their_emails_in_one_file(runner, app, two_stores, tmp_path):
+    rows = [emp_row("E1", email="one@example.com"), emp_row("E2", email="two@example.com")]
+    assert cli_import(runner, "employees", write(tmp_path, "1.csv", csv_bytes(rows))).exit_code == 0
+    swapped = [emp_row("E1", email="two@example.com"), emp_row("E2", email="one@example.com")]
+
+    result = cli_import(runner, "employees", write(tmp_path, "2.csv", csv_bytes(swapped)))
+
+    assert result.exit_code == 0, result.stderr
+    assert (employee("E1").email, employee("E2").email) == ("two@example.com", "one@example.com")
+
+
+def test_the_import_page_lists_a_repeated_email_on_its_row(client_as):
+    rows = [emp_row("E1", email="ann@example.com"), emp_row("E2", email="Ann@example.com")]
+    response = upload(client_as("hr"), "employees", csv_bytes(rows), "e.csv")
+    assert response.status_code == 400
+    assert error_cells(response.get_data(as_text=True)) == [("3", "email")]
+    assert "is also the e-mail of row 2" in response.get_data(as_text=True)
+
+
 def test_file_missing_a_column_is_rejected_naming_the_column(runner, app, two_stores, tmp_path):
     columns = [c for c in EMPLOYEE_COLUMNS if c != "fte"]
     path = write(tmp_path, "e.csv", csv_bytes([emp_row("E1")], columns=columns))
@@ -614,15 +661,36 @@ def test_file_missing_a_column_is_rejected_naming_the_column(runner, app, two_st
     assert count(Employee) == 0
 
 
-def test_file_that_is_not_utf8_is_rejected(runner, app, two_stores, tmp_path):
-    content = csv_bytes([emp_row("E1", first_name="Zoé")]).decode().encode("latin-1")
+def test_a_windows_1252_file_from_french_excel_is_read_with_its_accents(runner, app, two_stores, tmp_path):
+    rows = [emp_row("E1", first_name="Zoé", last_name="Lefèvre", cost_center="Siège €")]
+    content = csv_bytes(rows, sep=";").decode().encode("cp1252")
+    path = write(tmp_path, "e.csv", content)
+
+    result = cli_import(runner, "employees", path)
+
+    assert result.exit_code == 0, result.output
+    found = employee("E1")
+    assert (found.first_name, found.last_name, found.cost_center) == ("Zoé", "Lefèvre", "Siège €")
+
+
+def test_a_file_that_is_neither_utf8_nor_windows_1252_is_rejected(runner, app, two_stores, tmp_path):
+    content = csv_bytes([emp_row("E1", first_name="Zoé")]).replace("Zoé".encode(), b"Zo\x81")
     path = write(tmp_path, "e.csv", content)
 
     result = cli_import(runner, "employees", path)
 
     assert result.exit_code != 0
-    assert "not UTF-8" in result.stderr
+    assert "neither UTF-8 nor Windows-1252" in result.stderr
     assert count(Employee) == 0
+
+
+def test_french_dates_are_read_day_first(runner, app, two_stores, tmp_path):
+    path = write(tmp_path, "e.csv", csv_bytes([emp_row("E1", hire_date="04/01/2021", store_since="4/1/2021")]))
+
+    result = cli_import(runner, "employees", path)
+
+    assert result.exit_code == 0, result.output
+    assert employee("E1").hire_date == date(2021, 1, 4)
 
 
 def test_row_numbers_stay_those_of_the_file_after_a_blank_line(runner, app, two_stores, tmp_path):
@@ -648,7 +716,7 @@ def test_import_then_export_gives_back_the_same_file(runner, app, example_stores
     assert "5 employees written" in result.stdout
     exported = (tmp_path / "out.csv").read_bytes()
     assert exported == EMPLOYEES_EXAMPLE.read_bytes()
-    assert b",1234567.89," in exported
+    assert b";1234567,89;" in exported
 
 
 def test_export_import_export_is_byte_identical(runner, world, tmp_path):
@@ -667,7 +735,7 @@ def test_export_import_export_is_byte_identical(runner, world, tmp_path):
     assert summary_line(0, 0, 3) in again.stdout
     assert table_counts() == before
     assert second == first
-    assert "1234567.89" in first.decode() and "A1|North" in first.decode()
+    assert "1234567,89" in first.decode() and "A1|North" in first.decode()
 
 
 def test_reimporting_an_export_changes_nothing_even_for_formula_like_values(runner, app, two_stores, tmp_path):
@@ -848,3 +916,40 @@ def test_confirm_token_belongs_to_the_hr_user_who_uploaded(world, client_as, mak
 
     assert response.status_code == 404
     assert db.session.scalar(sa.select(Employee).where(Employee.number == "E1")) is None
+
+
+@pytest.mark.parametrize("kind", ["stores", "employees"])
+def test_each_import_page_offers_a_template_that_imports_as_it_is(runner, client_as, tmp_path, kind):
+    hr = client_as("hr")
+    assert f"/import/{kind}/template.csv" in hr.get(f"/import/{kind}").get_data(as_text=True)
+
+    response = hr.get(f"/import/{kind}/template.csv")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{kind}-template.csv"'
+    content = response.get_data()
+    columns = STORE_COLUMNS if kind == "stores" else EMPLOYEE_COLUMNS
+    assert content.startswith(("\ufeff" + ";".join(columns) + "\r\n").encode())
+    if kind == "employees":
+        assert cli_import(runner, "stores", write(tmp_path, "s.csv", hr.get("/import/stores/template.csv").data))
+    result = cli_import(runner, kind, write(tmp_path, f"{kind}.csv", content))
+    assert result.exit_code == 0, result.output
+    assert summary_line(1, 0, 0) in result.stdout
+
+
+def test_the_preview_says_when_a_file_was_read_as_windows_1252(world, client_as):
+    content = csv_bytes([emp_row("E1", first_name="Zoé")], sep=";").decode().encode("cp1252")
+
+    html = upload(client_as("hr"), "employees", content, "employees.csv").get_data(as_text=True)
+
+    assert 'data-test="encoding"' in html
+    assert preview_summary(html) == (1, 0, 0)
+
+
+def test_import_page_refuses_a_file_far_wider_than_the_format_with_400(world, client_as):
+    header = ",".join(EMPLOYEE_COLUMNS + tuple(f"extra{i}" for i in range(50)))
+
+    response = upload(client_as("hr"), "employees", f"{header}\n".encode(), "employees.csv")
+
+    assert response.status_code == 400
+    assert "more columns than the 25 this file can have" in response.get_data(as_text=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,11 +16,9 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.extensions import db
-from app.incentives.models import BonusRun
 from app.reports import payroll
 from app.reports.models import PayrollExport
 from tests.conftest import csrf_token, login
-from tests.integration.test_statements import build_paid_world, make_run
 
 HEADER = [
     "payroll_id",
@@ -34,16 +33,6 @@ HEADER = [
     "cost_center",
     "run_id",
 ]
-
-
-@pytest.fixture
-def paid_world(make_store, make_employee, make_user, runner) -> dict:
-    return build_paid_world(make_store, make_employee, make_user, runner)
-
-
-@pytest.fixture
-def paid_run(paid_world, runner) -> BonusRun:
-    return make_run(runner, "approved")
 
 
 def _export(runner, run_id: int, out: Path, *extra: str):
@@ -144,8 +133,8 @@ def test_a_name_starting_with_equals_is_neutralised_never_a_number(runner, paid_
     assert "'=HYPERLINK" in text and "'+33 6" in text
 
 
-def test_a_run_that_is_not_approved_cannot_be_exported(runner, paid_world, tmp_path: Path):
-    run = make_run(runner, "submitted")
+def test_a_run_that_is_not_approved_cannot_be_exported(runner, paid_world, tmp_path: Path, make_run):
+    run = make_run("submitted")
     result = runner.invoke(args=["payroll", "export", str(run.id), "--out", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 1 and "only approved runs" in result.stderr
     assert not (tmp_path / "x.xlsx").exists()
@@ -176,8 +165,8 @@ def test_payroll_user_exports_from_the_page_with_a_post(app, paid_run):
     assert client.get(f"/payroll/runs/{paid_run.id}/export").status_code == 405  # no export on GET
 
 
-def test_the_page_refuses_a_draft_with_409(app, paid_world, runner):
-    run = make_run(runner, "draft")
+def test_the_page_refuses_a_draft_with_409(app, paid_world, runner, make_run):
+    run = make_run("draft")
     client = app.test_client()
     login(client, "hr1@test.example")
     token = csrf_token(client, "/payroll")
@@ -222,10 +211,10 @@ def test_benefits_export_uses_the_recognition_rows(runner, paid_world, monkeypat
     assert bad.exit_code == 1 and "period" in bad.stderr
 
 
-def test_rows_are_sorted_and_sum_lines_and_adjustments(paid_world, runner):
+def test_rows_are_sorted_and_sum_lines_and_adjustments(paid_world, runner, make_run):
     from app.incentives import runs
 
-    run = make_run(runner, "draft")
+    run = make_run("draft")
     runs.adjust(run, "W1", "10.00", "late survey", runs.user_by_email("hr1@test.example"))
     db.session.commit()
     runs.submit(run, runs.user_by_email("hr1@test.example"))
@@ -235,3 +224,41 @@ def test_rows_are_sorted_and_sum_lines_and_adjustments(paid_world, runner):
     assert [r.employee_number for r in file.rows] == ["H1", "M1", "W1"]
     assert file.rows[-1].amount == Decimal("300.63")
     assert file.rows[-1].period_start == date(2026, 7, 1)
+
+
+def test_the_data_sheet_shows_dates_and_amounts_in_full_with_a_frozen_header_and_a_filter(
+    runner, paid_run, paid_world, tmp_path: Path
+):
+    out = tmp_path / "run.xlsx"
+    _export(runner, paid_run.id, out)
+    data = load_workbook(out)["data"]
+    assert data.freeze_panes == "A2"
+    assert data.auto_filter.ref == "A1:K4"  # the header and the three employees' rows
+    whole = payroll.run_file(paid_run).rows[-1]
+    # A large negative amount (a correction taking money back) must show in full too.
+    big = payroll.PayrollFile(
+        "run", "2026-Q3", paid_run.id, (replace(whole, amount=Decimal("-1234567.89")), whole), corrects_run_id=1
+    )
+    wide = load_workbook(io.BytesIO(payroll.build_payroll_xlsx(big)))["data"]
+    for sheet, amount in ((data, "290.63"), (wide, "-1234567.89")):
+        widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDEFGHIJK"}
+        assert widths["F"] >= len(amount) + 1  # 0.00 format: French Excel shows -1234567,89, as long
+        assert widths["H"] >= len("2026-07-01") + 1 and widths["I"] >= len("2026-09-30") + 1
+        assert widths["C"] >= len("last_name")
+    assert wide.auto_filter.ref == "A1:K3"
+
+
+def test_the_payroll_page_separates_runs_to_export_from_runs_already_paid(app, paid_run):
+    client = app.test_client()
+    login(client, "pay@test.example")
+    card = client.get("/payroll").get_data(as_text=True).split(f'data-run="{paid_run.id}"')[1].split("</section>")[0]
+    assert 'data-state="to-export"' in card and 'data-test="to-export"' in card
+    assert 'data-test="already-paid"' not in card
+    token = csrf_token(client, "/payroll")
+    client.post(
+        f"/payroll/runs/{paid_run.id}/export", data={"fmt": "xlsx", "decimal_separator": ",", "csrf_token": token}
+    )
+    page = client.get("/payroll").get_data(as_text=True)
+    card = page.split(f'data-run="{paid_run.id}"')[1].split("</section>")[0]
+    assert 'data-state="paid"' in card and 'data-test="already-paid"' in card
+    assert 'data-test="nothing-to-export"' in page

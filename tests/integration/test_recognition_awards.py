@@ -8,29 +8,19 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from app.core import clock
 from app.extensions import db
 from app.periods import month_add
 from app.recognition.awards import AwardError, AwardRefused, award_points
 from app.recognition.budgets import BudgetError, budget_status, set_budget
 from app.recognition.models import AppendOnlyError, Award, BadgeGrant, BudgetEntry, PointsEntry
-from tests.integration.test_recognition_support import (  # noqa: F401  (english: an autouse fixture)
-    add_response,
-    balance,
-    english,
-    entries,
-    give,
-    give_budget,
-    make_badge,
-    month,
-    post,
-    set_settings,
-    today,
-)
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read English messages
 
 # --- budgets --------------------------------------------------------------------------------------------------------
 
 
-def test_hr_sets_a_budget_with_the_cli_and_the_manager_sees_what_is_left(runner, client_as, world):
+def test_hr_sets_a_budget_with_the_cli_and_the_manager_sees_what_is_left(runner, client_as, world, give, month):
     result = runner.invoke(
         args=["budgets", "set", "--manager", "manager@test.example", "--month", month(), "--points", "800"]
     )
@@ -51,7 +41,7 @@ def test_setting_the_same_budget_again_writes_nothing(runner, world):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BudgetEntry)) == 1
 
 
-def test_the_budget_is_a_ledger_of_allowance_changes_and_spending(world):
+def test_the_budget_is_a_ledger_of_allowance_changes_and_spending(world, give, give_budget, month):
     manager = world["manager_emp"]
     give_budget(manager, 500)
     give(world["users"]["manager"], world["employee"], 120)
@@ -67,7 +57,7 @@ def test_the_budget_is_a_ledger_of_allowance_changes_and_spending(world):
     db.session.rollback()
 
 
-def test_a_budget_below_what_was_already_awarded_is_refused(runner, world):
+def test_a_budget_below_what_was_already_awarded_is_refused(runner, world, give, give_budget, month):
     give_budget(world["manager_emp"], 500)
     give(world["users"]["manager"], world["employee"], 400)
     result = runner.invoke(
@@ -114,7 +104,9 @@ def test_without_rollover_nothing_carries_and_with_rollover_what_is_left_does(wo
 # --- awards ---------------------------------------------------------------------------------------------------------
 
 
-def test_an_award_spends_the_budget_and_credits_the_points(runner, world):
+def test_an_award_spends_the_budget_and_credits_the_points(
+    runner, world, balance, entries, give_budget, make_badge, month
+):
     give_budget(world["manager_emp"], 500)
     make_badge("teamwork")
     result = runner.invoke(
@@ -159,7 +151,7 @@ def test_an_award_spends_the_budget_and_credits_the_points(runner, world):
         ("employee", 0, "Well done on the audit", "points, a badge, or both"),
     ],
 )
-def test_awards_outside_the_rules_are_refused(world, who, points, message, expected):
+def test_awards_outside_the_rules_are_refused(world, who, points, message, expected, give_budget):
     give_budget(world["manager_emp"], 5000)
     with pytest.raises(AwardError, match=expected):
         award_points(world["users"]["manager"], world[who], points, message)
@@ -167,7 +159,7 @@ def test_awards_outside_the_rules_are_refused(world, who, points, message, expec
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PointsEntry)) == 0
 
 
-def test_the_per_award_maximum_is_a_company_setting(world):
+def test_the_per_award_maximum_is_a_company_setting(world, give, give_budget, set_settings):
     give_budget(world["manager_emp"], 5000)
     set_settings(max_award_points=50)
     with pytest.raises(AwardError, match="limited to 50"):
@@ -176,7 +168,7 @@ def test_the_per_award_maximum_is_a_company_setting(world):
     assert give(world["users"]["manager"], world["employee"], 50).points == 50
 
 
-def test_an_award_beyond_the_budget_left_is_refused_with_409(client_as, world):
+def test_an_award_beyond_the_budget_left_is_refused_with_409(client_as, world, give_budget, post):
     give_budget(world["manager_emp"], 100)
     client = client_as("manager")
     response = post(
@@ -195,7 +187,7 @@ def test_an_award_beyond_the_budget_left_is_refused_with_409(client_as, world):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Award)) == 0
 
 
-def test_a_manager_awards_through_the_page(client_as, world):
+def test_a_manager_awards_through_the_page(client_as, world, give_budget, post):
     give_budget(world["manager_emp"], 300)
     client = client_as("manager")
     form = client.get("/recognition/award").get_data(as_text=True)
@@ -220,7 +212,7 @@ def test_a_manager_awards_through_the_page(client_as, world):
     assert 'data-field="message"' in short.get_data(as_text=True)
 
 
-def test_the_cli_refuses_an_award_with_a_message(runner, world):
+def test_the_cli_refuses_an_award_with_a_message(runner, world, give_budget):
     give_budget(world["manager_emp"], 300)
     result = runner.invoke(
         args=[
@@ -259,9 +251,9 @@ def test_the_cli_refuses_an_award_with_a_message(runner, world):
 # --- one-click thanks for a compliment --------------------------------------------------------------------------------
 
 
-def test_thanking_for_a_compliment_prefills_the_award(client_as, world):
+def test_thanking_for_a_compliment_prefills_the_award(client_as, world, add_answer, give_budget, post):
     give_budget(world["manager_emp"], 300)
-    compliment = add_response(world["north"], employee=world["employee"], comment="Eve found the right size at once.")
+    compliment = add_answer(world["north"], employee=world["employee"], comment="Eve found the right size at once.")
     client = client_as("manager")
     page = client.get(f"/recognition/award/compliment/{compliment.id}")
     assert page.status_code == 200
@@ -303,9 +295,9 @@ def test_thanking_for_a_compliment_prefills_the_award(client_as, world):
     assert twice.status_code == 409
 
 
-def test_only_attributed_compliments_of_the_managers_stores_can_be_thanked(client_as, world):
-    anonymous = add_response(world["north"], employee=None)
-    elsewhere = add_response(world["south"], employee=world["stranger"])
+def test_only_attributed_compliments_of_the_managers_stores_can_be_thanked(client_as, world, add_answer):
+    anonymous = add_answer(world["north"], employee=None)
+    elsewhere = add_answer(world["south"], employee=world["stranger"])
     client = client_as("manager")
     assert client.get(f"/recognition/award/compliment/{anonymous.id}").status_code == 404
     assert client.get(f"/recognition/award/compliment/{elsewhere.id}").status_code == 404
@@ -315,9 +307,9 @@ def test_only_attributed_compliments_of_the_managers_stores_can_be_thanked(clien
     db.session.rollback()
 
 
-def test_awards_are_dated_and_budgeted_in_their_month(world):
+def test_awards_are_dated_and_budgeted_in_their_month(world, give, month):
     manager = world["manager_emp"]
-    day = month_add(today(), -1)
+    day = month_add(clock.today(), -1)
     set_budget(manager, month(day), 100)
     db.session.commit()
     give(world["users"]["manager"], world["employee"], 100, on=day)

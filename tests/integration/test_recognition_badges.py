@@ -10,14 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.recognition.models import Badge, BadgeGrant, PointsEntry
-from tests.integration.test_recognition_support import (  # noqa: F401  (english: an autouse fixture)
-    add_response,
-    bulk_responses,
-    english,
-    make_badge,
-    post,
-    resolved_case,
-)
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read English messages
 
 MONTH = "2026-03"
 
@@ -34,7 +28,7 @@ def evaluate(runner, period: str = MONTH):
     return result
 
 
-def test_hr_creates_and_edits_badges(client_as, world):
+def test_hr_creates_and_edits_badges(client_as, world, post):
     hr = client_as("hr")
     data = {
         "code": "Kind-Words",
@@ -65,7 +59,7 @@ def test_hr_creates_and_edits_badges(client_as, world):
     assert "Kind words" in listing and "badges/heart.svg" in listing
 
 
-def test_five_detractors_recovered_in_a_month_earn_the_badge_once(runner, world):
+def test_five_detractors_recovered_in_a_month_earn_the_badge_once(runner, world, make_badge, resolved_case):
     make_badge("recovery", rule="detractors_recovered", points_=40, icon="phone.svg")
     employee, manager = world["employee"], world["manager_emp"]
     for day in (2, 5, 9, 17, 30):
@@ -90,14 +84,14 @@ def test_five_detractors_recovered_in_a_month_earn_the_badge_once(runner, world)
     assert "0 badges granted, 2 already granted" in evaluate(runner).output
 
 
-def test_a_named_promoter_compliment_earns_the_badge_once_per_month(runner, world):
+def test_a_named_promoter_compliment_earns_the_badge_once_per_month(runner, world, add_answer, make_badge):
     make_badge("kind-words", rule="promoter_compliment", icon="quote.svg")
-    add_response(world["north"], nps=10, employee=world["employee"], day=date(2026, 3, 3))
-    add_response(world["north"], nps=9, employee=world["employee"], day=date(2026, 3, 20))
-    add_response(world["north"], nps=8, employee=world["manager_emp"], day=date(2026, 3, 4))  # a passive
-    add_response(world["north"], nps=10, employee=world["manager_emp"], comment="  ", day=date(2026, 3, 4))
-    add_response(world["south"], nps=10, employee=world["stranger"], excluded=True, day=date(2026, 3, 4))
-    add_response(world["south"], nps=10, employee=world["stranger"], day=date(2026, 4, 2))
+    add_answer(world["north"], nps=10, employee=world["employee"], day=date(2026, 3, 3))
+    add_answer(world["north"], nps=9, employee=world["employee"], day=date(2026, 3, 20))
+    add_answer(world["north"], nps=8, employee=world["manager_emp"], day=date(2026, 3, 4))  # a passive
+    add_answer(world["north"], nps=10, employee=world["manager_emp"], comment="  ", day=date(2026, 3, 4))
+    add_answer(world["south"], nps=10, employee=world["stranger"], excluded=True, day=date(2026, 3, 4))
+    add_answer(world["south"], nps=10, employee=world["stranger"], day=date(2026, 4, 2))
 
     evaluate(runner, "2026-Q1")
     assert grants() == [("promoter_compliment", world["employee"].id, "2026-03")]
@@ -106,7 +100,9 @@ def test_a_named_promoter_compliment_earns_the_badge_once_per_month(runner, worl
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PointsEntry)) == 0  # no points on this badge
 
 
-def test_best_nps_progression_of_each_region_goes_to_the_stores_team(runner, world, make_store, make_employee):
+def test_best_nps_progression_of_each_region_goes_to_the_stores_team(
+    runner, world, make_store, make_employee, bulk_responses, make_badge
+):
     make_badge("rising-star", rule="nps_progression", points_=30, icon="chart-up.svg")
     north, south = world["north"], world["south"]
     north2 = make_store("A2", region="North")
@@ -132,8 +128,7 @@ def test_best_nps_progression_of_each_region_goes_to_the_stores_team(runner, wor
     assert len(grants()) == 1
 
 
-def test_progression_waits_for_the_period_to_end_and_rules_need_their_badge(runner, world):
-    from tests.integration.test_recognition_support import month
+def test_progression_waits_for_the_period_to_end_and_rules_need_their_badge(runner, world, make_badge, month):
 
     result = evaluate(runner, month())
     assert "no active badge has this rule" in result.output
@@ -145,7 +140,7 @@ def test_progression_waits_for_the_period_to_end_and_rules_need_their_badge(runn
     assert future.exit_code == 1 and "has not started yet" in future.output
 
 
-def test_the_database_refuses_a_second_grant_for_the_same_rule_employee_and_period(world):
+def test_the_database_refuses_a_second_grant_for_the_same_rule_employee_and_period(world, make_badge):
     badge = make_badge("kind-words", rule="promoter_compliment")
     for _ in range(2):
         db.session.add(

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from app.core import clock
 from app.extensions import db
 from app.periods import Period
 from app.recognition.benefits import BenefitRow, benefits_for_period
@@ -19,16 +20,8 @@ from app.recognition.catalogue import (
     request_redemption,
 )
 from app.recognition.models import Redemption, Reward
-from tests.integration.test_recognition_support import (  # noqa: F401  (english: an autouse fixture)
-    balance,
-    credit,
-    english,
-    entries,
-    make_reward,
-    post,
-    set_settings,
-    today,
-)
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read English messages
 
 
 def held(employee) -> int:
@@ -48,8 +41,10 @@ def stock_of(reward: Reward) -> int | None:
     return db.session.get(Reward, reward.id).stock
 
 
-def test_an_employee_redeems_through_the_page_and_hr_hands_it_over(client_as, world):
-    credit(world["employee"], 300, today() - timedelta(days=30))
+def test_an_employee_redeems_through_the_page_and_hr_hands_it_over(
+    client_as, world, balance, credit, entries, make_reward, post
+):
+    credit(world["employee"], 300, clock.today() - timedelta(days=30))
     reward = make_reward(cost=120, stock=2, euro_value=Decimal("15.00"))
     client = client_as("employee")
     response = post(client, f"/recognition/catalogue/{reward.id}/redeem")
@@ -72,15 +67,15 @@ def test_an_employee_redeems_through_the_page_and_hr_hands_it_over(client_as, wo
         post(hr, f"/recognition/redemptions/{redemption.id}/fulfil", page="/recognition/redemptions").status_code == 302
     )
     done = reload(redemption)
-    assert (done.status, done.fulfilled_on, done.decided_by) == ("fulfilled", today(), "hr@test.example")
+    assert (done.status, done.fulfilled_on, done.decided_by) == ("fulfilled", clock.today(), "hr@test.example")
     assert (balance(world["employee"]), held(world["employee"])) == (180, 0)
     assert [e.kind for e in entries(world["employee"])] == ["earn", "hold", "redeem"]
     # Fulfilled is final for the employee: nothing to cancel any more.
     assert post(client, f"/recognition/redemptions/{redemption.id}/cancel").status_code == 409
 
 
-def test_hr_rejecting_gives_the_points_and_the_item_back(client_as, world):
-    credit(world["employee"], 300, today() - timedelta(days=30))
+def test_hr_rejecting_gives_the_points_and_the_item_back(client_as, world, balance, credit, make_reward, post):
+    credit(world["employee"], 300, clock.today() - timedelta(days=30))
     reward = make_reward(cost=100, stock=1)
     redemption = request_redemption(world["employee"], reward)
     db.session.commit()
@@ -93,14 +88,16 @@ def test_hr_rejecting_gives_the_points_and_the_item_back(client_as, world):
     )
     assert response.status_code == 302
     rejected = reload(redemption)
-    assert (rejected.status, rejected.note, rejected.closed_on) == ("rejected", "Out of season", today())
+    assert (rejected.status, rejected.note, rejected.closed_on) == ("rejected", "Out of season", clock.today())
     assert (balance(world["employee"]), held(world["employee"]), stock_of(reward)) == (300, 0, 1)
     again = post(hr, f"/recognition/redemptions/{redemption.id}/approve", page="/recognition/redemptions")
     assert again.status_code == 409
 
 
-def test_an_employee_cancels_only_their_own_pending_request(client_as, world, make_user):
-    credit(world["employee"], 300, today() - timedelta(days=30))
+def test_an_employee_cancels_only_their_own_pending_request(
+    client_as, world, make_user, balance, credit, make_reward, post
+):
+    credit(world["employee"], 300, clock.today() - timedelta(days=30))
     reward = make_reward(cost=100, stock=3)
     redemption = request_redemption(world["employee"], reward)
     db.session.commit()
@@ -117,8 +114,8 @@ def test_an_employee_cancels_only_their_own_pending_request(client_as, world, ma
     assert post(client, f"/recognition/redemptions/{redemption.id}/cancel").status_code == 409
 
 
-def test_an_approved_request_can_no_longer_be_cancelled_by_the_employee(world):
-    credit(world["employee"], 300, today() - timedelta(days=30))
+def test_an_approved_request_can_no_longer_be_cancelled_by_the_employee(world, credit, make_reward):
+    credit(world["employee"], 300, clock.today() - timedelta(days=30))
     redemption = request_redemption(world["employee"], make_reward(cost=100))
     change_redemption(redemption, "approve")
     db.session.commit()
@@ -127,8 +124,10 @@ def test_an_approved_request_can_no_longer_be_cancelled_by_the_employee(world):
     db.session.rollback()
 
 
-def test_redemptions_never_overdraw_points_stock_or_the_yearly_limit(client_as, world):
-    credit(world["employee"], 250, today() - timedelta(days=30))
+def test_redemptions_never_overdraw_points_stock_or_the_yearly_limit(
+    client_as, world, balance, credit, make_reward, post
+):
+    credit(world["employee"], 250, clock.today() - timedelta(days=30))
     dear = make_reward(name="Weekend", cost=300)
     scarce = make_reward(name="Mug", kind="goods", cost=10, stock=1)
     limited = make_reward(name="Coffee", kind="goods", cost=20, limit_per_year=1)
@@ -146,8 +145,8 @@ def test_redemptions_never_overdraw_points_stock_or_the_yearly_limit(client_as, 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Redemption)) == 2
 
 
-def test_a_cancelled_request_does_not_count_towards_the_yearly_limit(world):
-    credit(world["employee"], 100, today() - timedelta(days=3))
+def test_a_cancelled_request_does_not_count_towards_the_yearly_limit(world, credit, make_reward):
+    credit(world["employee"], 100, clock.today() - timedelta(days=3))
     reward = make_reward(cost=20, limit_per_year=1)
     first = request_redemption(world["employee"], reward)
     change_redemption(first, "cancel")
@@ -156,8 +155,8 @@ def test_a_cancelled_request_does_not_count_towards_the_yearly_limit(world):
     assert reload(second).status == "pending"
 
 
-def test_withdrawn_rewards_cannot_be_redeemed(client_as, world):
-    credit(world["employee"], 100, today() - timedelta(days=3))
+def test_withdrawn_rewards_cannot_be_redeemed(client_as, world, credit, make_reward, post):
+    credit(world["employee"], 100, clock.today() - timedelta(days=3))
     reward = make_reward(cost=20, active=False)
     assert "Cinema ticket" not in client_as("employee").get("/recognition/catalogue").get_data(as_text=True)
     assert post(client_as("employee"), f"/recognition/catalogue/{reward.id}/redeem").status_code == 404
@@ -166,17 +165,17 @@ def test_withdrawn_rewards_cannot_be_redeemed(client_as, world):
     db.session.rollback()
 
 
-def test_expired_points_cannot_be_spent(world):
+def test_expired_points_cannot_be_spent(world, credit, make_reward):
     from app.periods import month_add
 
-    credit(world["employee"], 500, month_add(today(), -13))
+    credit(world["employee"], 500, month_add(clock.today(), -13))
     with pytest.raises(RedemptionRefused, match="0 are available"):
         request_redemption(world["employee"], make_reward(cost=100))
     db.session.rollback()
 
 
-def test_a_refund_gives_spent_points_back(world):
-    credit(world["employee"], 300, today() - timedelta(days=30))
+def test_a_refund_gives_spent_points_back(world, balance, credit, entries, make_reward):
+    credit(world["employee"], 300, clock.today() - timedelta(days=30))
     redemption = request_redemption(world["employee"], make_reward(cost=100))
     change_redemption(redemption, "approve")
     change_redemption(redemption, "fulfil")
@@ -198,7 +197,7 @@ def fulfil(redemption: Redemption, on: date) -> None:
     change_redemption(redemption, "fulfil", on=on)
 
 
-def test_benefits_and_days_off_are_kept_per_period_with_their_pay_codes(world):
+def test_benefits_and_days_off_are_kept_per_period_with_their_pay_codes(world, credit, make_reward, set_settings):
     credit(world["employee"], 2000, date(2026, 1, 5))
     gift = make_reward(name="Gift card", cost=100, euro_value=Decimal("25.50"))
     day_off = make_reward(name="Day off", kind="day_off", cost=500, euro_value=None, icon="calendar.svg")
@@ -238,7 +237,7 @@ def test_benefits_and_days_off_are_kept_per_period_with_their_pay_codes(world):
 # --- HR manages the catalogue ---------------------------------------------------------------------------------------
 
 
-def test_hr_adds_and_changes_rewards(client_as, world):
+def test_hr_adds_and_changes_rewards(client_as, world, post):
     hr = client_as("hr")
     data = {
         "name": "Spa voucher",

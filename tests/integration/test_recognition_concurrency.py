@@ -17,20 +17,15 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from app.core import clock
 from app.extensions import db
 from app.org.models import Employee
 from app.recognition.awards import AwardRefused, award_points, month_of
 from app.recognition.budgets import budget_status
 from app.recognition.catalogue import RedemptionRefused, change_redemption, request_redemption
 from app.recognition.models import Award, PointsEntry, Redemption, Reward
-from tests.integration.test_recognition_support import (  # noqa: F401  (english: an autouse fixture)
-    balance,
-    credit,
-    english,
-    give_budget,
-    make_reward,
-    today,
-)
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read English messages
 
 
 def load(app: Flask) -> tuple[int, int]:
@@ -72,11 +67,11 @@ def parallel(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[
     engine.dispose()
 
 
-def test_concurrent_redemptions_never_overdraw_the_balance_or_the_stock(app, world, parallel):
+def test_concurrent_redemptions_never_overdraw_the_balance_or_the_stock(app, world, parallel, credit, make_reward):
     employee_id = world["employee"].id
     _threads, attempts = load(app)
     start = 10 * attempts  # far less than the attempts want: many must be refused
-    credit(world["employee"], start, today() - timedelta(days=10))
+    credit(world["employee"], start, clock.today() - timedelta(days=10))
     scarce = make_reward(name="Mug", kind="goods", cost=30, stock=3).id
     plenty = make_reward(name="Coffee", kind="goods", cost=40).id
 
@@ -120,7 +115,9 @@ def test_concurrent_redemptions_never_overdraw_the_balance_or_the_stock(app, wor
     assert written == summary.balance
 
 
-def test_concurrent_awards_never_overspend_the_managers_budget(app, world, parallel, make_employee):
+def test_concurrent_awards_never_overspend_the_managers_budget(
+    app, world, parallel, make_employee, balance, give_budget
+):
     manager = world["users"]["manager"]
     colleague = make_employee(world["north"], first_name="Cleo")
     recipients = [world["employee"].id, colleague.id]
@@ -146,7 +143,7 @@ def test_concurrent_awards_never_overspend_the_managers_budget(app, world, paral
     expected = budget // 7
     assert outcomes == Counter({"awarded": expected, "refused": attempts - expected})
     db.session.expire_all()
-    status = budget_status(world["manager_emp"].id, month_of(today()))
+    status = budget_status(world["manager_emp"].id, month_of(clock.today()))
     assert (status.spent, status.left) == (7 * expected, budget - 7 * expected)
     assert status.left >= 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Award)) == expected

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import sqlalchemy as sa
 
 from app.auth.services import find_user
+from app.core import clock
 from app.extensions import db
 from app.org.models import Employee
 from app.recognition import points
 from app.recognition.budgets import budget_status
 from app.recognition.demo import seed_recognition
 from app.recognition.models import Award, Badge, BadgeGrant, Budget, PointsEntry, Redemption, Reward
-from tests.integration.test_recognition_support import english  # noqa: F401  (an autouse fixture)
+from tests.conftest import MID_QUARTER
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read English messages
 
 
-def test_the_demo_tells_a_year_of_recognition_that_adds_up(runner, client):
+def test_the_demo_tells_a_year_of_recognition_that_adds_up(runner, client, frozen_time):
+    frozen_time(MID_QUARTER)
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    today = points.today()
+    today = clock.today()
     if db.session.scalar(sa.select(sa.func.count()).select_from(Award)) == 0:  # until seed-demo calls it itself
         from app.feedback.models import SurveyResponse
 

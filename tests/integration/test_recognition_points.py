@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
+from app.core import clock
 from app.extensions import db
 from app.periods import month_add
 from app.recognition.ledger import expiry_date
 from app.recognition.models import AppendOnlyError, PointsEntry
-from tests.integration.test_recognition_support import (  # noqa: F401  (english: an autouse fixture)
-    balance,
-    credit,
-    english,
-    entries,
-    set_settings,
-    today,
-)
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read English messages
 
 
 def balance_json(runner, employee, as_of: date | None = None) -> dict:
@@ -30,8 +26,8 @@ def balance_json(runner, employee, as_of: date | None = None) -> dict:
     return json.loads(result.output)
 
 
-def test_balance_json_has_the_documented_shape(runner, world):
-    earned = today() - timedelta(days=300)
+def test_balance_json_has_the_documented_shape(runner, world, credit):
+    earned = clock.today() - timedelta(days=300)
     credit(world["employee"], 120, earned)
     assert balance_json(runner, world["employee"]) == {
         "balance": 120,
@@ -42,11 +38,11 @@ def test_balance_json_has_the_documented_shape(runner, world):
     }
 
 
-def test_balance_as_of_any_date_is_right_whether_or_not_the_expiry_job_ran(runner, world):
-    earned = month_add(today(), -13)
+def test_balance_as_of_any_date_is_right_whether_or_not_the_expiry_job_ran(runner, world, credit, entries):
+    earned = month_add(clock.today(), -13)
     gone = expiry_date(earned)  # a month ago
     credit(world["employee"], 120, earned)
-    credit(world["employee"], 30, today() - timedelta(days=10))
+    credit(world["employee"], 30, clock.today() - timedelta(days=10))
     before = balance_json(runner, world["employee"], gone - timedelta(days=1))
     after = balance_json(runner, world["employee"], gone)
     assert (before["balance"], after["balance"]) == (120, 0)
@@ -66,9 +62,9 @@ def test_balance_as_of_any_date_is_right_whether_or_not_the_expiry_job_ran(runne
     assert len([e for e in entries(world["employee"]) if e.kind == "expire"]) == 1
 
 
-def test_expire_as_of_a_past_date_writes_only_what_was_due_then(runner, world):
-    first = month_add(today(), -14)
-    second = month_add(today(), -13)
+def test_expire_as_of_a_past_date_writes_only_what_was_due_then(runner, world, credit, entries):
+    first = month_add(clock.today(), -14)
+    second = month_add(clock.today(), -13)
     credit(world["employee"], 40, first)
     credit(world["employee"], 60, second)
     result = runner.invoke(args=["points", "expire", "--as-of", expiry_date(first).isoformat()])
@@ -84,16 +80,16 @@ def test_expire_as_of_a_past_date_writes_only_what_was_due_then(runner, world):
 
 
 def test_expire_refuses_a_day_to_come_and_a_bad_date(runner, world):
-    result = runner.invoke(args=["points", "expire", "--as-of", (today() + timedelta(days=1)).isoformat()])
+    result = runner.invoke(args=["points", "expire", "--as-of", (clock.today() + timedelta(days=1)).isoformat()])
     assert result.exit_code == 1 and "has not come yet" in result.output
     result = runner.invoke(args=["points", "expire", "--as-of", "2026-13-01"])
     assert result.exit_code == 1 and "not a date" in result.output
 
 
-def test_a_leaver_forfeits_at_the_exit_date_by_default(runner, world):
+def test_a_leaver_forfeits_at_the_exit_date_by_default(runner, world, credit, entries):
     leaver = world["employee"]
-    credit(leaver, 200, today() - timedelta(days=100))
-    leaver.exit_date = today() - timedelta(days=10)
+    credit(leaver, 200, clock.today() - timedelta(days=100))
+    leaver.exit_date = clock.today() - timedelta(days=10)
     db.session.commit()
     assert balance_json(runner, leaver, leaver.exit_date - timedelta(days=1))["balance"] == 200
     assert balance_json(runner, leaver)["balance"] == 0  # even before the job ran
@@ -104,12 +100,14 @@ def test_a_leaver_forfeits_at_the_exit_date_by_default(runner, world):
     assert runner.invoke(args=["points", "expire"]).output.startswith("0 points expired")
 
 
-def test_a_leaver_keeps_the_points_until_they_expire_when_the_policy_says_so(runner, world):
+def test_a_leaver_keeps_the_points_until_they_expire_when_the_policy_says_so(
+    runner, world, credit, entries, set_settings
+):
     set_settings(leaver_policy="keep")
     leaver = world["employee"]
-    earned = today() - timedelta(days=100)
+    earned = clock.today() - timedelta(days=100)
     credit(leaver, 200, earned)
-    leaver.exit_date = today() - timedelta(days=10)
+    leaver.exit_date = clock.today() - timedelta(days=10)
     db.session.commit()
     assert balance_json(runner, leaver)["balance"] == 200
     runner.invoke(args=["points", "expire"])
@@ -117,15 +115,15 @@ def test_a_leaver_keeps_the_points_until_they_expire_when_the_policy_says_so(run
     assert balance_json(runner, leaver, expiry_date(earned))["balance"] == 0
 
 
-def test_tiers_follow_lifetime_points_with_configurable_thresholds(runner, world):
-    credit(world["employee"], 600, today() - timedelta(days=5))
+def test_tiers_follow_lifetime_points_with_configurable_thresholds(runner, world, credit, set_settings):
+    credit(world["employee"], 600, clock.today() - timedelta(days=5))
     assert balance_json(runner, world["employee"])["tier"] == "bronze"
     set_settings(tiers={"bronze": 100, "silver": 550, "gold": 1000})
     assert balance_json(runner, world["employee"])["tier"] == "silver"
 
 
-def test_ledger_rows_cannot_be_changed_or_deleted(world):
-    entry = credit(world["employee"], 10, today())
+def test_ledger_rows_cannot_be_changed_or_deleted(world, balance, credit):
+    entry = credit(world["employee"], 10, clock.today())
     entry.points = 20
     try:
         db.session.flush()
@@ -146,14 +144,14 @@ def test_ledger_rows_cannot_be_changed_or_deleted(world):
 # --- opening balances -----------------------------------------------------------------------------------------------
 
 
-def test_opening_balances_import_once_even_when_the_file_comes_twice(runner, world, tmp_path):
-    old = month_add(today(), -2)
+def test_opening_balances_import_once_even_when_the_file_comes_twice(runner, world, tmp_path, balance, entries):
+    old = month_add(clock.today(), -2)
     path = tmp_path / "opening.csv"
     path.write_text(
         "employee_number,points,earned_on,reason\n"
         f"{world['employee'].number},250,{old.isoformat()},Balance from the old system\n"
         f"{world['employee'].number},250,{old.isoformat()},Balance from the old system\n"
-        f"{world['stranger'].number},80,{today().isoformat()},Balance from the old system\n",
+        f"{world['stranger'].number},80,{clock.today().isoformat()},Balance from the old system\n",
         encoding="utf-8",
     )
     result = runner.invoke(args=["points", "import", str(path)])
@@ -169,14 +167,14 @@ def test_opening_balances_import_once_even_when_the_file_comes_twice(runner, wor
 
 def test_an_opening_balance_file_with_a_bad_row_imports_nothing(runner, world, tmp_path):
     path = tmp_path / "bad.csv"
-    future = (today() + timedelta(days=3)).isoformat()
+    future = (clock.today() + timedelta(days=3)).isoformat()
     path.write_text(
         "employee_number,points,earned_on,reason\n"
         f"{world['employee'].number},100,2026-01-05,Good row\n"
         "N9999,100,2026-01-05,Unknown person\n"
         f"{world['employee'].number},-5,2026-01-05,Negative\n"
         f"{world['employee'].number},12.5,2026-01-05,Decimal\n"
-        f"{world['employee'].number},10,05/01/2026,Bad date\n"
+        f"{world['employee'].number},10,05.01.2026,Bad date\n"
         f"{world['employee'].number},10,{future},Future\n"
         f"{world['employee'].number},10,2026-01-05,\n",
         encoding="utf-8",
@@ -187,7 +185,7 @@ def test_an_opening_balance_file_with_a_bad_row_imports_nothing(runner, world, t
         "row 3, employee_number: no employee 'N9999'",
         "row 4, points: '-5' is not a positive whole number",
         "row 5, points: '12.5' is not a positive whole number",
-        "row 6, earned_on: '05/01/2026' is not a date",
+        "row 6, earned_on: '05.01.2026' is not a date",
         "row 7, earned_on:",
         "is in the future",
         "row 8, reason: empty",
@@ -203,9 +201,9 @@ def test_an_opening_balance_file_with_a_bad_row_imports_nothing(runner, world, t
 # --- notices --------------------------------------------------------------------------------------------------------
 
 
-def test_employees_see_a_notice_30_days_before_points_expire(client_as, world):
-    soon = month_add(today() + timedelta(days=20), -12)
-    later = month_add(today() + timedelta(days=45), -12)
+def test_employees_see_a_notice_30_days_before_points_expire(client_as, world, credit):
+    soon = month_add(clock.today() + timedelta(days=20), -12)
+    later = month_add(clock.today() + timedelta(days=45), -12)
     credit(world["employee"], 70, soon)
     credit(world["employee"], 90, later)
     page = client_as("employee").get("/recognition/").get_data(as_text=True)
@@ -215,7 +213,7 @@ def test_employees_see_a_notice_30_days_before_points_expire(client_as, world):
     assert 'data-test="balance">160<' in page
 
 
-def test_no_notice_when_nothing_expires_within_30_days(client_as, world):
-    credit(world["employee"], 90, month_add(today() + timedelta(days=45), -12))
+def test_no_notice_when_nothing_expires_within_30_days(client_as, world, credit):
+    credit(world["employee"], 90, month_add(clock.today() + timedelta(days=45), -12))
     page = client_as("employee").get("/recognition/").get_data(as_text=True)
     assert 'data-test="expiry-notice"' not in page

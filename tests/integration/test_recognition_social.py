@@ -6,25 +6,18 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
+from app.core import clock
 from app.extensions import db
 from app.periods import Period
 from app.recognition.models import BadgeGrant, RecognitionPreference
 from app.recognition.settings import load_settings
 from app.recognition.social import hr_report, leaderboard
 from tests.conftest import login
-from tests.integration.test_recognition_support import (  # noqa: F401  (english: an autouse fixture)
-    credit,
-    english,
-    give,
-    give_budget,
-    make_badge,
-    make_reward,
-    month,
-    post,
-    today,
-)
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read English messages
 
 
 def south_manager(make_employee, make_user, world):
@@ -32,7 +25,9 @@ def south_manager(make_employee, make_user, world):
     return make_user("south@test.example", "manager", "employee", employee=boss)
 
 
-def test_the_feed_shows_public_awards_of_the_stores_one_may_see(client_as, world, make_employee, make_user):
+def test_the_feed_shows_public_awards_of_the_stores_one_may_see(
+    client_as, world, make_employee, make_user, give, give_budget
+):
     give_budget(world["manager_emp"], 1000)
     manager = world["users"]["manager"]
     give(manager, world["employee"], 50, message="Public thanks for the window display")
@@ -57,7 +52,9 @@ def test_the_feed_shows_public_awards_of_the_stores_one_may_see(client_as, world
     assert "Private word" in client_as("employee").get("/recognition/").get_data(as_text=True)
 
 
-def test_leaderboards_rank_points_earned_and_hide_names_of_those_who_opted_out(client_as, world, make_employee):
+def test_leaderboards_rank_points_earned_and_hide_names_of_those_who_opted_out(
+    client_as, world, make_employee, credit, give, give_budget, month
+):
     give_budget(world["manager_emp"], 1000)
     manager = world["users"]["manager"]
     colleague = make_employee(world["north"], first_name="Cleo")
@@ -65,7 +62,7 @@ def test_leaderboards_rank_points_earned_and_hide_names_of_those_who_opted_out(c
     give(manager, world["employee"], 100)
     give(manager, colleague, 300)
     give(manager, quiet, 100)
-    credit(world["employee"], 1000, today())  # an opening balance is not earned in the month
+    credit(world["employee"], 1000, clock.today())  # an opening balance is not earned in the month
     db.session.add(RecognitionPreference(employee_id=quiet.id, hide_name=True))
     db.session.commit()
 
@@ -84,7 +81,7 @@ def test_leaderboards_rank_points_earned_and_hide_names_of_those_who_opted_out(c
     assert client_as("employee").get("/recognition/leaderboard?month=2026-Q1").status_code == 404
 
 
-def test_an_employee_hides_their_name_from_the_leaderboards(client_as, world):
+def test_an_employee_hides_their_name_from_the_leaderboards(client_as, world, post):
     client = client_as("employee")
     response = post(client, "/recognition/privacy", {"hide_name": "y"}, page="/recognition/")
     assert response.status_code == 302
@@ -94,10 +91,12 @@ def test_an_employee_hides_their_name_from_the_leaderboards(client_as, world):
     assert db.session.get(RecognitionPreference, world["employee"].id).hide_name is False
 
 
-def test_the_employee_page_shows_balance_tier_history_badges_and_the_catalogue(client_as, world, make_user):
+def test_the_employee_page_shows_balance_tier_history_badges_and_the_catalogue(
+    client_as, world, make_user, credit, give, give_budget, make_badge, make_reward
+):
     give_budget(world["manager_emp"], 1000)
     badge = make_badge("teamwork", icon="team.svg")
-    credit(world["employee"], 500, today() - timedelta(days=40))
+    credit(world["employee"], 500, clock.today() - timedelta(days=40))
     give(world["users"]["manager"], world["employee"], 80, badge=badge, message="Thanks for training the new hire")
     make_reward(name="Cinema ticket", cost=100)
     page = client_as("employee").get("/recognition/").get_data(as_text=True)
@@ -117,7 +116,9 @@ def test_the_employee_page_shows_balance_tier_history_badges_and_the_catalogue(c
     assert client_as("hr").get("/recognition/").status_code == 302  # no employee record: to the feed
 
 
-def test_hr_report_shows_awards_per_manager_share_recognised_and_part_time(client_as, world, make_employee):
+def test_hr_report_shows_awards_per_manager_share_recognised_and_part_time(
+    client_as, world, make_employee, give, give_budget, month
+):
     give_budget(world["manager_emp"], 1000)
     part_timer = make_employee(world["north"], fte=Decimal("0.5"), annual_base_salary=Decimal("15000.00"))
     make_employee(world["north"])
@@ -125,7 +126,7 @@ def test_hr_report_shows_awards_per_manager_share_recognised_and_part_time(clien
     give(world["users"]["manager"], world["employee"], 50)
     give(world["users"]["manager"], part_timer, 30)
 
-    managers, groups = hr_report(Period.containing(today(), "month"))
+    managers, groups = hr_report(Period.containing(clock.today(), "month"))
     line = next(m for m in managers if m.manager.id == world["manager_emp"].id)
     assert (line.awards, line.points, line.recipients, line.team) == (3, 180, 2, 3)
     assert line.share == Decimal("66.7")
@@ -139,10 +140,10 @@ def test_hr_report_shows_awards_per_manager_share_recognised_and_part_time(clien
     assert (full.headcount, full.recognised, full.points, full.share) == (4, 1, 150, Decimal("25.0"))
     page = client_as("hr").get(f"/recognition/report?period={month()}").get_data(as_text=True)
     assert re.search(r'data-test="share">66[.,]7', page) and 'data-group="part_time"' in page
-    assert client_as("hr").get("/recognition/report?period=nonsense").status_code == 404
+    assert client_as("hr").get("/recognition/report?period=nonsense").status_code == 400
 
 
-def test_hr_changes_the_recognition_settings(client_as, world):
+def test_hr_changes_the_recognition_settings(client_as, world, post):
     hr = client_as("hr")
     data = {
         "max_award_points": "300",
@@ -164,7 +165,7 @@ def test_hr_changes_the_recognition_settings(client_as, world):
     assert load_settings().tiers["silver"] == 1000
 
 
-def test_hr_sets_budgets_on_the_budget_page(client_as, world):
+def test_hr_sets_budgets_on_the_budget_page(client_as, world, give, month, post):
     hr = client_as("hr")
     page = hr.get("/recognition/budgets").get_data(as_text=True)
     assert world["manager_emp"].full_name in page
@@ -176,14 +177,14 @@ def test_hr_sets_budgets_on_the_budget_page(client_as, world):
     give(world["users"]["manager"], world["employee"], 500)
     lower = post(hr, "/recognition/budgets", {**data, "points": "100"}, "/recognition/budgets")
     assert lower.status_code == 409 and "overspent" in lower.get_data(as_text=True)
-    assert hr.get("/recognition/budgets?month=2026-13").status_code == 404
+    assert hr.get("/recognition/budgets?month=2026-13").status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BadgeGrant)) == 0
 
 
-def test_a_manager_sees_the_notice_of_the_employee_pages_only_for_themselves(client, world):
+def test_a_manager_sees_the_notice_of_the_employee_pages_only_for_themselves(client, world, credit):
     from app.periods import month_add
 
-    credit(world["employee"], 70, month_add(today() + timedelta(days=10), -12))
+    credit(world["employee"], 70, month_add(clock.today() + timedelta(days=10), -12))
     login(client, world["users"]["manager"].email)
     page = client.get(f"/recognition/employees/{world['employee'].id}").get_data(as_text=True)
     assert "70 points expire" in page  # shown on the employee's page, whoever reads it
@@ -191,13 +192,13 @@ def test_a_manager_sees_the_notice_of_the_employee_pages_only_for_themselves(cli
     assert "70 points expire" not in own
 
 
-def test_the_expiry_notice_can_be_included_in_any_page(app, world):
+def test_the_expiry_notice_can_be_included_in_any_page(app, world, credit):
     from flask import render_template_string
     from flask_login import login_user
 
     from app.periods import month_add
 
-    credit(world["employee"], 70, month_add(today() + timedelta(days=10), -12))
+    credit(world["employee"], 70, month_add(clock.today() + timedelta(days=10), -12))
     template = '{% include "recognition/_expiry_notice.html" %}'
     with app.test_request_context("/"):
         login_user(world["users"]["employee"])

@@ -12,17 +12,6 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from tests.conftest import login
-from tests.integration.test_statements import build_paid_world, make_run
-
-
-@pytest.fixture
-def paid_world(make_store, make_employee, make_user, runner) -> dict:
-    return build_paid_world(make_store, make_employee, make_user, runner)
-
-
-@pytest.fixture
-def paid_run(paid_world, runner):
-    return make_run(runner, "approved")
 
 
 @pytest.fixture
@@ -101,5 +90,7 @@ def test_reports_are_for_hr_only(app, paid_world):
     assert app.test_client().get("/reports/cost").status_code == 302
 
 
-def test_an_unknown_period_is_a_404(hr):
-    assert hr.get("/reports/cost?period=July").status_code == 404
+def test_an_unknown_period_is_a_400_naming_it(hr):
+    response = hr.get("/reports/cost?period=July")
+    assert response.status_code == 400
+    assert "“July” is not a period" in response.get_data(as_text=True)

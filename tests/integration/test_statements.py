@@ -1,101 +1,32 @@
 """Statements through the database: the worked example on the PDF (read back with pdftotext) and in Excel, the
 stored copy of an approved run, a transfer on one statement, the logo fetcher, access, and the CLI.
-
-The `paid_run` fixture here is shared with the other report tests (they import it).
 """
 
 from __future__ import annotations
 
 import io
 import re
-import subprocess
+import zipfile
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.core.models import Setting
+from app.core.pdf import StaticOnlyFetcher
 from app.extensions import db
 from app.incentives import runs
 from app.incentives.models import BonusRun
-from app.org.models import Assignment
-from app.reports import documents, sources
 from app.reports.models import StatementDocument
-from app.reports.pdf import StaticOnlyFetcher
-from app.reports.statements import build_statement_pdf
+from app.reports.statements import documents, sources
+from app.reports.statements.pdf import build_statement_pdf
 from tests.conftest import login
-from tests.integration.test_runs import EXAMPLE, add_responses
 
 SPACES = re.compile(r"[\u00a0\u202f ]+")
-
-
-def pdf_text(content: bytes) -> str:
-    """The PDF's text as pdftotext reads it, with every kind of space folded into one plain space."""
-    result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True)
-    return SPACES.sub(" ", result.stdout.decode("utf-8"))
-
-
-def make_run(runner, status: str) -> BonusRun:
-    created = runner.invoke(args=["runs", "create", "--scheme", "STORE-NPS-CSAT", "--period", "2026-Q3"])
-    assert created.exit_code == 0, created.output
-    run = db.session.get(BonusRun, int(created.output.strip().splitlines()[-1]))
-    runs.compute(run)
-    db.session.commit()
-    if status in ("submitted", "approved"):
-        runs.submit(run, runs.user_by_email("hr1@test.example"))
-        db.session.commit()
-    if status == "approved":
-        runs.approve(run, runs.user_by_email("hr2@test.example"))
-        db.session.commit()
-    return run
-
-
-def build_paid_world(make_store, make_employee, make_user, runner) -> dict:
-    """The worked example (S1, 2026-Q3): W1 the whole quarter (fr), H1 hired 1 August (en), M1 moving from S1 to S2
-    on 17 August; S2 has the same answers. Users: HR pair, W1 and H1 as employees, S2's manager, payroll."""
-    s1 = make_store("S1", region="West", name="Lyon Part-Dieu")
-    s2 = make_store("S2", region="West", name="Lyon Confluence")
-    for store in (s1, s2):
-        add_responses(store, 7, [9] * 66 + [8] * 30 + [3] * 24, [5] * 69 + [2] * 11)
-    whole = make_employee(
-        s1, number="W1", first_name="Wanda", last_name="Whole", language="fr", hire_date=date(2020, 1, 1)
-    )
-    hired = make_employee(
-        s1, number="H1", first_name="Hugo", last_name="Hired", language="en", hire_date=date(2026, 8, 1)
-    )
-    mover = make_employee(
-        s1, number="M1", first_name="Mia", last_name="Mover", language="fr", hire_date=date(2020, 1, 1)
-    )
-    mover.assignments[0].end_date = date(2026, 8, 16)
-    mover.assignments.append(Assignment(store=s2, start_date=date(2026, 8, 17)))
-    boss = make_employee(s2, number="B2", job_role="store_manager", manages=[s2], hire_date=date(2026, 10, 1))
-    db.session.commit()
-    users = {
-        "hr1": make_user("hr1@test.example", "hr"),
-        "hr2": make_user("hr2@test.example", "hr"),
-        "whole": make_user("whole@test.example", "employee", employee=whole),
-        "hired": make_user("hired@test.example", "employee", employee=hired),
-        "boss": make_user("boss@test.example", "manager", "employee", employee=boss),
-        "payroll": make_user("pay@test.example", "payroll"),
-    }
-    assert runner.invoke(args=["schemes", "import", str(EXAMPLE)]).exit_code == 0
-    return {"s1": s1, "s2": s2, "whole": whole, "hired": hired, "mover": mover, "users": users}
-
-
-@pytest.fixture
-def paid_world(make_store, make_employee, make_user, runner) -> dict:
-    return build_paid_world(make_store, make_employee, make_user, runner)
-
-
-@pytest.fixture
-def paid_run(paid_world, runner) -> BonusRun:
-    """The worked example's run, approved by the second HR user."""
-    return make_run(runner, "approved")
 
 
 def _client(app, email: str):
@@ -104,7 +35,7 @@ def _client(app, email: str):
     return client
 
 
-def test_the_pdf_shows_the_worked_example_in_french(paid_run, paid_world):
+def test_the_pdf_shows_the_worked_example_in_french(paid_run, paid_world, pdf_text):
     statement = documents.obtain(paid_run, paid_world["whole"], "pdf")
     text = pdf_text(statement.content)
     for expected in (
@@ -129,13 +60,13 @@ def test_the_pdf_shows_the_worked_example_in_french(paid_run, paid_world):
     assert "≥ 85 % → 100 %" in text  # the CSAT curve in words
 
 
-def test_the_pdf_of_a_mid_quarter_hire_shows_61_of_92_days_in_english(paid_run, paid_world):
+def test_the_pdf_of_a_mid_quarter_hire_shows_61_of_92_days_in_english(paid_run, paid_world, pdf_text):
     text = pdf_text(documents.obtain(paid_run, paid_world["hired"], "pdf").content)
     for expected in ("€192.70", "61/92", "35.0", "± 14.2", "n = 120", "62.5 %", "August 1, 2026", "€192.697"):
         assert expected in text, expected
 
 
-def test_a_transfer_gets_one_statement_with_each_store_part(paid_run, paid_world):
+def test_a_transfer_gets_one_statement_with_each_store_part(paid_run, paid_world, pdf_text):
     data = sources.statement_for(paid_run, paid_world["mover"])
     assert [(p.store_code, p.presence_days) for p in data.parts] == [("S1", 47), ("S2", 45)]
     assert data.final_amount == sum(p.amount for p in data.parts)
@@ -145,11 +76,13 @@ def test_a_transfer_gets_one_statement_with_each_store_part(paid_run, paid_world
     assert text.count("Relevé de prime") + text.count("Bonus statement") == 1
 
 
-def test_the_statement_comes_from_the_stored_trace_not_todays_data(paid_world, runner):
-    run = make_run(runner, "submitted")
+def test_the_statement_comes_from_the_stored_trace_not_todays_data(
+    paid_world, runner, add_month_responses, make_run, pdf_text
+):
+    run = make_run("submitted")
     whole = paid_world["whole"]
     whole.annual_base_salary = Decimal("99999.00")
-    add_responses(paid_world["s1"], 8, [0] * 200, [1] * 200)  # a landslide of detractors after the run
+    add_month_responses(paid_world["s1"], 8, [0] * 200, [1] * 200)  # a landslide of detractors after the run
     db.session.commit()
     text = pdf_text(documents.obtain(run, whole, "pdf").content)
     assert "290,63 €" in text and "30 000,00 €" in text and "35,0" in text
@@ -205,7 +138,7 @@ def test_an_approved_statement_is_stored_once_and_downloads_identically(app, pai
     assert client.get(url).data == first.data
 
 
-def test_an_external_logo_is_never_fetched(app, paid_run, paid_world, monkeypatch):
+def test_an_external_logo_is_never_fetched(app, paid_run, paid_world, monkeypatch, pdf_text):
     import urllib.request
 
     import weasyprint.urls
@@ -244,7 +177,17 @@ def test_employees_see_only_their_own_statement(app, paid_run, paid_world):
     assert client.get(f"/runs/{paid_run.id + 99}/statement/{paid_world['whole'].id}").status_code == 404
 
 
-def test_managers_see_their_teams_statements_hr_and_payroll_all(app, paid_run, paid_world):
+def test_by_default_managers_read_no_statement_of_their_team(app, paid_run, paid_world):
+    boss = _client(app, "boss@test.example")
+    for suffix in ("", ".pdf", ".xlsx"):
+        assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['mover'].id}{suffix}").status_code == 404
+    assert boss.get(f"/runs/{paid_run.id}/statements").status_code == 404
+
+
+def test_managers_see_their_teams_statements_when_the_company_allows_hr_and_payroll_all(
+    app, paid_run, paid_world, company_settings
+):
+    company_settings(managers_read_statements=True)
     boss = _client(app, "boss@test.example")
     assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['mover'].id}").status_code == 200  # part in S2
     assert boss.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}").status_code == 404
@@ -255,8 +198,8 @@ def test_managers_see_their_teams_statements_hr_and_payroll_all(app, paid_run, p
         assert "290,63" in SPACES.sub(" ", page.get_data(as_text=True))
 
 
-def test_a_draft_is_seen_by_hr_only(app, paid_world, runner):
-    run = make_run(runner, "draft")
+def test_a_draft_is_seen_by_hr_only(app, paid_world, runner, make_run):
+    run = make_run("draft")
     assert (
         _client(app, "whole@test.example").get(f"/runs/{run.id}/statement/{paid_world['whole'].id}").status_code == 404
     )
@@ -279,7 +222,7 @@ def test_the_page_shows_the_figures_and_links_the_downloads(app, paid_run, paid_
     assert f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}.pdf" in html
 
 
-def test_cli_renders_one_statement(runner, paid_run, paid_world, tmp_path: Path):
+def test_cli_renders_one_statement(runner, paid_run, paid_world, tmp_path: Path, pdf_text):
     out = tmp_path / "w1.pdf"
     result = runner.invoke(
         args=["statements", "render", str(paid_run.id), "--employee", "W1", "--format", "pdf", "--out", str(out)]
@@ -301,7 +244,7 @@ def test_cli_refuses_an_unknown_employee_or_run(runner, paid_run, tmp_path: Path
     assert result.exit_code == 1 and "no run 999" in result.stderr
 
 
-def test_recognition_of_the_period_is_on_the_statement(paid_run, paid_world):
+def test_recognition_of_the_period_is_on_the_statement(paid_run, paid_world, pdf_text):
     from app.recognition.models import Badge, BadgeGrant, PointsEntry
 
     whole = paid_world["whole"]
@@ -318,3 +261,167 @@ def test_recognition_of_the_period_is_on_the_statement(paid_run, paid_world):
     assert [b.name for b in data.recognition.badges] == ["Héros du NPS"]
     text = pdf_text(build_statement_pdf(data))
     assert "Héros du NPS" in text and "120" in text and "150" in text
+
+
+def shown_length(value: object, number_format: str) -> int:
+    """How many characters Excel shows for a cell, worked out here on its own (dates ISO, amounts with grouping)."""
+    if isinstance(value, datetime):
+        return len(number_format)  # yyyy-mm-dd or yyyy-mm-dd hh:mm
+    places = (
+        number_format.split(".")[1].count("0") + number_format.split(".")[1].count("#") if "." in number_format else 0
+    )
+    number = Decimal(str(value)) * (100 if number_format.endswith("%") else 1)
+    text = f"{number:{',' if ',' in number_format else ''}.{places}f}"
+    return len(text) + number_format.endswith("%")
+
+
+def test_the_excel_statement_shows_dates_and_amounts_in_full_freezes_its_title_and_filters_its_kpis(
+    paid_run, paid_world
+):
+    ws = load_workbook(io.BytesIO(documents.obtain(paid_run, paid_world["mover"], "xlsx").content)).active
+    assert ws.freeze_panes == "B2"  # the title row and the label column stay in view
+    header = next(row[0].row for row in ws.iter_rows() if row[0].value == "KPI")
+    assert ws.auto_filter.ref == f"A{header}:N{header + 4}"  # NPS and CSAT in each of the two stores
+    assert [ws.cell(row=header + i, column=14).value for i in range(1, 5)] == ["S1", "S1", "S2", "S2"]
+    checked = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "n" and cell.value is not None or cell.is_date:
+                width = ws.column_dimensions[cell.column_letter].width
+                assert width >= shown_length(cell.value, cell.number_format) + 1, (cell.coordinate, cell.value)
+                checked += 1
+    assert checked > 40
+
+
+def make_corrective_run(runner, reason: str) -> BonusRun:
+    created = runner.invoke(
+        args=["runs", "create", "--scheme", "STORE-NPS-CSAT", "--period", "2026-Q3", "--corrective-reason", reason]
+    )
+    assert created.exit_code == 0, created.stderr
+    run = db.session.get(BonusRun, int(created.output.strip().splitlines()[-1]))
+    runs.compute(run)
+    db.session.commit()
+    runs.submit(run, runs.user_by_email("hr1@test.example"))
+    runs.approve(run, runs.user_by_email("hr2@test.example"))
+    db.session.commit()
+    return run
+
+
+def test_a_corrective_statement_shows_already_paid_now_due_and_the_difference(
+    app, paid_run, paid_world, runner, pdf_text
+):
+    paid_world["whole"].annual_base_salary = Decimal("36000.00")
+    db.session.commit()
+    run = make_corrective_run(runner, "salaire de base corrigé à 36 000 €")
+    text = pdf_text(documents.obtain(run, paid_world["whole"], "pdf").content)
+    for expected in (
+        "Dû désormais pour 2026-Q3 348,75 €",
+        f"Déjà versé pour 2026-Q3 (campagne #{paid_run.id}) -290,63 €",
+        "Différence versée par cette campagne +58,12 €",
+        "recalculée pour le motif suivant : salaire de base corrigé à 36 000 €",
+        f"corrige la campagne n° {paid_run.id}",
+        "9 000,00 €",  # the period base the difference comes from
+    ):
+        assert expected in text, expected
+    ws = load_workbook(io.BytesIO(documents.obtain(run, paid_world["whole"], "xlsx").content)).active
+    rows = {row[0].value: row for row in ws.iter_rows() if row[0].value}
+    assert Decimal(str(rows["Dû désormais pour la période"][1].value)) == Decimal("348.75")
+    assert Decimal(str(rows["Déjà versé pour la période"][1].value)) == Decimal("-290.63")
+    assert Decimal(str(rows["Différence versée par cette campagne"][1].value)) == Decimal("58.12")
+    assert rows["Campagne corrective de la campagne"][1].value == paid_run.id
+    # Only W1 changed: nobody else gets a statement from the corrective run.
+    assert sources.run_employee_ids(run) == [paid_world["whole"].id]
+    my_bonus = _client(app, "whole@test.example").get("/my/bonus").get_data(as_text=True)
+    correction = SPACES.sub(" ", my_bonus).split('data-test="correction"')[1].split("</p>")[0]
+    assert "Déjà versé 290,63 €, dû désormais 348,75 €" in correction
+
+
+def test_downloads_of_an_employee_number_in_cyrillic_carry_its_name(app, paid_run, paid_world):
+    whole = paid_world["whole"]
+    whole.number = "Ж-1"
+    db.session.commit()
+    hr = _client(app, "hr1@test.example")
+    for fmt in ("pdf", "xlsx"):
+        response = hr.get(f"/runs/{paid_run.id}/statement/{whole.id}.{fmt}")
+        assert response.status_code == 200
+        disposition = response.headers["Content-Disposition"]
+        disposition.encode("latin-1")  # what a WSGI server (gunicorn) sends; "Ж" raised there, a 500
+        assert disposition == (
+            f'attachment; filename="statement-{paid_run.id}-_-1.{fmt}"; '
+            f"filename*=UTF-8''statement-{paid_run.id}-%D0%96-1.{fmt}"
+        )
+    content = documents.bulk_statements(paid_run, "zip")
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert f"S1/statement-{paid_run.id}-Ж-1.pdf" in archive.namelist()
+        assert archive.getinfo(f"S1/statement-{paid_run.id}-Ж-1.pdf").flag_bits & 0x800  # names in UTF-8
+
+
+def test_a_file_name_never_carries_quotes_or_path_separators(app, paid_run, paid_world):
+    whole = paid_world["whole"]
+    whole.number = 'W"1/../x;y'
+    db.session.commit()
+    response = _client(app, "hr1@test.example").get(f"/runs/{paid_run.id}/statement/{whole.id}.pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="statement-{paid_run.id}-W_1_.._x;y.pdf"'
+
+
+def _sheet_text(content: bytes) -> str:
+    sheet = load_workbook(io.BytesIO(content)).active
+    return "\n".join(" | ".join(str(c) for c in row if c is not None) for row in sheet.iter_rows(values_only=True))
+
+
+def test_a_french_employees_statement_read_by_an_english_hr_user_is_in_french(app, paid_run, paid_world, pdf_text):
+    hr = _client(app, "hr1@test.example")  # no language of their own: pages in English
+    assert "Log out" in hr.get("/").get_data(as_text=True)
+    page = SPACES.sub(
+        " ", unescape(hr.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}").get_data(as_text=True))
+    )
+    for french in ("(approuvée)", "période T3 2026", "Conseiller de vente", "Prime versée pour T3 2026"):
+        assert french in page, french
+    assert "(approved)" not in page and "sales_associate" not in page
+    pdf = pdf_text(hr.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}.pdf").data)
+    assert "(approuvée)" in pdf and "T3 2026" in pdf
+    sheet = _sheet_text(hr.get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}.xlsx").data)
+    for french in ("Statut de la campagne | approuvée", "Période | T3 2026", "magasin S1", "valeur de la période"):
+        assert french in sheet, french
+    assert "approved" not in sheet and "store S1" not in sheet
+
+
+def test_an_english_employees_statement_read_by_a_french_user_is_in_english(app, paid_run, paid_world):
+    hr = paid_world["users"]["hr1"]
+    hr.language = "fr"
+    db.session.commit()
+    client = _client(app, hr.email)
+    assert "Se déconnecter" in client.get("/").get_data(as_text=True)
+    page = SPACES.sub(
+        " ", unescape(client.get(f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}").get_data(as_text=True))
+    )
+    for english in ("(approved)", "period Q3 2026", "Sales associate", "Bonus paid for Q3 2026"):
+        assert english in page, english
+    sheet = _sheet_text(client.get(f"/runs/{paid_run.id}/statement/{paid_world['hired'].id}.xlsx").data)
+    assert "Run status | approved" in sheet and "store S1" in sheet and "value of the period" in sheet
+
+
+def test_the_command_line_renders_a_french_employees_statement_in_french(
+    runner, paid_world, tmp_path: Path, make_run, pdf_text
+):
+    run = make_run("submitted")  # not stored: rendered now, outside any request
+    out = tmp_path / "w1.pdf"
+    result = runner.invoke(
+        args=["statements", "render", str(run.id), "--employee", "W1", "--format", "pdf", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out.read_bytes())
+    assert "(soumise)" in text and "T3 2026" in text and "Conseiller de vente" in text
+
+
+def test_the_stored_copy_of_record_is_in_the_employees_language(app, paid_run, paid_world, pdf_text):
+    from app.reports import jobs
+
+    job = jobs.queue_statements_for(paid_run)
+    db.session.commit()
+    jobs.run_job(job.id)  # what the queue worker does: no request, no reader
+    whole = documents.stored(paid_run.id, paid_world["whole"].id, "pdf")
+    hired = documents.stored(paid_run.id, paid_world["hired"].id, "pdf")
+    assert (whole.language, hired.language) == ("fr", "en")
+    assert "(approuvée)" in pdf_text(whole.content) and "(approved)" in pdf_text(hired.content)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from xml.etree import ElementTree
 
-from app.incentives.charts import CurveMarker, curve_chart, curve_points, histogram_bins, histogram_chart
+from app.incentives.charts import (
+    CurveMarker,
+    curve_chart,
+    curve_points,
+    histogram_bins,
+    histogram_chart,
+    round_step,
+)
 from app.incentives.engine import LinearCurve, StepsCurve
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -79,3 +86,29 @@ def test_histogram_bins_give_nothing_paid_its_own_bar_and_count_everyone():
     svg = parse(histogram_chart(bins, title="amounts"))
     assert len(svg.findall(f"{SVG}rect")) == 5
     assert histogram_bins([]) == []
+
+
+def test_histogram_edges_are_round_amounts_chosen_from_the_range():
+    amounts = [D("0.00"), D("12.40"), D("290.63"), D("290.63"), D("50.00"), D("50.01")]
+    bins = histogram_bins(amounts)
+    assert [(low, high) for low, high, _ in bins[1:]] == [(D(50) * i, D(50) * (i + 1)) for i in range(6)]
+    assert [count for _, _, count in bins] == [1, 2, 1, 0, 0, 0, 2]  # 50.00 in 0–50, 50.01 in 50–100
+    assert histogram_bins([D("1234.56")], bins=10)[-1][1] == D(1400)  # steps of 200: the first round one that fits
+    assert all(high % D("0.01") == 0 for _, high, _ in histogram_bins([D("0.03")]))
+
+
+def test_round_steps_are_1_2_2_5_or_5_times_a_power_of_ten():
+    assert [round_step(D(v), 10) for v in ("290.63", "1000", "1001", "12345", "0.03")] == [
+        D(50),
+        D(100),
+        D(200),
+        D(2000),
+        D("0.01"),
+    ]
+
+
+def test_histogram_axis_shows_each_edge_once_in_the_given_format():
+    bins = histogram_bins([D(0), D(40), D(120), D(1000)])
+    svg = parse(histogram_chart(bins, title="amounts", edge_text=lambda v: f"{v:,.0f} €".replace(",", "\u202f")))
+    edges = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "chart-edge"]
+    assert edges == ["0 €"] + [f"{v:,} €".replace(",", "\u202f") for v in range(100, 1001, 100)]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from app.core import jsonout
 from app.feedback.kpi import (
+    NPS_CATEGORIES,
     CesResult,
     CsatResult,
     KpiFigure,
@@ -19,11 +20,13 @@ from app.feedback.kpi import (
     ScoreError,
     ces_from_moments,
     ces_from_scores,
+    change_beyond_margin,
     csat_from_counts,
     csat_from_scores,
     figure_from_ces,
     figure_from_csat,
     figure_from_nps,
+    nps_category,
     nps_from_counts,
     nps_from_scores,
     within_margin,
@@ -381,3 +384,26 @@ def test_ces_mean_stays_on_the_scale_and_moments_agree_with_answers(scores):
         reference = 1.96 * math.sqrt(sum((x - sum(scores) / len(scores)) ** 2 for x in scores) / (len(scores) - 1))
         assert abs(float(result.moe) - reference / math.sqrt(len(scores))) <= 0.005 + 1e-9
         assert Decimal(1) <= result.lower <= result.mean <= result.upper <= Decimal(7)
+
+
+def test_a_change_counts_only_beyond_the_margin_of_both_periods():
+    # 35.0 ± 14.2 against 0.0 ± 43.8: the difference's margin is √(14.2² + 43.8²) ≈ 46.0, more than 35.
+    assert not change_beyond_margin(Decimal("35.0"), Decimal("14.2"), Decimal("0.0"), Decimal("43.8"))
+    assert change_beyond_margin(Decimal("35.0"), Decimal("14.2"), Decimal("0.0"), Decimal("13.9"))
+    assert change_beyond_margin(Decimal("0.0"), Decimal("13.9"), Decimal("35.0"), Decimal("14.2"))  # a fall too
+    assert not change_beyond_margin(Decimal("5"), None, Decimal("1"), Decimal("0.5"))  # no margin: cannot tell
+
+
+@given(st.integers(0, 50), st.integers(0, 50), st.integers(1, 50), st.integers(0, 50), st.integers(0, 50))
+@settings(max_examples=100)
+def test_a_change_within_either_period_s_own_margin_is_never_called(p, x, d, p2, x2):
+    now, before = nps_from_counts(p, x, d), nps_from_counts(p2, x2, d)
+    if abs(now.nps - before.nps) <= max(now.moe, before.moe):
+        assert not change_beyond_margin(now.nps, now.moe, before.nps, before.moe)
+
+
+def test_every_nps_answer_falls_in_exactly_one_category():
+    assert [nps_category(s) for s in range(11)] == ["detractor"] * 7 + ["passive"] * 2 + ["promoter"] * 2
+    assert sorted(s for low, high in NPS_CATEGORIES.values() for s in range(low, high + 1)) == list(range(11))
+    with pytest.raises(ScoreError):
+        nps_category(11)

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from app.incentives import engine
+from app.incentives.charts import curve_chart, curve_points, measured_marker
+from app.incentives.engine import curve_from_dict
 from app.incentives.scheme_format import read_document
 from app.periods import Period
 from app.reports import charts
 from app.reports.payroll import PayrollFile, PayrollRow, build_payroll_csv, rows_csv
-from app.reports.statement import AdjustmentView, EmployeeFacts, LineFacts, RunFacts, build_statement_data
-from app.reports.statements import Numbers
+from app.reports.statements.data import AdjustmentView, EmployeeFacts, LineFacts, RunFacts, build_statement_data
+from app.reports.statements.labels import Numbers
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "schemes" / "store-nps-csat.json"
 Q3 = Period.parse("2026-Q3")
@@ -88,14 +90,15 @@ def test_the_curve_chart_marks_the_store(direction):
     curve = {"kind": "steps", "steps": [["80", "50"], ["85", "100"], ["90", "120"]]}
     if direction == "lower":
         curve = {"kind": "steps", "steps": [["20", "50"], ["15", "100"], ["10", "120"]]}
-    svg = charts.curve_chart(curve, direction, marker=Decimal("86.25"), moe=Decimal("7.55"), title="CSAT <b>")
-    assert svg.startswith("<svg") and 'class="chart-marker"' in svg and "chart-band" in svg
+    marker = measured_marker(Decimal("86.25"), "value", Decimal("78.70"), Decimal("93.80"))  # 86.25 ± 7.55
+    svg = curve_chart(curve_from_dict(curve), direction, marker=marker, title="CSAT <b>")
+    assert svg.startswith("<svg") and 'class="chart-marker"' in svg and "chart-interval" in svg
     assert "<b>" not in svg and "style=" not in svg
 
 
 def test_curve_points_follow_the_engine():
     curve = {"kind": "linear", "threshold": "30", "floor": "50", "target": "50", "maximum": "70", "ceiling": "150"}
-    points = dict(charts.curve_points(curve, "higher", Decimal(0), Decimal(100)))
+    points = dict(curve_points(curve_from_dict(curve), "higher", Decimal(0), Decimal(100)))
     assert points[Decimal(30)] == Decimal(50) and points[Decimal(50)] == Decimal(100)
     assert points[Decimal(100)] == Decimal(150) and points[Decimal(0)] == Decimal(0)
 

@@ -16,9 +16,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from app.reports import pdf
+from app.core import pdf
+from app.reports.statements.pdf import STYLESHEETS
 
-STYLESHEETS = ("statement.css",)
 Progress = Callable[[int], None]
 
 _lock = threading.Lock()

@@ -6,7 +6,7 @@ Reads only; the result is plain `StatementData` that the builders (and worker pr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,14 +16,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.core.models import Setting
+from app.core.pdf import STATIC
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.org.models import Employee, Store
 from app.periods import Period
-from app.reports.pdf import STATIC
 from app.reports.recognition import recognition_for_many
-from app.reports.statement import (
+from app.reports.statements.data import (
     AdjustmentView,
     EmployeeFacts,
     KpiLabel,
@@ -81,6 +81,10 @@ def run_facts(run: BonusRun) -> RunFacts:
         period_start=period.start,
         period_end=period.end,
         approved_at=run.approved_at,
+        corrects_run_id=run.corrects_run_id,
+        corrective_reason=run.corrective_reason,
+        corrective_basis=tuple(run.corrective_basis or ()),
+        advance=run.advance,
     )
 
 
@@ -108,11 +112,11 @@ def question_hint(language: str) -> str:
         )
 
 
-def run_employee_ids(run: BonusRun, store_code: str | None = None) -> list[int]:
-    """Employees with a line (in the store, if given) or an adjustment in the run, by employee number."""
+def run_employee_ids(run: BonusRun, stores: Collection[str] | None = None) -> list[int]:
+    """Employees with a line (in one of the stores, if given) or an adjustment in the run, by employee number."""
     lines = sa.select(RunLine.employee_id).where(RunLine.run_id == run.id)
-    if store_code is not None:
-        lines = lines.join(Store, Store.id == RunLine.store_id).where(Store.code == store_code)
+    if stores is not None:
+        lines = lines.join(Store, Store.id == RunLine.store_id).where(Store.code.in_(list(stores)))
         ids = sa.select(Employee.id).where(Employee.id.in_(lines))
     else:
         adjusted = sa.select(RunAdjustment.employee_id).where(RunAdjustment.run_id == run.id)
@@ -144,7 +148,7 @@ def statements_for(
         .where(RunAdjustment.run_id == run.id, RunAdjustment.employee_id.in_(ids))
         .order_by(RunAdjustment.id)
     ):
-        adjustments[a.employee_id].append(AdjustmentView(a.amount, a.reason, a.created_at, a.corrects_line_id))
+        adjustments[a.employee_id].append(AdjustmentView(a.amount, a.reason, a.created_at, a.corrects_line_id, a.kind))
     facts = run_facts(run)
     recognition = recognition_for_many(ids, facts.period_start, facts.period_end)
     config = current_app.config

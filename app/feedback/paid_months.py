@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.feedback.models import PeriodLock
+from app.periods import Period
 
 
 def locked_months(months: Iterable[int]) -> list[int]:
@@ -35,4 +36,4 @@ def month_paid(month: int) -> bool:
 
 def month_label(month: int) -> str:
     """202607 → "2026-07"."""
-    return f"{month // 100:04d}-{month % 100:02d}"
+    return str(Period.from_month_key(month))

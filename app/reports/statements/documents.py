@@ -16,15 +16,16 @@ from sqlalchemy.exc import IntegrityError
 
 from app.dbtypes import utcnow
 from app.extensions import db
-from app.incentives.models import BonusRun
+from app.incentives.models import PAID_STATUSES, BonusRun
 from app.org.models import Employee
-from app.reports import bulk, sources
 from app.reports.models import StatementDocument
-from app.reports.statement import StatementData
-from app.reports.statements import build_statement_html, build_statement_pdf, build_statement_xlsx
+from app.reports.statements import bulk, sources
+from app.reports.statements.data import StatementData
+from app.reports.statements.html import build_statement_html
+from app.reports.statements.pdf import build_statement_pdf
+from app.reports.statements.xlsx import build_statement_xlsx
 
 FORMATS = ("pdf", "xlsx")
-FINAL = ("approved", "exported")
 MIMETYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -38,7 +39,7 @@ class DocumentError(ValueError):
 
 
 def is_final(run: BonusRun) -> bool:
-    return run.status in FINAL
+    return run.status in PAID_STATUSES
 
 
 def sha256(content: bytes) -> str:
@@ -206,16 +207,17 @@ def _pdfs(run: BonusRun, datas: Sequence[StatementData], progress: Progress | No
 def bulk_statements(
     run: BonusRun,
     fmt: str = "zip",
-    store_code: str | None = None,
+    stores: Sequence[str] | None = None,
     progress: Progress | None = None,
     total: Callable[[int], None] | None = None,
 ) -> bytes:
-    """Every statement of a run (or of one store's team) as a ZIP of PDFs or one merged PDF."""
+    """Every statement of a run (or of some stores' teams) as a ZIP of PDFs or one merged PDF."""
     if fmt not in ("zip", "pdf"):
         raise DocumentError(f"format: zip or pdf, not {fmt!r}")
-    ids = sources.run_employee_ids(run, store_code)
+    ids = sources.run_employee_ids(run, stores)
     if not ids:
-        raise DocumentError(f"run {run.id} has no statement" + (f" in store {store_code}" if store_code else ""))
+        where = f" in store {', '.join(stores)}" if stores else ""
+        raise DocumentError(f"run {run.id} has no statement{where}")
     if total:
         total(len(ids))
     datas = sources.statements_for(run, ids, generated_at=utcnow())

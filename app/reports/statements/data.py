@@ -1,6 +1,6 @@
 """What a bonus statement shows, as plain frozen data built from a run line's stored trace (no Flask, no database).
 
-The builders in `statements.py` render this to HTML, PDF and Excel; bulk rendering ships it (or its HTML) to worker
+The builders (html, pdf, xlsx) render this to HTML, PDF and Excel; bulk rendering ships it (or its HTML) to worker
 processes. Every figure comes from the trace as stored when the run was computed, never from today's data, so a
 statement re-rendered years later says what was paid and why.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 from app.incentives import engine
 from app.money import ZERO
+from app.periods import Period
 
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
@@ -117,12 +118,18 @@ class PartView:
 
 @dataclass(frozen=True)
 class AdjustmentView:
-    """A signed manual amount on the run for this employee, with its reason."""
+    """A signed amount on the run for this employee: a manual one with its reason, or (kind `already_paid`, in a
+    corrective run) what earlier runs of the period paid, taken back."""
 
     amount: Decimal
     reason: str
     created_at: datetime | None = None
     corrects_line_id: int | None = None
+    kind: str = "manual"
+
+    @property
+    def manual(self) -> bool:
+        return self.kind == "manual"
 
 
 @dataclass(frozen=True)
@@ -177,22 +184,42 @@ class StatementData:
     generated_at: datetime | None = None
     timezone: str = "Europe/Paris"
     approved_at: datetime | None = None
+    corrects_run_id: int | None = None
+    corrective_reason: str | None = None
+    corrective_basis: tuple[int, ...] = ()
+    advance: bool = False
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
     @property
+    def corrective(self) -> bool:
+        return self.corrects_run_id is not None
+
+    @property
     def lines_total(self) -> Decimal:
+        """What the store parts give: in a corrective run, the whole amount due now for the period."""
         return sum((p.amount for p in self.parts), ZERO)
 
     @property
+    def manual_adjustments(self) -> tuple[AdjustmentView, ...]:
+        return tuple(a for a in self.adjustments if a.manual)
+
+    @property
     def adjustments_total(self) -> Decimal:
-        return sum((a.amount for a in self.adjustments), ZERO)
+        """The manual adjustments (what earlier runs paid is `already_paid`)."""
+        return sum((a.amount for a in self.manual_adjustments), ZERO)
+
+    @property
+    def already_paid(self) -> Decimal:
+        """What the period's earlier runs paid this employee (a corrective run takes it back), as a positive amount."""
+        return -sum((a.amount for a in self.adjustments if not a.manual), ZERO)
 
     @property
     def final_amount(self) -> Decimal:
-        return self.lines_total + self.adjustments_total
+        """What this run pays: in a corrective run, the difference with what was already paid."""
+        return self.lines_total + self.adjustments_total - self.already_paid
 
     @property
     def cap(self) -> Decimal | None:
@@ -216,7 +243,7 @@ class StatementData:
 
     @property
     def months(self) -> int:
-        return {"month": 1, "quarter": 3, "year": 12}.get(_period_kind(self.period_label), 0)
+        return Period.parse(self.period_label).months
 
     @property
     def presence_days(self) -> int:
@@ -225,12 +252,6 @@ class StatementData:
     @property
     def filename_stem(self) -> str:
         return f"statement-{self.run_id}-{self.employee_number}"
-
-
-def _period_kind(label: str) -> str:
-    if "-Q" in label:
-        return "quarter"
-    return "month" if "-" in label else "year"
 
 
 def kpi_label(code: str, custom: Mapping[str, KpiLabel] | None = None) -> KpiLabel:
@@ -319,6 +340,10 @@ class RunFacts:
     period_start: date
     period_end: date
     approved_at: datetime | None = None
+    corrects_run_id: int | None = None
+    corrective_reason: str | None = None
+    corrective_basis: tuple[int, ...] = ()
+    advance: bool = False
 
 
 @dataclass(frozen=True)
@@ -378,6 +403,10 @@ def build_statement_data(
         period_start=run.period_start,
         period_end=run.period_end,
         approved_at=run.approved_at,
+        corrects_run_id=run.corrects_run_id,
+        corrective_reason=run.corrective_reason,
+        corrective_basis=run.corrective_basis,
+        advance=run.advance,
         employee_id=employee.employee_id,
         employee_number=employee.number,
         payroll_id=employee.payroll_id,

@@ -1,22 +1,37 @@
-"""The Excel statement: one sheet, labels beside real cells (numbers, percentages as fractions, dates).
+"""The statement as Excel bytes: one sheet, labels beside real cells (numbers, percentages as fractions, dates).
 
-Called by `statements.build_statement_xlsx` inside the employee's locale, so labels come out in their language.
-Text cells are neutralised against formula injection; numbers never are.
+Written inside the employee's locale, so labels come out in their language.
+Text cells are neutralised against formula injection; numbers never are. Every column is as wide as its widest
+date or amount; the title row and the label column stay in view, and the table of KPIs (every store part's
+components, one row each) has a filter.
 """
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.core import clock
 from app.core.tabular import neutralise
-from app.reports.statement import StatementData
+from app.incentives.runs import status_label
+from app.reports.statements.data import StatementData
+from app.reports.statements.labels import (
+    Numbers,
+    fallback_label,
+    job_role_label,
+    measure_label,
+    numbers_for,
+    scope_label,
+)
+from app.reports.xlsx_layout import fit_columns
 
 MONEY = "#,##0.00"
 EXACT = "#,##0.0000"
@@ -27,6 +42,15 @@ DATETIME = "yyyy-mm-dd hh:mm"
 HUNDRED = Decimal(100)
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
+
+
+def build_statement_xlsx(data: StatementData) -> bytes:
+    """The statement as an Excel workbook of one sheet: numbers, percentages and dates as real cells."""
+    with force_locale(data.language):
+        workbook = write_statement(data)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def _fraction(percent: Decimal | None) -> Decimal | None:
@@ -70,6 +94,7 @@ class _Sheet:
 
 def write_statement(data: StatementData) -> Workbook:
     """Fill a workbook with one employee's statement for one run."""
+    f = numbers_for(data)
     workbook = Workbook()
     ws = workbook.active
     ws.title = _("Statement")[:31]
@@ -86,7 +111,7 @@ def write_statement(data: StatementData) -> Workbook:
     sheet.put(_("Name"), data.full_name)
     sheet.put(_("Employee number"), data.employee_number)
     sheet.put(_("Payroll id"), data.payroll_id)
-    sheet.put(_("Job role"), data.job_role)
+    sheet.put(_("Job role"), job_role_label(data.job_role))
     sheet.put(_("FTE"), (data.fte, "0.00##"))
     sheet.put(_("Annual base salary"), (data.annual_base, MONEY), data.currency)
 
@@ -94,15 +119,24 @@ def write_statement(data: StatementData) -> Workbook:
     sheet.put(_("Run"), data.run_id)
     sheet.put(_("Scheme"), f"{data.scheme_code} v{data.scheme_version}")
     sheet.put(_("Scheme name"), data.scheme_name)
-    sheet.put(_("Period"), data.period_label)
+    sheet.put(_("Period"), f.period(data.period_label))
     sheet.put(_("Period start"), (data.period_start, DATE))
     sheet.put(_("Period end"), (data.period_end, DATE))
-    sheet.put(_("Run status"), data.run_status)
+    sheet.put(_("Run status"), status_label(data.run_status))
+    if data.corrective:
+        sheet.put(_("Corrective run of run"), data.corrects_run_id)
+        sheet.put(_("Reason for the correction"), data.corrective_reason or "")
+    if data.advance:
+        sheet.put(_("Advance"), _("approved before the period ended"))
     sheet.put(_("Pay code"), data.pay_code)
-    local = generated.astimezone(ZoneInfo(data.timezone)).replace(tzinfo=None)
-    sheet.put(_("Generated at"), (local, DATETIME), data.timezone)
+    # Excel cells carry no time zone: they hold the company's wall-clock time, and the zone is written beside them.
+    if data.approved_at:
+        sheet.put(_("Approved on"), (clock.wall_clock(data.approved_at, data.timezone), DATETIME), data.timezone)
+    sheet.put(_("Generated at"), (clock.wall_clock(generated, data.timezone), DATETIME), data.timezone)
     if data.scheme_description:
         sheet.put(_("How the scheme works"), data.scheme_description)
+
+    _kpi_table(sheet, data, f)
 
     for part in data.parts:
         sheet.heading(
@@ -119,40 +153,6 @@ def write_statement(data: StatementData) -> Workbook:
         else:
             sheet.put(_("Target bonus (percent of period base)"), (_fraction(data.target_value), PERCENT))
             sheet.put(_("Target bonus"), (part.target, MONEY), data.currency)
-        sheet.blank()
-        sheet.put(
-            _("KPI"),
-            _("Scope"),
-            _("Measure"),
-            _("Value"),
-            _("Unit"),
-            _("Answers (n)"),
-            _("Margin (±)"),
-            _("Previous value"),
-            _("Measured"),
-            _("Achievement"),
-            _("Weight"),
-            _("Weight × achievement"),
-            _("Fallback"),
-            bold=True,
-        )
-        for c in part.components:
-            sheet.put(
-                c.kpi_name,
-                f"{c.scope} {c.scope_key}",
-                c.measure,
-                (c.value, _places_format(c.value)),
-                c.unit,
-                c.n,
-                (c.moe, _places_format(c.moe)),
-                (c.previous_value, _places_format(c.previous_value)),
-                (c.measured, _places_format(c.measured)),
-                (_fraction(c.achievement), PERCENT),
-                (_fraction(c.weight), PERCENT),
-                (_fraction(c.contribution), PERCENT),
-                c.fallback_used or "",
-            )
-        sheet.blank()
         sheet.put(_("Weighted achievement"), (_fraction(part.weighted_achievement), PERCENT))
         sheet.put(_("Amount before cap (unrounded)"), (part.amount_before_cap, EXACT), data.currency)
         sheet.put(_("Cap per employee and run"), (part.cap, MONEY) if part.cap is not None else _("none"))
@@ -162,17 +162,22 @@ def write_statement(data: StatementData) -> Workbook:
         sheet.put(_("Pool factor"), (part.pool_factor, FACTOR))
         sheet.put(_("Amount of this part"), (part.amount, MONEY), data.currency, bold=True)
 
-    if data.adjustments:
+    if data.manual_adjustments:
         sheet.heading(_("Adjustments"))
         sheet.put(_("Date"), _("Reason"), _("Amount"), bold=True)
-        for a in data.adjustments:
-            when = a.created_at.astimezone(ZoneInfo(data.timezone)).date() if a.created_at else None
+        for a in data.manual_adjustments:
+            when = clock.local(a.created_at, data.timezone).date() if a.created_at else None
             sheet.put((when, DATE) if when else "", a.reason, (a.amount, MONEY))
 
     sheet.heading(_("Total"))
     sheet.put(_("Lines"), (data.lines_total, MONEY), data.currency)
     sheet.put(_("Adjustments"), (data.adjustments_total, MONEY), data.currency)
-    sheet.put(_("Amount paid"), (data.final_amount, MONEY), data.currency, bold=True)
+    if data.corrective:
+        sheet.put(_("Now due for the period"), (data.lines_total + data.adjustments_total, MONEY), data.currency)
+        sheet.put(_("Already paid for the period"), (-data.already_paid, MONEY), data.currency)
+        sheet.put(_("Difference paid by this run"), (data.final_amount, MONEY), data.currency, bold=True)
+    else:
+        sheet.put(_("Amount paid"), (data.final_amount, MONEY), data.currency, bold=True)
 
     sheet.heading(_("Recognition"))
     if data.recognition.available:
@@ -184,8 +189,51 @@ def write_statement(data: StatementData) -> Workbook:
 
     sheet.heading(_("Questions"))
     sheet.put(data.question_hint)
-    ws.column_dimensions["A"].width = 42
-    for column in "BCDEFGHIJKLM":
-        ws.column_dimensions[column].width = 16
     ws.cell(row=sheet.row, column=1).alignment = Alignment(wrap_text=False)
+    fit_columns(ws)
+    ws.freeze_panes = "B2"  # the title row and the labels stay in view
     return workbook
+
+
+KPI_COLUMNS = 14
+
+
+def _kpi_table(sheet: _Sheet, data: StatementData, f: Numbers) -> None:
+    """Every component of every store part, one row each, under one header with a filter."""
+    sheet.heading(_("KPIs and achievements"))
+    header = sheet.put(
+        _("KPI"),
+        _("Scope"),
+        _("Measure"),
+        _("Value"),
+        _("Unit"),
+        _("Answers (n)"),
+        _("Margin (±)"),
+        _("Previous value"),
+        _("Measured"),
+        _("Achievement"),
+        _("Weight"),
+        _("Weight × achievement"),
+        _("Fallback"),
+        _("Store"),
+        bold=True,
+    )
+    for part in data.parts:
+        for c in part.components:
+            sheet.put(
+                c.kpi_name,
+                scope_label(c.scope, c.scope_key),
+                measure_label(c, f),
+                (c.value, _places_format(c.value)),
+                c.unit,
+                c.n,
+                (c.moe, _places_format(c.moe)),
+                (c.previous_value, _places_format(c.previous_value)),
+                (c.measured, _places_format(c.measured)),
+                (_fraction(c.achievement), PERCENT),
+                (_fraction(c.weight), PERCENT),
+                (_fraction(c.contribution), PERCENT),
+                fallback_label(c, f) or "",
+                part.store_code,
+            )
+    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(KPI_COLUMNS)}{max(sheet.row, header)}"

@@ -1,0 +1,7 @@
+"""The feedback blueprint and its route modules."""
+
+from flask import Blueprint
+
+bp = Blueprint("feedback", __name__)
+
+from app.feedback import api, routes_cases, routes_dashboard, routes_ingest  # noqa: E402, F401  (each adds its views)

@@ -1,0 +1,55 @@
+"""The bonus thresholds that hang on a store's own NPS: what its dashboard draws across the NPS trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.incentives import engine
+from app.incentives.models import Scheme
+from app.incentives.scheme_format import read_document
+from app.org.models import Store
+from app.periods import Period
+
+# Only a level of the store's own NPS can be drawn on its NPS line; a change against another period cannot.
+DRAWN_MEASURES = ("value", "interval_bound")
+
+
+@dataclass(frozen=True)
+class SchemeThreshold:
+    """One KPI value where a scheme's payout changes, and the achievement reached there."""
+
+    scheme_code: str
+    version: int
+    value: Decimal
+    achievement: Decimal
+
+
+def nps_thresholds(store: Store, period: Period) -> list[SchemeThreshold]:
+    """The thresholds of the latest version of each scheme that covers `store` during `period` on its own NPS."""
+    found: list[SchemeThreshold] = []
+    for scheme in db.session.scalars(sa.select(Scheme).order_by(Scheme.code)):
+        if not scheme.versions:
+            continue
+        version = scheme.latest
+        document = read_document(version.document)
+        if document.valid_from > period.end or (document.valid_to is not None and document.valid_to < period.start):
+            continue
+        listed = document.store_codes is not None or document.regions is not None
+        # The engine's rule: either list admits a store; no list at all admits every store.
+        if (
+            listed
+            and store.code not in (document.store_codes or ())
+            and store.region.name not in (document.regions or ())
+        ):
+            continue
+        for component in document.components:
+            if component.kpi_code != "nps" or component.scope != "store" or component.measure not in DRAWN_MEASURES:
+                continue
+            for value in sorted(set(engine.curve_thresholds(component.curve))):
+                paid = engine.achievement(component.curve, value, component.direction)
+                found.append(SchemeThreshold(scheme.code, version.version, value, paid))
+    return found
