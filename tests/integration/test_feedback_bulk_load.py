@@ -1,6 +1,8 @@
 """Large survey files, read and written in chunks: each chunk size gives what one chunk gives, a rejected file leaves
-nothing, and the survey tables' foreign keys (with their ON DELETE rules) hold whoever writes, also on data that
-was there before the migration that brought them back.
+nothing, the webhook's response goes through the same row check as a file's row, and the survey tables' foreign keys
+(with their ON DELETE rules) hold whoever writes, also on data that was there before the migration that brought
+them back. All-or-nothing, re-imports, consent, cases, preview and undo through the CLI and pages:
+test_feedback_ingest.py.
 """
 
 from __future__ import annotations
@@ -16,21 +18,23 @@ from app.extensions import db
 from app.feedback import ingest
 from app.feedback.models import FollowUpCase, ImportBatch, ResponseContact, SurveyResponse
 from app.feedback.survey_rows import ALL_COLUMNS
-from tests.integration.test_feedback_ingest import row, write_csv
 
 
-def varied_rows(prefix: str, count: int, employee: str = "") -> list[dict[str, str]]:
-    """Rows of both stores, naive and UTC times, detractors who consented with contacts, attributed answers."""
-    rows = []
-    for i in range(count):
-        cells: dict[str, str] = {"nps": str(i % 11), "csat": str(1 + i % 5) if i % 3 else ""}
-        if i % 4 == 0:
-            cells.update(contact_consent="yes", customer_name=f"Client {i}", customer_contact=f"c{i}@example.com")
-        if i % 5 == 0:
-            cells["employee_number"] = employee
-        cells["answered_at"] = f"2026-0{1 + i % 6}-1{i % 10}T1{i % 10}:05:00" + ("Z" if i % 2 else "")
-        rows.append(row(f"{prefix}{i:03d}", store="B1" if i % 3 == 0 else "A1", **cells))
-    return rows
+@pytest.fixture
+def varied_rows(survey_row):
+    """varied_rows(prefix, count, employee=""): rows of both stores, naive and UTC times, detractors who consented
+    with contacts, attributed answers."""
+    return lambda prefix, count, employee="": [_varied_row(survey_row, prefix, i, employee) for i in range(count)]
+
+
+def _varied_row(survey_row, prefix: str, i: int, employee: str) -> dict[str, str]:
+    cells: dict[str, str] = {"nps": str(i % 11), "csat": str(1 + i % 5) if i % 3 else ""}
+    if i % 4 == 0:
+        cells.update(contact_consent="yes", customer_name=f"Client {i}", customer_contact=f"c{i}@example.com")
+    if i % 5 == 0:
+        cells["employee_number"] = employee
+    cells["answered_at"] = f"2026-0{1 + i % 6}-1{i % 10}T1{i % 10}:05:00" + ("Z" if i % 2 else "")
+    return survey_row(f"{prefix}{i:03d}", store="B1" if i % 3 == 0 else "A1", **cells)
 
 
 def stored(source: str) -> list[tuple]:
@@ -62,11 +66,11 @@ def count(model: type) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
 
 
-def test_a_file_read_in_small_chunks_stores_what_one_chunk_stores(app, world, tmp_path):
+def test_a_file_read_in_small_chunks_stores_what_one_chunk_stores(app, world, tmp_path, survey_csv, varied_rows):
     number = world["employee"].number
     results = {}
     for source, chunk_rows in (("whole", ingest.CHUNK_ROWS), ("small", 7)):
-        path = write_csv(tmp_path / f"{source}.csv", varied_rows(source[0], 60, number))
+        path = survey_csv(tmp_path / f"{source}.csv", varied_rows(source[0], 60, number))
         summary = ingest.import_responses(path, path.name, source, chunk_rows=chunk_rows)
         db.session.commit()
         results[source] = ((summary.new, summary.contacts, summary.cases, summary.first_day), stored(source))
@@ -76,12 +80,12 @@ def test_a_file_read_in_small_chunks_stores_what_one_chunk_stores(app, world, tm
     assert sum(1 for r in rows if r[7] is not None) == 12
 
 
-def test_bad_rows_are_all_listed_whatever_the_chunk_size(app, world, tmp_path):
+def test_bad_rows_are_all_listed_whatever_the_chunk_size(app, world, tmp_path, survey_csv, varied_rows):
     rows = varied_rows("x", 20)
     rows[3]["nps"] = "11"
     rows[15]["store_code"] = "NOPE"
     rows[18]["external_id"] = rows[2]["external_id"]
-    path = write_csv(tmp_path / "bad.csv", rows)
+    path = survey_csv(tmp_path / "bad.csv", rows)
     messages = {}
     for chunk_rows in (ingest.CHUNK_ROWS, 4):
         with pytest.raises(ImportRejected) as rejected:
@@ -106,8 +110,8 @@ def test_a_file_that_is_not_utf8_is_refused_naming_the_byte(app, world, tmp_path
     assert [str(e) for e in rejected.value.errors] == ["file: the file is not UTF-8 text (byte 163)"]
 
 
-def test_a_record_with_more_cells_than_the_header_refuses_the_file(app, world, tmp_path):
-    path = write_csv(tmp_path / "wide.csv", [row("a"), row("b")])
+def test_a_record_with_more_cells_than_the_header_refuses_the_file(app, world, tmp_path, survey_row, survey_csv):
+    path = survey_csv(tmp_path / "wide.csv", [survey_row("a"), survey_row("b")])
     with path.open("a", encoding="utf-8") as handle:
         handle.write("c,A1,2026-01-01T10:00,email,9,,,,,,,,surprise\n")
     with pytest.raises(ImportRejected) as rejected:
@@ -117,10 +121,10 @@ def test_a_record_with_more_cells_than_the_header_refuses_the_file(app, world, t
     assert count(SurveyResponse) == 0
 
 
-def test_an_id_repeated_across_chunks_is_listed_and_nothing_kept(app, world, tmp_path):
+def test_an_id_repeated_across_chunks_is_listed_and_nothing_kept(app, world, tmp_path, survey_csv, varied_rows):
     rows = varied_rows("a", 40)
     rows[35]["external_id"] = rows[2]["external_id"]  # in the fourth chunk of nine rows, the first's id
-    path = write_csv(tmp_path / "repeat.csv", rows)
+    path = survey_csv(tmp_path / "repeat.csv", rows)
     with pytest.raises(ImportRejected) as rejected:
         ingest.import_responses(path, path.name, chunk_rows=9)
     assert [(e.row, e.column) for e in rejected.value.errors] == [(37, "external_id")]
@@ -129,14 +133,16 @@ def test_an_id_repeated_across_chunks_is_listed_and_nothing_kept(app, world, tmp
     assert count(SurveyResponse) == 0 and count(ImportBatch) == 0
 
 
-def test_a_stored_id_inside_a_many_row_statement_is_skipped_and_the_rest_stored(app, world, tmp_path):
+def test_a_stored_id_inside_a_many_row_statement_is_skipped_and_the_rest_stored(
+    app, world, tmp_path, survey_csv, varied_rows
+):
     """A chunk goes in as one statement (many VALUES on SQLite, INSERT … SELECT on PostgreSQL): a stored id in
     the middle of it is left out, the rows around it go in, and every contact names its own response."""
     rows = varied_rows("m", 130)
-    base = write_csv(tmp_path / "base.csv", [rows[75]])
+    base = survey_csv(tmp_path / "base.csv", [rows[75]])
     ingest.import_responses(base, base.name)
     db.session.commit()
-    path = write_csv(tmp_path / "many.csv", rows)
+    path = survey_csv(tmp_path / "many.csv", rows)
     summary = ingest.import_responses(path, path.name, chunk_rows=200)
     db.session.commit()
     assert (summary.new, summary.skipped) == (129, 1)
@@ -153,7 +159,7 @@ def test_a_stored_id_inside_a_many_row_statement_is_skipped_and_the_rest_stored(
 
 
 def test_ids_another_session_takes_during_an_import_leave_contacts_on_their_responses(
-    app, world, tmp_path, monkeypatch
+    app, world, tmp_path, monkeypatch, survey_csv, varied_rows
 ):
     """PostgreSQL: another writer takes a value of the id sequence while a chunk goes in; the ids are those the
     database returns, so contacts and cases still land on their own responses."""
@@ -172,7 +178,7 @@ def test_ids_another_session_takes_during_an_import_leave_contacts_on_their_resp
 
     monkeypatch.setattr(ingest._PostgresWriter, "responses", with_a_concurrent_writer)
     rows = varied_rows("g", 12)
-    summary = ingest.import_responses(write_csv(tmp_path / "gap.csv", rows), "gap.csv", chunk_rows=5)
+    summary = ingest.import_responses(survey_csv(tmp_path / "gap.csv", rows), "gap.csv", chunk_rows=5)
     db.session.commit()
     assert summary.new == 12
     assert sorted(db.session.scalars(sa.select(SurveyResponse.id))) == list(range(taken[0] + 1, taken[0] + 13))
@@ -238,26 +244,26 @@ def test_contacts_and_cases_must_name_an_existing_response(app, world):
     db.session.rollback()
 
 
-def _consenting_detractor(tmp_path, world) -> SurveyResponse:
+def _consenting_detractor(tmp_path, world, survey_row, survey_csv) -> SurveyResponse:
     cells = {"nps": "2", "contact_consent": "yes", "customer_name": "Ada", "employee_number": world["employee"].number}
-    ingest.import_responses(write_csv(tmp_path / "one.csv", [row("d1", **cells)]), "one.csv")
+    ingest.import_responses(survey_csv(tmp_path / "one.csv", [survey_row("d1", **cells)]), "one.csv")
     db.session.commit()
     return db.session.scalar(sa.select(SurveyResponse))
 
 
-def test_deleting_a_response_deletes_its_contact_and_case(app, world, tmp_path):
+def test_deleting_a_response_deletes_its_contact_and_case(app, world, tmp_path, survey_row, survey_csv):
     """Whoever deletes it (undo does, see test_feedback_ingest, which also shows a recognition losing its link)."""
-    response = _consenting_detractor(tmp_path, world)
+    response = _consenting_detractor(tmp_path, world, survey_row, survey_csv)
     assert (count(ResponseContact), count(FollowUpCase)) == (1, 1)
     db.session.execute(sa.delete(SurveyResponse).where(SurveyResponse.id == response.id))
     db.session.commit()
     assert (count(SurveyResponse), count(ResponseContact), count(FollowUpCase)) == (0, 0, 0)
 
 
-def test_deleting_an_employee_leaves_their_answers_unattributed(app, world, tmp_path):
+def test_deleting_an_employee_leaves_their_answers_unattributed(app, world, tmp_path, survey_row, survey_csv):
     from app.org.models import Assignment, Employee
 
-    response = _consenting_detractor(tmp_path, world)
+    response = _consenting_detractor(tmp_path, world, survey_row, survey_csv)
     employee = world["employee"]
     assert response.employee_id == employee.id
     # What else points at the employee goes first: the test is about the survey's rule only.
@@ -272,10 +278,10 @@ def test_deleting_an_employee_leaves_their_answers_unattributed(app, world, tmp_
     assert db.session.get(SurveyResponse, response.id).employee_id is None
 
 
-def test_a_store_or_an_import_batch_with_answers_cannot_be_deleted(app, world, tmp_path):
+def test_a_store_or_an_import_batch_with_answers_cannot_be_deleted(app, world, tmp_path, survey_row, survey_csv):
     from app.org.models import Store
 
-    response = _consenting_detractor(tmp_path, world)
+    response = _consenting_detractor(tmp_path, world, survey_row, survey_csv)
     for statement in (
         sa.delete(Store).where(Store.id == response.store_id),
         sa.delete(ImportBatch).where(ImportBatch.id == response.batch_id),
@@ -388,3 +394,35 @@ def test_the_foreign_key_migration_keeps_the_data_and_treats_orphans_as_the_rule
             assert MigrationContext.configure(conn).get_current_revision() == before
         db.session.remove()
         db.engine.dispose()
+
+
+# --- one check for the file and the webhook -------------------------------------------------------------------
+
+
+def test_the_webhook_and_a_file_judge_a_row_alike(app, world, tmp_path, survey_row, survey_csv):
+    """Both ways in go through survey_rows.RowChecker: the same bad cells give the same reasons, the same good cells
+    the same stored response, contact and case (here on the night clocks go forward in Paris)."""
+    source = ingest.create_source("shop-app", "generic")
+    db.session.commit()
+    bad = survey_row("w1", store="NOPE", nps="11", answered_at="yesterday", contact_consent="maybe")
+    with pytest.raises(ImportRejected) as from_file:
+        ingest.import_responses(survey_csv(tmp_path / "bad.csv", [bad]), "bad.csv", "shop-app")
+    db.session.rollback()
+    with pytest.raises(ingest.ResponseRejected) as from_webhook:
+        ingest.store_response(source, bad)
+    db.session.rollback()
+    reasons = [(e.column, e.message) for e in from_file.value.errors]
+    assert [(e.column, e.message) for e in from_webhook.value.errors] == reasons
+    assert [c for c, _ in reasons] == ["store_code", "answered_at", "nps", "contact_consent"]
+
+    cells = {"nps": "3", "answered_at": "2026-03-29T02:30:00", "contact_consent": "yes", "customer_name": "Ada"}
+    cells["employee_number"] = world["employee"].number
+    ingest.import_responses(survey_csv(tmp_path / "good.csv", [survey_row("g1", **cells)]), "good.csv", "file")
+    assert ingest.store_response(source, survey_row("g1", **cells))[0] == "created"
+    db.session.commit()
+    by_source = {
+        r.source: (r.answered_at, r.local_date, r.local_month, r.nps, r.employee_id, r.contact.customer_name)
+        for r in db.session.scalars(sa.select(SurveyResponse))
+    }
+    assert by_source["file"] == by_source["shop-app"]
+    assert count(FollowUpCase) == 2
