@@ -32,7 +32,7 @@ from app.extensions import db
 from app.feedback.cases import DETRACTOR_MAX, FOLLOW_UP_DELAY, open_case_for_response
 from app.feedback.models import SOURCE_FORMATS, FeedbackSource, ImportBatch, ResponseContact, SurveyResponse
 from app.feedback.paid_months import locked_months, month_label
-from app.feedback.survey_rows import ALL_COLUMNS, COLUMN_ORDER, Response, RowChecker, read_rows
+from app.feedback.survey_rows import ALL_COLUMNS, COLUMN_ORDER, Response, RowChecker, SurveyFile
 from app.feedback.webhook import REF_KEYS
 from app.org.models import Employee, Store
 
@@ -268,6 +268,7 @@ class ImportSummary:
     first_day: date | None = None
     last_day: date | None = None
     per_store: dict[int, StoreTally] = field(default_factory=dict)
+    encoding: str = ""  # how a CSV file was decoded: "utf-8" or "windows-1252" ("" for XLSX)
 
     def stores(self) -> list[StoreTally]:
         return sorted(self.per_store.values(), key=lambda t: t.code)
@@ -479,8 +480,9 @@ def import_responses(
     postgres = db.session.get_bind().dialect.name == "postgresql"
     writer = (_PostgresWriter if postgres else _SqliteWriter)(source, batch.id)
     run = _Import(batch, writer, dict(db.session.execute(sa.select(Store.id, Store.code)).tuples().all()))
+    survey = SurveyFile(file, filename)
     try:
-        with _Ahead(_checked(read_rows(file, filename), checker, chunk_rows)) as chunks:
+        with _Ahead(_checked(survey.rows(), checker, chunk_rows)) as chunks:
             for read, problems, rows in chunks:
                 run.summary.rows += read
                 run.errors.extend(problems)
@@ -490,6 +492,7 @@ def import_responses(
         run.errors.extend(exc.errors)
     writer.close()  # not on other errors: the transaction is then rolled back, temporary table and all
     summary = run.summary
+    summary.encoding = survey.encoding
     if not summary.rows and not run.errors.count:
         run.errors.extend([RowError(0, "", "the file holds no responses")])
     if run.errors.count:

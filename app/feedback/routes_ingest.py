@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core.downloads import download
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected
 from app.extensions import db
@@ -27,6 +28,13 @@ def _upload_page(form: SurveyUploadForm, errors=None, status: int = 200):
         optional=survey_rows.CONTACT_COLUMNS,
         errors=errors,
     ), status
+
+
+@bp.route("/import/surveys/template.csv")
+@allow("hr")
+def ingest_template():
+    """Download a survey file with every column and two example rows, as French Excel opens it."""
+    return download(survey_rows.template(), "surveys-template.csv", "text/csv")
 
 
 @bp.route("/feedback/import", methods=["GET", "POST"])

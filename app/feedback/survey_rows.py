@@ -4,7 +4,6 @@ through, from a file or from the webhook. Pure: no Flask, no database; the calle
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import os
@@ -15,7 +14,21 @@ from operator import itemgetter
 from typing import Any, BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
-from app.core.tabular import XLSX_MAGIC, CellError, ImportRejected, RowError, parse_bool, unneutralise
+from app.core.tabular import (
+    EXTRA_COLUMNS,
+    MAX_LINE_CHARS,
+    XLSX_MAGIC,
+    CellError,
+    ImportRejected,
+    Limits,
+    RowError,
+    check_xlsx_size,
+    parse_bool,
+    parse_date,
+    text_encoding,
+    unneutralise,
+    write_csv,
+)
 
 COLUMNS = (
     "external_id",
@@ -34,7 +47,13 @@ ALL_COLUMNS = COLUMNS + CONTACT_COLUMNS
 SCORES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 NO_SCORE = "nps, csat, ces"
 COLUMN_ORDER = {c: i for i, c in enumerate(("", *ALL_COLUMNS, NO_SCORE))}
-TIMESTAMP_HINT = "YYYY-MM-DDTHH:MM[:SS][+HH:MM or Z]"
+TIMESTAMP_HINT = "YYYY-MM-DDTHH:MM[:SS][+HH:MM or Z], or DD/MM/YYYY HH:MM[:SS]"
+# dd/mm/yyyy HH:MM[:SS], as French Excel writes a date and time: local time, like an ISO time without offset.
+FRENCH_MOMENT = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
+# Limits that refuse a hostile file before it is read whole: a file has at most the format's columns plus a margin
+# (a sheet's own notes), and an XLSX at most Excel's 1,048,576 rows of them, unpacking to at most 1 GB of XML.
+MAX_COLUMNS = len(ALL_COLUMNS) + EXTRA_COLUMNS
+MAX_XLSX_XML_BYTES = 1 << 30
 WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}")
 MEMO_LIMIT = 10_000  # distinct values remembered per column: a file of all-different codes keeps memory bounded
 
@@ -65,28 +84,45 @@ class Response(NamedTuple):
 # --- reading ------------------------------------------------------------------------------------------------
 
 
-def read_rows(source: bytes | str | os.PathLike[str], filename: str = "") -> Iterator[tuple[int, Cells]]:
-    """Yield each record of a CSV (UTF-8, `,` or `;`) or XLSX file as (row number, cells in ALL_COLUMNS order).
+class SurveyFile:
+    """A survey file (CSV or XLSX) read record by record, never held whole; once read, `encoding` says how a CSV
+    was decoded ("utf-8" or "windows-1252"; "" for XLSX)."""
 
-    The header is row 1; a blank line counts as a row, a line break inside a quoted cell does not, as in a
-    spreadsheet. Raises ImportRejected when the file cannot be read or its header lacks a column.
-    """
-    if isinstance(source, bytes):
-        handle: BinaryIO = io.BytesIO(source)
-    else:
-        try:
-            handle = open(source, "rb")  # noqa: SIM115 (closed below, also when the caller stops early)
-        except OSError as exc:
-            raise ImportRejected([RowError(0, "", f"cannot read the file: {exc.strerror}")]) from None
-    with handle:
-        name = filename or ("" if isinstance(source, bytes) else str(source))
-        spreadsheet = handle.read(len(XLSX_MAGIC)) == XLSX_MAGIC or name.lower().endswith((".xlsx", ".xlsm"))
-        handle.seek(0)
-        yield from _xlsx_rows(handle) if spreadsheet else _csv_rows(handle)
+    def __init__(self, source: bytes | str | os.PathLike[str], filename: str = "") -> None:
+        self.source, self.encoding = source, ""
+        self.name = filename or ("" if isinstance(source, bytes) else str(source))
+
+    def rows(self) -> Iterator[tuple[int, Cells]]:
+        """Yield each record as (row number, cells in ALL_COLUMNS order).
+
+        The header is row 1; a blank line counts as a row, a line break inside a quoted cell does not, as in a
+        spreadsheet. Raises ImportRejected when the file cannot be read, is far wider than the format, or its
+        header lacks a column.
+        """
+        if isinstance(self.source, bytes):
+            handle: BinaryIO = io.BytesIO(self.source)
+        else:
+            try:
+                handle = open(self.source, "rb")  # noqa: SIM115 (closed below, also when the caller stops early)
+            except OSError as exc:
+                raise ImportRejected([RowError(0, "", f"cannot read the file: {exc.strerror}")]) from None
+        with handle:
+            spreadsheet = handle.read(len(XLSX_MAGIC)) == XLSX_MAGIC or self.name.lower().endswith((".xlsx", ".xlsm"))
+            if spreadsheet:
+                yield from _xlsx_rows(handle)
+            else:
+                self.encoding = text_encoding(handle)
+                yield from _csv_rows(handle, self.encoding)
+
+
+def _limits() -> Limits:
+    """A fresh count of a file's cells against the survey limits."""
+    return Limits(MAX_COLUMNS, MAX_COLUMNS * 1_048_576)
 
 
 def _records(header: Sequence[Any], records: Iterable[Sequence[str]]) -> Iterator[tuple[int, Cells]]:
     """Number the records after the header and take their cells in ALL_COLUMNS order."""
+    _limits().check_width(1, len(header))
     columns = [str(c or "").strip().lower() for c in header]
     if missing := [RowError(1, c, "column missing from the header") for c in COLUMNS if c not in columns]:
         raise ImportRejected(missing)
@@ -102,33 +138,38 @@ def _records(header: Sequence[Any], records: Iterable[Sequence[str]]) -> Iterato
         yield number, take(cells) if take else cells  # the file's own order when it is ALL_COLUMNS
 
 
-def _csv_rows(handle: BinaryIO) -> Iterator[tuple[int, Cells]]:
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+class _Lines:
+    """A text file's lines for csv.reader, refusing one longer than any real row (a million columns is megabytes
+    of separators) before it is read whole."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._readline, self._number = text.readline, 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._readline(MAX_LINE_CHARS + 1)
+        self._number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise ImportRejected([RowError(0, "", f"line {self._number} is longer than {MAX_LINE_CHARS:,} characters")])
+        if not line:
+            raise StopIteration
+        return line
+
+
+def _csv_rows(handle: BinaryIO, encoding: str) -> Iterator[tuple[int, Cells]]:
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig" if encoding == "utf-8" else "cp1252", newline="")
     try:
-        first = text.readline()
+        lines = _Lines(text)
+        first = next(lines, "")
         separator = ";" if first.count(";") > first.count(",") else ","
         header = next(csv.reader([first], delimiter=separator), [])
-        yield from _records(header, csv.reader(text, delimiter=separator))
-    except UnicodeDecodeError:
-        raise ImportRejected([RowError(0, "", f"the file is not UTF-8 text (byte {_bad_byte(handle)})")]) from None
+        yield from _records(header, csv.reader(lines, delimiter=separator))
     except csv.Error as exc:
         raise ImportRejected([RowError(0, "", f"the file cannot be read as CSV: {exc}")]) from None
     finally:
         text.detach()  # the caller closes the file
-
-
-def _bad_byte(handle: BinaryIO) -> int:
-    """Where the first byte that is not UTF-8 sits in the file."""
-    handle.seek(0)
-    decoder, offset = codecs.getincrementaldecoder("utf-8")(), 0
-    while block := handle.read(1 << 16):
-        pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous block
-        try:
-            decoder.decode(block)
-        except UnicodeDecodeError as exc:
-            return offset - pending + exc.start
-        offset += len(block)
-    return offset
 
 
 def _xlsx_text(value: Any) -> str:
@@ -146,6 +187,8 @@ def _xlsx_text(value: Any) -> str:
 def _xlsx_rows(handle: BinaryIO) -> Iterator[tuple[int, Cells]]:
     import openpyxl
 
+    check_xlsx_size(handle, _limits(), MAX_XLSX_XML_BYTES)
+    handle.seek(0)
     try:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -156,6 +199,19 @@ def _xlsx_rows(handle: BinaryIO) -> Iterator[tuple[int, Cells]]:
         yield from _records(header, ([_xlsx_text(v) for v in values] for values in rows))
     finally:
         workbook.close()
+
+
+TEMPLATE_ROWS = (
+    ("SRV-2026-0001", "PAR01", "30/06/2026 18:30", "email", "10", "5", "7", "Accueil parfait", "E1001", "non", "", ""),
+    ("SRV-2026-0002", "PAR01", "2026-06-30T16:30:00Z", "sms", "3", "2", "", "Attente trop longue", "", "oui")
+    + ("Jeanne Martin", "jeanne.martin@example.com"),
+)
+
+
+def template() -> bytes:
+    """A survey file with every column and two example rows (both ways of writing a time), as French Excel opens
+    it: UTF-8 with BOM, `;`."""
+    return write_csv(ALL_COLUMNS, TEMPLATE_ROWS)
 
 
 # --- checking -----------------------------------------------------------------------------------------------
@@ -266,13 +322,18 @@ class RowChecker:
         return Response._make((number, *values, _text(comment) or None, employee_id, consenting, name, contact))
 
     def _moment(self, text: str, problems: list[tuple[str, str]]) -> tuple[datetime, date]:
-        """An ISO 8601 timestamp as a naive UTC datetime, and its day in the company's time zone; without an offset
-        it is local time (in a daylight-saving gap or overlap, read as zoneinfo does: fold=0)."""
+        """An ISO 8601 (or dd/mm/yyyy HH:MM[:SS]) timestamp as a naive UTC datetime, and its day in the company's
+        time zone; without an offset it is local time (in a daylight-saving gap or overlap, read as zoneinfo does:
+        fold=0)."""
         try:
-            if len(text) < 16 or text[4] != "-" or text[7] != "-":
+            if french := FRENCH_MOMENT.fullmatch(text):
+                day, hour, minute, second = french.groups()
+                moment = datetime.combine(parse_date(day), time(int(hour), int(minute), int(second or 0)))
+            elif len(text) < 16 or text[4] != "-" or text[7] != "-":
                 raise ValueError
-            moment = datetime.fromisoformat(text)
-        except ValueError:
+            else:
+                moment = datetime.fromisoformat(text)
+        except ValueError:  # parse_date's CellError is one
             message = f"{text!r} is not an ISO 8601 timestamp ({TIMESTAMP_HINT})" if text else "required"
             problems.append(("answered_at", message))
             return datetime.min, date.min

@@ -7,17 +7,22 @@ test_feedback_ingest.py.
 
 from __future__ import annotations
 
-from datetime import date
+import io
+import tracemalloc
+import zipfile
+from datetime import date, datetime
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
 
-from app.core.tabular import ImportRejected
+from app.core.tabular import ImportRejected, Limits
 from app.extensions import db
-from app.feedback import ingest
+from app.feedback import ingest, survey_rows
 from app.feedback.models import FollowUpCase, ImportBatch, ResponseContact, SurveyResponse
 from app.feedback.survey_rows import ALL_COLUMNS
+from tests.conftest import csrf_token
 
 
 @pytest.fixture
@@ -101,13 +106,46 @@ def test_bad_rows_are_all_listed_whatever_the_chunk_size(app, world, tmp_path, s
     assert count(SurveyResponse) == 0
 
 
-def test_a_file_that_is_not_utf8_is_refused_naming_the_byte(app, world, tmp_path):
-    path = tmp_path / "latin1.csv"
-    path.write_bytes(",".join(ALL_COLUMNS).encode() + b"\nr1,A1,2026-01-01T10:00,email,9,,,caf\xe9,,,,\n")
+def test_a_windows_1252_file_as_french_excel_saves_it_is_read_with_its_dates(
+    app, world, tmp_path, survey_row, survey_csv
+):
+    """Excel's default CSV: Windows-1252 text, `;`, and `dd/mm/yyyy HH:MM` times in the company's time zone."""
+    rows = [
+        survey_row("fr1", answered_at="15/06/2026 18:30", comment="Très déçu – café froid"),
+        survey_row("fr2", answered_at="1/12/2026 08:05:09"),
+    ]
+    path = survey_csv(tmp_path / "excel.csv", rows, encoding="cp1252")
+    path.write_bytes(path.read_bytes().replace(b",", b";"))
+    summary = ingest.import_responses(path, path.name)
+    db.session.commit()
+    assert summary.encoding == "windows-1252" and summary.new == 2
+    stored_rows = {r.external_id: r for r in db.session.scalars(sa.select(SurveyResponse))}
+    assert stored_rows["fr1"].comment == "Très déçu – café froid"
+    assert stored_rows["fr1"].answered_at.replace(tzinfo=None) == datetime(2026, 6, 15, 16, 30)  # Paris, summer
+    assert stored_rows["fr2"].answered_at.replace(tzinfo=None) == datetime(2026, 12, 1, 7, 5, 9)  # Paris, winter
+    assert stored_rows["fr2"].local_date == date(2026, 12, 1)
+    utf8 = ingest.import_responses(survey_csv(tmp_path / "utf8.csv", [survey_row("u1", comment="déçu")]), "u.csv")
+    assert utf8.encoding == "utf-8"
+
+
+def test_a_french_time_that_does_not_exist_is_refused_naming_the_formats(app, world, tmp_path, survey_row, survey_csv):
+    rows = [survey_row(f"b{i}", answered_at=when) for i, when in enumerate(("31/02/2026 10:00", "15/06/2026 25:00"))]
+    with pytest.raises(ImportRejected) as rejected:
+        ingest.import_responses(survey_csv(tmp_path / "bad.csv", rows), "bad.csv")
+    db.session.rollback()
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(2, "answered_at"), (3, "answered_at")]
+    assert "DD/MM/YYYY HH:MM[:SS]" in rejected.value.errors[0].message
+
+
+def test_a_file_neither_utf8_nor_windows_1252_is_refused_naming_the_byte(app, world, tmp_path):
+    path = tmp_path / "binary.csv"
+    path.write_bytes(",".join(ALL_COLUMNS).encode() + b"\nr1,A1,2026-01-01T10:00,email,9,,,caf\x81,,,,\n")
     with pytest.raises(ImportRejected) as rejected:
         ingest.import_responses(path, path.name)
     db.session.rollback()
-    assert [str(e) for e in rejected.value.errors] == ["file: the file is not UTF-8 text (byte 163)"]
+    assert [str(e) for e in rejected.value.errors] == [
+        "file: the file is neither UTF-8 nor Windows-1252 text (byte 163)"
+    ]
 
 
 def test_a_record_with_more_cells_than_the_header_refuses_the_file(app, world, tmp_path, survey_row, survey_csv):
@@ -426,3 +464,123 @@ def test_the_webhook_and_a_file_judge_a_row_alike(app, world, tmp_path, survey_r
     }
     assert by_source["file"] == by_source["shop-app"]
     assert count(FollowUpCase) == 2
+
+
+# --- hostile files, templates, the preview --------------------------------------------------------------------
+
+
+def _upload(client, name: str, content: bytes):
+    token = csrf_token(client, "/feedback/import")
+    data = {"csrf_token": token, "source": "import", "file": (io.BytesIO(content), name)}
+    return client.post("/feedback/import", data=data, content_type="multipart/form-data")
+
+
+def _peak_memory_while(run) -> int:
+    """The most memory Python held while `run()` ran, in bytes."""
+    tracemalloc.start()
+    try:
+        run()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def _giant_xlsx(path, cells_per_row: int, rows: int):
+    """A real workbook whose first sheet is replaced by one of `rows` × `cells_per_row` number cells, streamed."""
+    small = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    workbook.active.append(list(ALL_COLUMNS))
+    workbook.save(small)
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(item, source.read(item))
+        with target.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+            cells = b"<c><v>1</v></c>" * cells_per_row
+            for number in range(1, rows + 1):
+                sheet.write(b'<row r="%d">' % number + cells + b"</row>")
+            sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+def test_a_csv_with_a_million_columns_is_refused_without_reading_it_whole(app, world, tmp_path, runner, client_as):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(",".join(ALL_COLUMNS).encode() + b"\nr1" + b",9" * 1_000_000 + b"\n")
+
+    def refused():
+        with pytest.raises(ImportRejected) as rejected:
+            ingest.import_responses(path, path.name)
+        assert [str(e) for e in rejected.value.errors] == ["file: line 2 is longer than 100,000 characters"]
+
+    assert _peak_memory_while(refused) < 3_000_000  # the line alone is 2 MB of text; its cells would be ~60 MB
+    db.session.rollback()
+    result = runner.invoke(args=["surveys", "import", str(path)])
+    assert result.exit_code != 0 and "line 2 is longer than 100,000 characters" in result.output
+    # Under the test client's 500 KB threshold, past which it spools the body to a file it never closes.
+    wide = ",".join(ALL_COLUMNS).encode() + b"\nr1" + b",9" * 200_000 + b"\n"
+    response = _upload(client_as("hr"), "wide.csv", wide)
+    assert response.status_code == 400 and "line 2 is longer than 100,000 characters" in response.get_data(as_text=True)
+    header = tmp_path / "header.csv"
+    header.write_bytes(",".join([*ALL_COLUMNS, *(f"extra{i}" for i in range(11))]).encode() + b"\n")
+    with pytest.raises(ImportRejected) as rejected:
+        ingest.import_responses(header, header.name)
+    assert [str(e) for e in rejected.value.errors] == ["row 1: more columns than the 22 this file can have"]
+    db.session.rollback()
+    assert count(SurveyResponse) == 0 and count(ImportBatch) == 0
+
+
+def test_an_xlsx_with_millions_of_cells_is_refused_before_openpyxl_reads_a_row(app, world, tmp_path, client_as):
+    path = _giant_xlsx(tmp_path / "wide.xlsx", cells_per_row=2_000_000, rows=2)
+
+    def refused():
+        with pytest.raises(ImportRejected) as rejected:
+            ingest.import_responses(path, path.name)
+        assert [str(e) for e in rejected.value.errors] == ["row 1: more columns than the 22 this file can have"]
+
+    assert _peak_memory_while(refused) < 5_000_000  # openpyxl would build rows of 2 million cells
+    db.session.rollback()
+    response = _upload(client_as("hr"), "wide.xlsx", path.read_bytes())
+    assert response.status_code == 400 and "more columns than the 22" in response.get_data(as_text=True)
+    assert count(SurveyResponse) == 0
+
+
+def test_an_xlsx_taller_than_the_cell_limit_is_stopped_at_the_row_that_crosses_it(app, world, tmp_path, monkeypatch):
+    monkeypatch.setattr(survey_rows, "_limits", lambda: Limits(survey_rows.MAX_COLUMNS, 1_000))
+    path = _giant_xlsx(tmp_path / "tall.xlsx", cells_per_row=12, rows=200)
+    with pytest.raises(ImportRejected) as rejected:
+        ingest.import_responses(path, path.name)
+    db.session.rollback()
+    assert [str(e) for e in rejected.value.errors] == ["row 84: the file has more than 1,000 cells"]
+
+
+def test_the_survey_page_offers_a_template_that_imports_once_its_codes_exist(
+    app, world, tmp_path, client_as, make_store, make_employee
+):
+    client = client_as("hr")
+    page = client.get("/feedback/import").get_data(as_text=True)
+    assert 'href="/import/surveys/template.csv"' in page
+    response = client.get("/import/surveys/template.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "surveys-template.csv" in response.headers["Content-Disposition"]
+    content = response.get_data()
+    assert content.startswith("\ufeff".encode()) and content.splitlines()[0].decode("utf-8-sig") == ";".join(
+        ALL_COLUMNS
+    )
+    make_employee(make_store("PAR01"), number="E1001")
+    summary = ingest.import_responses(content, "surveys-template.csv")
+    assert (summary.new, summary.contacts, summary.cases) == (2, 1, 1)
+    db.session.rollback()
+    assert client_as("employee").get("/import/surveys/template.csv").status_code == 403
+
+
+def test_the_preview_says_when_a_file_was_read_as_windows_1252(app, world, client_as, survey_row):
+    client = client_as("hr")
+    cells = survey_row("w1", comment="Très bien")
+    latin = (",".join(ALL_COLUMNS) + "\n" + ",".join(cells[c] for c in ALL_COLUMNS) + "\n").encode("cp1252")
+    said = 'data-test="encoding"'
+    response = _upload(client, "excel.csv", latin)
+    assert response.status_code == 200 and said in response.get_data(as_text=True)
+    response = _upload(client, "utf8.csv", latin.decode("cp1252").encode("utf-8"))
+    assert response.status_code == 200 and said not in response.get_data(as_text=True)

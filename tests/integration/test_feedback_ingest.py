@@ -177,7 +177,7 @@ def test_a_file_with_bad_rows_is_rejected_whole_listing_row_column_and_reason(
             survey_row("r7", nps="", csat="", ces=""),
             survey_row("r8", store="ZZ9"),
             survey_row("r9", employee_number="NOBODY"),
-            survey_row("r10", answered_at="30/06/2026 10:00"),
+            survey_row("r10", answered_at="30.06.2026 10:00"),
             survey_row("r11", answered_at=""),
             survey_row("ok-1"),
             survey_row("r13", contact_consent="maybe"),
@@ -196,7 +196,7 @@ def test_a_file_with_bad_rows_is_rejected_whole_listing_row_column_and_reason(
     assert "row 7, nps, csat, ces: every score is empty" in err
     assert "row 8, store_code: unknown store 'ZZ9'" in err
     assert "row 9, employee_number: unknown employee 'NOBODY'" in err
-    assert "row 10, answered_at: '30/06/2026 10:00' is not an ISO 8601 timestamp" in err
+    assert "row 10, answered_at: '30.06.2026 10:00' is not an ISO 8601 timestamp" in err
     assert "row 11, answered_at: required" in err
     assert "row 12, external_id: 'ok-1' appears more than once in the file" in err
     assert "row 13, contact_consent:" in err
