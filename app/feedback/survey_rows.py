@@ -151,7 +151,7 @@ class _Lines:
     def __next__(self) -> str:
         line = self._readline(MAX_LINE_CHARS + 1)
         self._number += 1
-        if len(line) > MAX_LINE_CHARS:
+        if len(line) > MAX_LINE_CHARS and line[-1] != "\n":
             raise ImportRejected([RowError(0, "", f"line {self._number} is longer than {MAX_LINE_CHARS:,} characters")])
         if not line:
             raise StopIteration
