@@ -1,6 +1,7 @@
 """Survey responses in: a file read record by record, each row checked (app.feedback.survey_rows), written in
 batches within one transaction by a writer for each database; the webhook's single response goes through the same
-check. Also undoing an import batch, erasing customer contacts after the retention period, and feedback sources.
+check. Also undoing an import batch and erasing customer contacts after the retention period (webhook sources:
+app.feedback.sources).
 
 Services flush, never commit: the CLI command or the route commits (or rolls back) once.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import secrets
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -30,10 +30,9 @@ from app.core.tabular import ImportRejected, RowError
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback.cases import DETRACTOR_MAX, FOLLOW_UP_DELAY, open_case_for_response
-from app.feedback.models import SOURCE_FORMATS, FeedbackSource, ImportBatch, ResponseContact, SurveyResponse
+from app.feedback.models import FeedbackSource, ImportBatch, ResponseContact, SurveyResponse
 from app.feedback.paid_months import locked_months, month_label
 from app.feedback.survey_rows import ALL_COLUMNS, COLUMN_ORDER, Response, RowChecker, SurveyFile
-from app.feedback.webhook import REF_KEYS
 from app.org.models import Employee, Store
 
 DEFAULT_SOURCE = "import"
@@ -630,51 +629,3 @@ def purge_contacts(as_of: date | None = None) -> int:
     db.session.flush()
     db.session.expire_all()
     return erased
-
-
-# --- sources ------------------------------------------------------------------------------------------------
-
-
-def clean_refs(refs: dict[str, str | None]) -> dict[str, str]:
-    unknown = sorted(set(refs) - set(REF_KEYS))
-    if unknown:
-        raise IngestError(f"unknown question ref key(s): {', '.join(unknown)} (known: {', '.join(REF_KEYS)})")
-    cleaned = {k: (v or "").strip() for k, v in refs.items()}
-    too_long = [k for k, v in cleaned.items() if len(v) > 120]
-    if too_long:
-        raise IngestError(f"question ref too long: {', '.join(too_long)}")
-    return {k: v for k, v in cleaned.items() if v}
-
-
-def create_source(name: str, fmt: str, refs: dict[str, str | None] | None = None) -> FeedbackSource:
-    """Register a webhook source with a fresh signing secret (shown once by the caller)."""
-    name = check_source_name(name)
-    if fmt not in SOURCE_FORMATS:
-        raise IngestError(f"unknown format {fmt!r} (use {' or '.join(SOURCE_FORMATS)})")
-    if db.session.scalar(sa.select(FeedbackSource.id).where(FeedbackSource.name == name)) is not None:
-        raise IngestError(f"a source named {name!r} already exists")
-    source = FeedbackSource(name=name, format=fmt, secret=secrets.token_hex(32), question_refs=clean_refs(refs or {}))
-    db.session.add(source)
-    db.session.flush()
-    record(
-        "feedback.source_create",
-        "feedback_source",
-        source.id,
-        summary=f"source {name} ({fmt})",
-        after={"name": name, "format": fmt, "question_refs": source.question_refs},
-    )
-    return source
-
-
-def update_source_refs(source: FeedbackSource, refs: dict[str, str | None]) -> None:
-    before = dict(source.question_refs or {})
-    source.question_refs = clean_refs(refs)
-    record(
-        "feedback.source_refs",
-        "feedback_source",
-        source.id,
-        summary=f"question refs of {source.name}",
-        before={"question_refs": before},
-        after={"question_refs": source.question_refs},
-    )
-    db.session.flush()

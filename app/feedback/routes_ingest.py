@@ -18,6 +18,7 @@ from app.feedback.blueprint import bp
 from app.feedback.forms_ingest import SourceForm, SourceRefsForm, SurveyUploadForm
 from app.feedback.models import FeedbackSource, ImportBatch
 from app.feedback.paid_months import month_label
+from app.feedback.sources import create_source, update_source_refs
 
 
 def _upload_page(form: SurveyUploadForm, errors=None, status: int = 200):
@@ -182,7 +183,7 @@ def sources():
         if not form.validate_on_submit():
             return render_template("feedback/sources.html", sources=_sources(), form=form), 400
         try:
-            source = ingest.create_source(form.source_name.data, form.format.data, form.refs())
+            source = create_source(form.source_name.data, form.format.data, form.refs())
         except ingest.IngestError as exc:
             db.session.rollback()
             form.source_name.errors = [str(exc)]
@@ -208,7 +209,7 @@ def source_detail(source_id: int):
         if not form.validate_on_submit():
             return render_template("feedback/sources_detail.html", source=source, form=form), 400
         try:
-            ingest.update_source_refs(source, form.refs())
+            update_source_refs(source, form.refs())
         except ingest.IngestError as exc:
             db.session.rollback()
             flash(str(exc), "error")

@@ -21,6 +21,7 @@ from app.core.tabular import ImportRejected, Limits
 from app.extensions import db
 from app.feedback import ingest, survey_rows
 from app.feedback.models import FollowUpCase, ImportBatch, ResponseContact, SurveyResponse
+from app.feedback.sources import create_source
 from app.feedback.survey_rows import ALL_COLUMNS
 from tests.conftest import csrf_token
 
@@ -440,7 +441,7 @@ def test_the_foreign_key_migration_keeps_the_data_and_treats_orphans_as_the_rule
 def test_the_webhook_and_a_file_judge_a_row_alike(app, world, tmp_path, survey_row, survey_csv):
     """Both ways in go through survey_rows.RowChecker: the same bad cells give the same reasons, the same good cells
     the same stored response, contact and case (here on the night clocks go forward in Paris)."""
-    source = ingest.create_source("shop-app", "generic")
+    source = create_source("shop-app", "generic")
     db.session.commit()
     bad = survey_row("w1", store="NOPE", nps="11", answered_at="yesterday", contact_consent="maybe")
     with pytest.raises(ImportRejected) as from_file:
