@@ -397,6 +397,18 @@ def add_case(app: Flask) -> Callable[..., Any]:
     return helpers.add_case
 
 
+@pytest.fixture
+def survey_row() -> Callable[..., dict[str, str]]:
+    """survey_row(external_id, store="A1", **cells): one survey file row, a promoter on 15 June 2026 by default."""
+    return helpers.survey_row
+
+
+@pytest.fixture
+def survey_csv() -> Callable[..., Any]:
+    """survey_csv(path, rows, columns=ALL_COLUMNS, encoding="utf-8"): write survey rows as a CSV file; its path."""
+    return helpers.write_survey_csv
+
+
 # --- the worked example's scheme, store, employees and runs -----------------------------------------------------
 
 

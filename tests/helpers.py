@@ -6,6 +6,7 @@ builders in tests/access/, which get no fixtures); test modules ask for the fixt
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import re
@@ -26,6 +27,7 @@ from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback.cases import FOLLOW_UP_DELAY
 from app.feedback.models import FollowUpCase, ResponseContact, SurveyResponse
+from app.feedback.survey_rows import ALL_COLUMNS
 from app.incentives import runs
 from app.incentives.models import BonusRun
 from app.incentives.scheme_format import read_document
@@ -54,6 +56,28 @@ def _external_id(prefix: str) -> str:
 
 
 # --- survey answers and follow-up cases --------------------------------------------------------------------
+
+
+def survey_row(external_id: str, store: str = "A1", **cells: str) -> dict[str, str]:
+    """The cells of one survey file row: a promoter of store A1 on 15 June 2026, unless `cells` say otherwise."""
+    values = dict.fromkeys(ALL_COLUMNS, "")
+    values.update(
+        external_id=external_id, store_code=store, answered_at="2026-06-15T10:00:00", channel="email", nps="9"
+    )
+    values.update(cells)
+    return values
+
+
+def write_survey_csv(
+    path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = ALL_COLUMNS, encoding: str = "utf-8"
+) -> Path:
+    """Write survey rows as a CSV file with a header of `columns`."""
+    with path.open("w", newline="", encoding=encoding) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for values in rows:
+            writer.writerow([values.get(c, "") for c in columns])
+    return path
 
 
 def add_month_responses(store: Store, month: int, nps: list[int], csat: list[int], year: int = 2026) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -37,9 +38,6 @@ class ImportRejected(ValueError):
         self.errors = list(errors)
         super().__init__(f"{len(self.errors)} problem(s) in the file; nothing was imported")
 
-    def __reduce__(self) -> tuple[type, tuple[list[RowError]]]:  # crosses from the survey reader process
-        return (ImportRejected, (self.errors,))
-
 
 @dataclass
 class Table:
@@ -72,15 +70,16 @@ def read_table(content: bytes, filename: str = "", columns: Sequence[str] = ()) 
     CSV may be UTF-8 (with or without BOM) or, failing that, Windows-1252 (what French Excel writes by default),
     separated by `,` or `;`. `columns` names the format's columns: a file with many more is refused.
     """
-    limits = _Limits(len(columns) + EXTRA_COLUMNS if columns else DEFAULT_MAX_COLUMNS, MAX_CELLS)
+    limits = Limits(len(columns) + EXTRA_COLUMNS if columns else DEFAULT_MAX_COLUMNS, MAX_CELLS)
     if content.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(content, limits)
     return _read_csv(content, limits)
 
 
 @dataclass
-class _Limits:
-    """Counts cells against the limits as rows arrive and stops the read at the first one crossed."""
+class Limits:
+    """Counts cells against the limits as rows arrive and stops the read at the first one crossed (row 0: the
+    header of a file whose size is checked before it is read)."""
 
     max_columns: int
     max_cells: int
@@ -99,16 +98,36 @@ class _Limits:
 
 def decode_text(content: bytes) -> tuple[str, str]:
     """Decode a text file as UTF-8 (BOM or not), else as Windows-1252; give the text and the encoding used."""
+    encoding = text_encoding(io.BytesIO(content))
+    return content.decode("utf-8-sig" if encoding == "utf-8" else "cp1252"), encoding
+
+
+def text_encoding(handle: IO[bytes]) -> str:
+    """Whether a text file is UTF-8 (BOM or not) or, failing that, Windows-1252 (what French Excel writes by
+    default): "utf-8" or "windows-1252". Read block by block, so a large file is never held whole; rewound after."""
+    handle.seek(0)
+    decoder, offset, pending = codecs.getincrementaldecoder("utf-8")(), 0, 0
     try:
-        return content.decode("utf-8-sig"), "utf-8"
+        while block := handle.read(1 << 20):
+            pending = len(decoder.getstate()[0])  # bytes of a character the previous block cut in two
+            decoder.decode(block)
+            offset += len(block)
+        pending = len(decoder.getstate()[0])
+        decoder.decode(b"", final=True)
+        encoding = "utf-8"
     except UnicodeDecodeError as exc:
-        utf8_error = exc
-    try:
-        return content.decode("cp1252"), "windows-1252"
-    except UnicodeDecodeError:
-        raise ImportRejected(
-            [RowError(0, "", f"the file is neither UTF-8 nor Windows-1252 text (byte {utf8_error.start})")]
-        ) from None
+        first_bad = offset - pending + exc.start
+        handle.seek(0)
+        try:
+            while block := handle.read(1 << 20):
+                block.decode("cp1252")
+        except UnicodeDecodeError:
+            raise ImportRejected(
+                [RowError(0, "", f"the file is neither UTF-8 nor Windows-1252 text (byte {first_bad})")]
+            ) from None
+        encoding = "windows-1252"
+    handle.seek(0)
+    return encoding
 
 
 def _bounded_lines(text: str) -> Iterator[str]:
@@ -128,7 +147,7 @@ def _bounded_lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
-def _read_csv(content: bytes, limits: _Limits) -> Table:
+def _read_csv(content: bytes, limits: Limits) -> Table:
     text, encoding = decode_text(content)
     first_line = text[:MAX_LINE_CHARS].split("\n", 1)[0]
     separator = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -151,8 +170,8 @@ def _read_csv(content: bytes, limits: _Limits) -> Table:
     return Table(columns=columns, rows=rows, decimal_comma=separator == ";", encoding=encoding)
 
 
-def _read_xlsx(content: bytes, limits: _Limits) -> Table:
-    _check_xlsx_size(content, limits)
+def _read_xlsx(content: bytes, limits: Limits) -> Table:
+    check_xlsx_size(content, limits)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -186,20 +205,19 @@ def _read_xlsx(content: bytes, limits: _Limits) -> Table:
     return Table(columns=columns, rows=rows)
 
 
-def _check_xlsx_size(content: bytes, limits: _Limits) -> None:
+def check_xlsx_size(content: bytes | IO[bytes], limits: Limits, max_xml_bytes: int | None = None) -> None:
     """Refuse a workbook too large to read before openpyxl parses it (it builds each row whole, slowly).
 
     The zip directory gives the unpacked size; then one pass of expat over the first sheet's XML, keeping nothing,
     counts its cells row by row, so that a sheet that hides its size is stopped at the row that crosses a limit.
     """
+    max_xml_bytes = max_xml_bytes or MAX_SHEET_XML_BYTES
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            if sum(i.file_size for i in archive.infolist() if i.filename.startswith("xl/")) > MAX_SHEET_XML_BYTES:
-                raise ImportRejected(
-                    [RowError(0, "", f"the file unpacks to more than {MAX_SHEET_XML_BYTES // 2**20} MB")]
-                )
+        with zipfile.ZipFile(io.BytesIO(content) if isinstance(content, bytes) else content) as archive:
+            if sum(i.file_size for i in archive.infolist() if i.filename.startswith("xl/")) > max_xml_bytes:
+                raise ImportRejected([RowError(0, "", f"the file unpacks to more than {max_xml_bytes // 2**20} MB")])
             with archive.open(_first_sheet(archive)) as sheet:
-                _count_cells(sheet, _Limits(limits.max_columns, limits.max_cells))
+                _count_cells(sheet, Limits(limits.max_columns, limits.max_cells))
     except ImportRejected:
         raise
     except (zipfile.BadZipFile, KeyError, ExpatError, ValueError) as exc:
@@ -224,7 +242,7 @@ def _first_sheet(archive: zipfile.ZipFile) -> str:
     raise ValueError("the first sheet has no part")
 
 
-def _count_cells(sheet: IO[bytes], limits: _Limits) -> None:
+def _count_cells(sheet: IO[bytes], limits: Limits) -> None:
     state = {"row": 0, "cells": 0}
 
     def start(name: str, _attributes: dict[str, str]) -> None:

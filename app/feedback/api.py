@@ -8,8 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.access import PUBLIC, allow
 from app.extensions import csrf, db
-from app.feedback import bp, ingest
+from app.feedback import ingest
+from app.feedback.blueprint import bp
 from app.feedback.models import FeedbackSource, SurveyResponse
+from app.feedback.survey_rows import ALL_COLUMNS
 from app.feedback.webhook import (
     MAX_BODY_BYTES,
     SIGNATURE_HEADERS,
@@ -45,9 +47,9 @@ def webhook(source: str):
     try:
         payload = parse_json(body)
         if found.format == "typeform":
-            cells = typeform_cells(payload, found.question_refs or {}, ingest.ALL_COLUMNS)
+            cells = typeform_cells(payload, found.question_refs or {}, ALL_COLUMNS)
         else:
-            cells = generic_cells(payload, ingest.ALL_COLUMNS)
+            cells = generic_cells(payload, ALL_COLUMNS)
         status, response_id = ingest.store_response(found, cells)
     except PayloadError as exc:
         db.session.rollback()

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.feedback import ingest
 from app.feedback.cli import feedback_cli, surveys_cli
 from app.feedback.models import SOURCE_FORMATS, FeedbackSource
+from app.feedback.sources import create_source
 from app.feedback.webhook import REF_KEYS
 
 
@@ -86,7 +87,7 @@ def _refs(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...])
 def add_source(name: str, fmt: str, refs: dict[str, str]) -> None:
     """Register a webhook source and print its signing secret (shown only now)."""
     try:
-        source = ingest.create_source(name, fmt, refs)
+        source = create_source(name, fmt, refs)
     except ingest.IngestError as exc:
         fail(str(exc))
     db.session.commit()

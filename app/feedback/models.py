@@ -74,14 +74,10 @@ class ImportBatch(db.Model):
 class SurveyResponse(db.Model):
     """One customer's answer.
 
-    Neither this table's store_id, employee_id and batch_id nor the response_id and store_id of its contacts and
-    follow-up cases carry a database foreign key, on purpose. A bulk import writes a million responses, a quarter
-    of a million contacts and tens of thousands of cases at a time, and PostgreSQL checks a foreign key with one
-    locking query per row: the keys took 9 s of a 15 s load, the contacts' key 2 s more. The importer and the
-    webhook check every store and employee against those on file in the same transaction and give contacts and
-    cases the ids they just wrote; undo deletes a batch's contacts and cases with its responses; Primo never
-    deletes a store, an employee or an import batch. (SQLite, whose foreign_keys pragma Primo leaves off, never
-    enforced them either.) The employee index covers attributed answers only.
+    Its store must exist and cannot be deleted while it has answers; deleting its employee leaves the answer
+    unattributed; deleting the response deletes its contact and follow-up case, and unlinks a recognition given
+    for it (ON DELETE rules, on both databases). Batches find their rows through an id range (see ImportBatch),
+    so batch_id has no index of its own; the employee index covers attributed answers only.
     """
 
     __tablename__ = "survey_responses"
@@ -105,8 +101,8 @@ class SurveyResponse(db.Model):
     # made each insert into the unique key a quarter dearer.
     source: Mapped[str] = mapped_column(_identifier(80))
     external_id: Mapped[str] = mapped_column(_identifier(120))
-    batch_id: Mapped[int | None] = mapped_column(sa.Integer)  # see ImportBatch.first_response_id
-    store_id: Mapped[int] = mapped_column(sa.Integer)
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batches.id", ondelete="RESTRICT"))
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id", ondelete="RESTRICT"))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The answer's calendar day and month (yyyymm) in the company time zone, fixed at ingest, so that
     # SQLite (no time-zone database) and PostgreSQL group by the same columns.
@@ -117,20 +113,17 @@ class SurveyResponse(db.Model):
     csat: Mapped[int | None] = mapped_column(sa.SmallInteger)
     ces: Mapped[int | None] = mapped_column(sa.SmallInteger)
     comment: Mapped[str | None] = mapped_column(sa.Text)
-    employee_id: Mapped[int | None] = mapped_column(sa.Integer)
+    employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id", ondelete="SET NULL"))
     contact_consent: Mapped[bool] = mapped_column(default=False)
     excluded: Mapped[bool] = mapped_column(default=False)
     excluded_reason: Mapped[str | None] = mapped_column(sa.String(500))
     excluded_by: Mapped[str | None] = mapped_column(sa.String(254))
     excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    store: Mapped[Store] = relationship(primaryjoin="foreign(SurveyResponse.store_id) == Store.id")
-    employee: Mapped[Employee | None] = relationship(primaryjoin="foreign(SurveyResponse.employee_id) == Employee.id")
+    store: Mapped[Store] = relationship()
+    employee: Mapped[Employee | None] = relationship()
     contact: Mapped[ResponseContact | None] = relationship(
-        primaryjoin="SurveyResponse.id == foreign(ResponseContact.response_id)",
-        back_populates="response",
-        uselist=False,
-        cascade="all, delete-orphan",
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @property
@@ -145,15 +138,13 @@ class ResponseContact(db.Model):
 
     __tablename__ = "response_contacts"
 
-    # One contact per response, keyed by it (no foreign key: see SurveyResponse). A single index to keep up.
-    response_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # One contact per response, keyed by it: a single index to keep up.
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True)
     customer_name: Mapped[str | None] = mapped_column(sa.String(200))
     customer_contact: Mapped[str | None] = mapped_column(sa.String(254))
     purge_after: Mapped[date]
 
-    response: Mapped[SurveyResponse] = relationship(
-        primaryjoin="foreign(ResponseContact.response_id) == SurveyResponse.id", back_populates="contact"
-    )
+    response: Mapped[SurveyResponse] = relationship(back_populates="contact")
 
 
 class KpiDefinition(db.Model):
@@ -200,8 +191,8 @@ class FollowUpCase(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(unique=True)  # no foreign key: see SurveyResponse
-    store_id: Mapped[int] = mapped_column(sa.Integer)  # the response's store; no foreign key: see SurveyResponse
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_responses.id", ondelete="CASCADE"), unique=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id", ondelete="RESTRICT"))  # the response's store
     status: Mapped[str] = mapped_column(sa.String(20), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -211,10 +202,8 @@ class FollowUpCase(db.Model):
     outcome_code: Mapped[str | None] = mapped_column(sa.String(40))
     notes: Mapped[str | None] = mapped_column(sa.Text)
 
-    response: Mapped[SurveyResponse] = relationship(
-        primaryjoin="foreign(FollowUpCase.response_id) == SurveyResponse.id"
-    )
-    store: Mapped[Store] = relationship(primaryjoin="foreign(FollowUpCase.store_id) == Store.id")
+    response: Mapped[SurveyResponse] = relationship()
+    store: Mapped[Store] = relationship()
     assignee: Mapped[Employee | None] = relationship()
 
 

@@ -9,23 +9,33 @@ from flask_login import current_user
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
+from app.core.downloads import download
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected
 from app.extensions import db
-from app.feedback import bp, ingest
+from app.feedback import ingest, survey_rows
+from app.feedback.blueprint import bp
 from app.feedback.forms_ingest import SourceForm, SourceRefsForm, SurveyUploadForm
-from app.feedback.locks import month_label
 from app.feedback.models import FeedbackSource, ImportBatch
+from app.feedback.paid_months import month_label
+from app.feedback.sources import create_source, update_source_refs
 
 
 def _upload_page(form: SurveyUploadForm, errors=None, status: int = 200):
     return render_template(
         "feedback/ingest_upload.html",
         form=form,
-        columns=ingest.COLUMNS,
-        optional=ingest.CONTACT_COLUMNS,
+        columns=survey_rows.COLUMNS,
+        optional=survey_rows.CONTACT_COLUMNS,
         errors=errors,
     ), status
+
+
+@bp.route("/import/surveys/template.csv")
+@allow("hr")
+def ingest_template():
+    """Download a survey file with every column and two example rows, as French Excel opens it."""
+    return download(survey_rows.template(), "surveys-template.csv", "text/csv")
 
 
 @bp.route("/feedback/import", methods=["GET", "POST"])
@@ -173,7 +183,7 @@ def sources():
         if not form.validate_on_submit():
             return render_template("feedback/sources.html", sources=_sources(), form=form), 400
         try:
-            source = ingest.create_source(form.source_name.data, form.format.data, form.refs())
+            source = create_source(form.source_name.data, form.format.data, form.refs())
         except ingest.IngestError as exc:
             db.session.rollback()
             form.source_name.errors = [str(exc)]
@@ -199,7 +209,7 @@ def source_detail(source_id: int):
         if not form.validate_on_submit():
             return render_template("feedback/sources_detail.html", source=source, form=form), 400
         try:
-            ingest.update_source_refs(source, form.refs())
+            update_source_refs(source, form.refs())
         except ingest.IngestError as exc:
             db.session.rollback()
             flash(str(exc), "error")

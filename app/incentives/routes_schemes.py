@@ -18,6 +18,7 @@ from app.extensions import db
 from app.feedback.models import KpiDefinition
 from app.incentives import charts, objectives, wording
 from app.incentives.blueprint import bp
+from app.incentives.demo import EXAMPLE
 from app.incentives.forms import (
     ImportSchemeForm,
     PublishForm,
@@ -263,6 +264,13 @@ def scheme_export(code: str):
     body = json.dumps(write_document(document_of(version), version.version), ensure_ascii=False, indent=2)
     filename = f"{scheme.code}-v{version.version}.json"
     return download(body + "\n", filename, "application/json")
+
+
+@bp.route("/schemes/import/template.json")
+@allow("hr")
+def scheme_import_template():
+    """Download the worked example's scheme, a document in the import format to start from."""
+    return download(EXAMPLE.read_bytes(), "scheme-template.json", "application/json")
 
 
 @bp.route("/schemes/import", methods=["GET", "POST"])

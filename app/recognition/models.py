@@ -119,7 +119,9 @@ class Award(db.Model):
     public: Mapped[bool] = mapped_column(default=True)
     awarded_on: Mapped[date]
     # The promoter comment this award thanks for, at most once.
-    response_id: Mapped[int | None] = mapped_column(sa.ForeignKey("survey_responses.id"), unique=True)
+    response_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("survey_responses.id", ondelete="SET NULL"), unique=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     giver: Mapped[Employee] = relationship(foreign_keys=[giver_id])

@@ -31,6 +31,7 @@ def _batch_path(world: dict[str, Any], role: str) -> str:
 
 TABLE: dict[str, Case] = {
     "feedback.ingest_upload": Case("GET", fixed("/feedback/import"), only({"hr": 200})),
+    "feedback.ingest_template": Case("GET", fixed("/import/surveys/template.csv"), only({"hr": 200})),
     "feedback.ingest_confirm": Case("POST", fixed("/feedback/import/abc/confirm"), only({"hr": 400})),
     "feedback.ingest_cancel": Case("POST", fixed("/feedback/import/abc/cancel"), only({"hr": 400})),
     "feedback.batches": Case("GET", fixed("/feedback/batches"), only({"hr": 200})),

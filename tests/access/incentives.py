@@ -74,6 +74,7 @@ TABLE: dict[str, Case] = {
     "incentives.scheme_detail": Case("GET", path("/schemes/STORE-NPS-CSAT"), HR),
     "incentives.scheme_export": Case("GET", path("/schemes/STORE-NPS-CSAT/export.json"), HR),
     "incentives.scheme_import": Case("GET", fixed("/schemes/import"), HR),
+    "incentives.scheme_import_template": Case("GET", fixed("/schemes/import/template.json"), HR),
     "incentives.scheme_publish": Case("POST", path("/schemes/STORE-NPS-CSAT/publish"), HR_POST),
     "incentives.publication_detail": Case("GET", path("/objectives/{publication}"), HR),
     "incentives.my_objectives": Case("GET", fixed("/my/objectives"), EMPLOYEES),

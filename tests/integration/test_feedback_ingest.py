@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import openpyxl
 import pytest
 import sqlalchemy as sa
@@ -33,40 +32,13 @@ from app.feedback.models import (
     ResponseContact,
     SurveyResponse,
 )
+from app.feedback.survey_rows import ALL_COLUMNS, COLUMNS, RowChecker
 from tests.conftest import csrf_token
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def row(external_id: str, store: str = "A1", **cells: str) -> dict[str, str]:
-    values = {
-        "external_id": external_id,
-        "store_code": store,
-        "answered_at": "2026-06-15T10:00:00",
-        "channel": "email",
-        "nps": "9",
-        "csat": "",
-        "ces": "",
-        "comment": "",
-        "employee_number": "",
-        "contact_consent": "",
-        "customer_name": "",
-        "customer_contact": "",
-    }
-    values.update(cells)
-    return values
-
-
-def write_csv(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = ingest.ALL_COLUMNS) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        for values in rows:
-            writer.writerow([values.get(c, "") for c in columns])
-    return path
 
 
 def surveys_import(runner, path: Path, *extra: str):
@@ -128,13 +100,13 @@ def post_action(client, path: str, page: str = "/feedback/batches"):
 # --- the file import -------------------------------------------------------------------------------
 
 
-def test_import_fixes_utc_time_and_local_day_in_the_company_time_zone(runner, world, tmp_path):
-    path = write_csv(
+def test_import_fixes_utc_time_and_local_day_in_the_company_time_zone(runner, world, tmp_path, survey_row, survey_csv):
+    path = survey_csv(
         tmp_path / "surveys.csv",
         [
-            row("local", answered_at="2026-06-30T23:30:00"),  # Paris wall-clock time: still 30 June
-            row("utc", answered_at="2026-06-30T22:30:00Z"),  # 00:30 on 1 July in Paris
-            row("offset", answered_at="2026-06-30T23:30:00+02:00", csat="4", ces="6", nps=""),
+            survey_row("local", answered_at="2026-06-30T23:30:00"),  # Paris wall-clock time: still 30 June
+            survey_row("utc", answered_at="2026-06-30T22:30:00Z"),  # 00:30 on 1 July in Paris
+            survey_row("offset", answered_at="2026-06-30T23:30:00+02:00", csat="4", ces="6", nps=""),
         ],
     )
     result = surveys_import(runner, path)
@@ -150,13 +122,15 @@ def test_import_fixes_utc_time_and_local_day_in_the_company_time_zone(runner, wo
     assert stored["local"].store_id == world["north"].id
 
 
-def test_local_times_in_daylight_saving_gaps_and_overlaps_follow_python_zoneinfo(runner, world, tmp_path):
-    path = write_csv(
+def test_local_times_in_daylight_saving_gaps_and_overlaps_follow_python_zoneinfo(
+    runner, world, tmp_path, survey_row, survey_csv
+):
+    path = survey_csv(
         tmp_path / "dst.csv",
         [
-            row("gap", answered_at="2026-03-29T02:30:00"),  # does not exist in Paris
-            row("overlap", answered_at="2026-10-25T02:30:00"),  # happens twice in Paris
-            row("winter", answered_at="2026-12-01T08:00"),
+            survey_row("gap", answered_at="2026-03-29T02:30:00"),  # does not exist in Paris
+            survey_row("overlap", answered_at="2026-10-25T02:30:00"),  # happens twice in Paris
+            survey_row("winter", answered_at="2026-12-01T08:00"),
         ],
     )
     assert surveys_import(runner, path).exit_code == 0
@@ -166,12 +140,14 @@ def test_local_times_in_daylight_saving_gaps_and_overlaps_follow_python_zoneinfo
     assert stored["winter"].answered_at == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 
 
-def test_import_records_a_batch_and_an_audit_event_with_counts_only(runner, world, tmp_path):
-    path = write_csv(
+def test_import_records_a_batch_and_an_audit_event_with_counts_only(runner, world, tmp_path, survey_row, survey_csv):
+    path = survey_csv(
         tmp_path / "june.csv",
         [
-            row("a", answered_at="2026-06-01T09:00:00", contact_consent="yes", customer_name="Zoé Secret", nps="2"),
-            row("b", answered_at="2026-06-20T09:00:00", customer_contact="hidden@example.com"),
+            survey_row(
+                "a", answered_at="2026-06-01T09:00:00", contact_consent="yes", customer_name="Zoé Secret", nps="2"
+            ),
+            survey_row("b", answered_at="2026-06-20T09:00:00", customer_contact="hidden@example.com"),
         ],
     )
     assert surveys_import(runner, path).exit_code == 0
@@ -187,24 +163,26 @@ def test_import_records_a_batch_and_an_audit_event_with_counts_only(runner, worl
     assert "Zoé" not in audit_text and "hidden@example.com" not in audit_text
 
 
-def test_a_file_with_bad_rows_is_rejected_whole_listing_row_column_and_reason(runner, world, tmp_path):
-    path = write_csv(
+def test_a_file_with_bad_rows_is_rejected_whole_listing_row_column_and_reason(
+    runner, world, tmp_path, survey_row, survey_csv
+):
+    path = survey_csv(
         tmp_path / "bad.csv",
         [
-            row("ok-1"),
-            row("r3", nps="7.0"),
-            row("r4", csat="4.5", nps=""),
-            row("r5", nps="11"),
-            row("r6", ces="0", nps=""),
-            row("r7", nps="", csat="", ces=""),
-            row("r8", store="ZZ9"),
-            row("r9", employee_number="NOBODY"),
-            row("r10", answered_at="30/06/2026 10:00"),
-            row("r11", answered_at=""),
-            row("ok-1"),
-            row("r13", contact_consent="maybe"),
-            row("", nps="5"),
-            row("r15", nps="abc"),
+            survey_row("ok-1"),
+            survey_row("r3", nps="7.0"),
+            survey_row("r4", csat="4.5", nps=""),
+            survey_row("r5", nps="11"),
+            survey_row("r6", ces="0", nps=""),
+            survey_row("r7", nps="", csat="", ces=""),
+            survey_row("r8", store="ZZ9"),
+            survey_row("r9", employee_number="NOBODY"),
+            survey_row("r10", answered_at="30.06.2026 10:00"),
+            survey_row("r11", answered_at=""),
+            survey_row("ok-1"),
+            survey_row("r13", contact_consent="maybe"),
+            survey_row("", nps="5"),
+            survey_row("r15", nps="abc"),
         ],
     )
     before = feedback_counts()
@@ -218,7 +196,7 @@ def test_a_file_with_bad_rows_is_rejected_whole_listing_row_column_and_reason(ru
     assert "row 7, nps, csat, ces: every score is empty" in err
     assert "row 8, store_code: unknown store 'ZZ9'" in err
     assert "row 9, employee_number: unknown employee 'NOBODY'" in err
-    assert "row 10, answered_at: '30/06/2026 10:00' is not an ISO 8601 timestamp" in err
+    assert "row 10, answered_at: '30.06.2026 10:00' is not an ISO 8601 timestamp" in err
     assert "row 11, answered_at: required" in err
     assert "row 12, external_id: 'ok-1' appears more than once in the file" in err
     assert "row 13, contact_consent:" in err
@@ -229,13 +207,13 @@ def test_a_file_with_bad_rows_is_rejected_whole_listing_row_column_and_reason(ru
     assert feedback_counts() == before
 
 
-def test_row_numbers_count_records_as_a_spreadsheet_shows_them(runner, world, tmp_path):
+def test_row_numbers_count_records_as_a_spreadsheet_shows_them(runner, world, tmp_path, survey_row, survey_csv):
     """A quoted cell holding line breaks is one row, as in a spreadsheet, not one row per line of text; a blank
     line still counts as a row."""
-    rows = [row("m1", comment="Line one\nline two\nline three"), row("m2", nps="12")]
-    path = write_csv(tmp_path / "multiline.csv", rows)
+    rows = [survey_row("m1", comment="Line one\nline two\nline three"), survey_row("m2", nps="12")]
+    path = survey_csv(tmp_path / "multiline.csv", rows)
     with path.open("a", encoding="utf-8") as handle:
-        handle.write("\n" + ",".join(row("m4", nps="x").get(c, "") for c in ingest.ALL_COLUMNS) + "\n")
+        handle.write("\n" + ",".join(survey_row("m4", nps="x").get(c, "") for c in ALL_COLUMNS) + "\n")
     result = surveys_import(runner, path)
     assert result.exit_code == 1
     assert "row 3, nps: 12 is out of range (0 to 10)" in result.stderr
@@ -244,7 +222,7 @@ def test_row_numbers_count_records_as_a_spreadsheet_shows_them(runner, world, tm
 
 def test_blank_lines_are_ignored_and_row_numbers_stay_those_of_the_file(runner, world, tmp_path):
     path = tmp_path / "blank.csv"
-    header = ",".join(ingest.COLUMNS)
+    header = ",".join(COLUMNS)
     path.write_text(
         f"\ufeff{header}\nx1,A1,2026-06-01T10:00:00,web,9,,,,,\n\n,,,,,,,,,\nx2,A1,2026-06-01T10:00,web,12,,,,,\n",
         encoding="utf-8",
@@ -258,37 +236,37 @@ def test_blank_lines_are_ignored_and_row_numbers_stay_those_of_the_file(runner, 
 
 def test_semicolon_files_and_spreadsheet_neutralised_cells_are_read(runner, world, tmp_path):
     path = tmp_path / "semi.csv"
-    header = ";".join(ingest.COLUMNS)
+    header = ";".join(COLUMNS)
     path.write_text(f"\ufeff{header}\n s1 ;A1;2026-06-01 10:00;'=web; 9 ;;;'-so-so;;non\n", encoding="utf-8")
     assert surveys_import(runner, path).exit_code == 0
     stored = responses()["s1"]
     assert (stored.channel, stored.nps, stored.comment, stored.contact_consent) == ("=web", 9, "-so-so", False)
 
 
-def test_a_file_missing_a_column_is_rejected(runner, world, tmp_path):
-    columns = tuple(c for c in ingest.COLUMNS if c != "channel")
-    result = surveys_import(runner, write_csv(tmp_path / "cols.csv", [row("a")], columns))
+def test_a_file_missing_a_column_is_rejected(runner, world, tmp_path, survey_row, survey_csv):
+    columns = tuple(c for c in COLUMNS if c != "channel")
+    result = surveys_import(runner, survey_csv(tmp_path / "cols.csv", [survey_row("a")], columns))
     assert result.exit_code == 1
     assert "row 1, channel: column missing from the header" in result.stderr
     assert count(SurveyResponse) == 0
 
 
-def test_an_empty_file_or_unreadable_path_fails_cleanly(runner, world, tmp_path):
-    result = surveys_import(runner, write_csv(tmp_path / "empty.csv", []))
+def test_an_empty_file_or_unreadable_path_fails_cleanly(runner, world, tmp_path, survey_row, survey_csv):
+    result = surveys_import(runner, survey_csv(tmp_path / "empty.csv", []))
     assert result.exit_code == 1 and "holds no responses" in result.stderr
     result = surveys_import(runner, tmp_path / "missing.csv")
     assert result.exit_code == 1 and "cannot read the file" in result.stderr
-    result = surveys_import(runner, write_csv(tmp_path / "x.csv", [row("a")]), "--source", "bad name")
+    result = surveys_import(runner, survey_csv(tmp_path / "x.csv", [survey_row("a")]), "--source", "bad name")
     assert result.exit_code == 1 and "not a valid source name" in result.stderr
     assert count(ImportBatch) == 0
 
 
-def test_reimporting_skips_ids_already_stored_and_says_how_many(runner, world, tmp_path):
-    first = write_csv(tmp_path / "first.csv", [row("a"), row("b", store="B1")])
+def test_reimporting_skips_ids_already_stored_and_says_how_many(runner, world, tmp_path, survey_row, survey_csv):
+    first = survey_csv(tmp_path / "first.csv", [survey_row("a"), survey_row("b", store="B1")])
     assert "2 new, 0 already imported" in surveys_import(runner, first).output
     again = surveys_import(runner, first)
     assert again.exit_code == 0 and "0 new, 2 already imported, skipped" in again.output
-    more = write_csv(tmp_path / "more.csv", [row("a"), row("c"), row("b", store="B1")])
+    more = survey_csv(tmp_path / "more.csv", [survey_row("a"), survey_row("c"), survey_row("b", store="B1")])
     result = surveys_import(runner, more)
     assert "3 rows, 1 new, 2 already imported, skipped" in result.output
     assert sorted(responses()) == ["a", "b", "c"]
@@ -298,41 +276,43 @@ def test_reimporting_skips_ids_already_stored_and_says_how_many(runner, world, t
     assert "2 new" in surveys_import(runner, first, "--source", "kiosk").output
 
 
-def test_duplicates_and_skips_are_found_across_chunks(app, world, tmp_path):
-    rows = [row(f"id{i}") for i in range(7)]
-    ingest.import_responses(write_csv(tmp_path / "base.csv", rows[:3]), "base.csv")
+def test_duplicates_and_skips_are_found_across_chunks(app, world, tmp_path, survey_row, survey_csv):
+    rows = [survey_row(f"id{i}") for i in range(7)]
+    ingest.import_responses(survey_csv(tmp_path / "base.csv", rows[:3]), "base.csv")
     db.session.commit()
     # Chunks of two rows: id1 stored before (skipped), id5 repeated three chunks later, id0 skipped twice.
     mixed = [rows[1], rows[3], rows[4], rows[5], rows[0], rows[6], rows[5], rows[0]]
     with pytest.raises(ImportRejected) as rejected:
-        ingest.import_responses(write_csv(tmp_path / "mixed.csv", mixed), "mixed.csv", chunk_rows=2)
+        ingest.import_responses(survey_csv(tmp_path / "mixed.csv", mixed), "mixed.csv", chunk_rows=2)
     db.session.rollback()
     messages = [str(e) for e in rejected.value.errors]
     assert messages == [
         "row 8, external_id: 'id5' appears more than once in the file",
         "row 9, external_id: 'id0' appears more than once in the file",
     ]
-    summary = ingest.import_responses(write_csv(tmp_path / "ok.csv", mixed[:6]), "ok.csv", chunk_rows=2)
+    summary = ingest.import_responses(survey_csv(tmp_path / "ok.csv", mixed[:6]), "ok.csv", chunk_rows=2)
     assert (summary.rows, summary.new, summary.skipped) == (6, 4, 2)
     assert {t.code: (t.new, t.skipped) for t in summary.stores()} == {"A1": (4, 2)}
     db.session.commit()
     assert count(SurveyResponse) == 7
 
 
-def test_a_chunk_stopped_by_a_stored_id_keeps_contacts_and_cases_on_the_right_responses(app, world, tmp_path):
+def test_a_chunk_stopped_by_a_stored_id_keeps_contacts_and_cases_on_the_right_responses(
+    app, world, tmp_path, survey_row, survey_csv
+):
     """The quick write stops at an id already stored in the middle of a chunk; the rows before it stay, the rest
     go the careful way, and every contact and case names its own response."""
-    ingest.import_responses(write_csv(tmp_path / "base.csv", [row("c")]), "base.csv")
+    ingest.import_responses(survey_csv(tmp_path / "base.csv", [survey_row("c")]), "base.csv")
     db.session.commit()
     consenting = {"contact_consent": "yes", "nps": "2"}
     rows = [
-        row("a", customer_name="Anne", **consenting),
-        row("b", customer_name="Bruno", nps="10", contact_consent="yes"),
-        row("c", customer_name="Carl", **consenting),  # stored before: skipped, its contact dropped
-        row("d", customer_name="Dora", **consenting),
-        row("e", customer_name="Emil", store="B1", **consenting),
+        survey_row("a", customer_name="Anne", **consenting),
+        survey_row("b", customer_name="Bruno", nps="10", contact_consent="yes"),
+        survey_row("c", customer_name="Carl", **consenting),  # stored before: skipped, its contact dropped
+        survey_row("d", customer_name="Dora", **consenting),
+        survey_row("e", customer_name="Emil", store="B1", **consenting),
     ]
-    summary = ingest.import_responses(write_csv(tmp_path / "chunks.csv", rows), "chunks.csv", chunk_rows=4)
+    summary = ingest.import_responses(survey_csv(tmp_path / "chunks.csv", rows), "chunks.csv", chunk_rows=4)
     db.session.commit()
     assert (summary.new, summary.skipped, summary.contacts, summary.cases) == (4, 1, 4, 3)
     stored = responses()
@@ -352,8 +332,10 @@ def test_a_chunk_stopped_by_a_stored_id_keeps_contacts_and_cases_on_the_right_re
     assert (batch.first_response_id, batch.last_response_id) == (stored["a"].id, stored["e"].id)
 
 
-def test_undo_takes_only_the_batch_rows_within_its_id_range(app, world, tmp_path):
-    summary = ingest.import_responses(write_csv(tmp_path / "f.csv", [row("a"), row("b"), row("z")]), "f.csv")
+def test_undo_takes_only_the_batch_rows_within_its_id_range(app, world, tmp_path, survey_row, survey_csv):
+    summary = ingest.import_responses(
+        survey_csv(tmp_path / "f.csv", [survey_row("a"), survey_row("b"), survey_row("z")]), "f.csv"
+    )
     db.session.commit()
     stored = responses()
     # A webhook answer stored between the batch's first and last id (as a concurrent write can on PostgreSQL).
@@ -370,17 +352,21 @@ def test_undo_takes_only_the_batch_rows_within_its_id_range(app, world, tmp_path
     assert sorted(responses()) == ["w"]
 
 
-def test_contact_details_are_kept_only_with_consent(runner, world, tmp_path, app, monkeypatch):
+def test_contact_details_are_kept_only_with_consent(runner, world, tmp_path, app, monkeypatch, survey_row, survey_csv):
     monkeypatch.setitem(app.config, "PRIMO_CONTACT_RETENTION_DAYS", 30)
-    path = write_csv(
+    path = survey_csv(
         tmp_path / "contacts.csv",
         [
-            row("yes", contact_consent="oui", customer_name="Alice Consent", customer_contact="alice@example.com"),
-            row("no", contact_consent="no", customer_name="Bob Refus", customer_contact="bob@example.com"),
-            row("empty", customer_name="Carl Blank", customer_contact="+33 6 00 00 00 00"),
-            row("yes-nothing", contact_consent="true"),
-            row("south", store="B1", contact_consent="1", customer_name="Sud Sophie", answered_at="2026-01-02T10:00"),
-            row("north", contact_consent="y", customer_name="Nord Nina", answered_at="2026-01-01T10:00"),
+            survey_row(
+                "yes", contact_consent="oui", customer_name="Alice Consent", customer_contact="alice@example.com"
+            ),
+            survey_row("no", contact_consent="no", customer_name="Bob Refus", customer_contact="bob@example.com"),
+            survey_row("empty", customer_name="Carl Blank", customer_contact="+33 6 00 00 00 00"),
+            survey_row("yes-nothing", contact_consent="true"),
+            survey_row(
+                "south", store="B1", contact_consent="1", customer_name="Sud Sophie", answered_at="2026-01-02T10:00"
+            ),
+            survey_row("north", contact_consent="y", customer_name="Nord Nina", answered_at="2026-01-01T10:00"),
         ],
     )
     assert surveys_import(runner, path).exit_code == 0
@@ -397,14 +383,16 @@ def test_contact_details_are_kept_only_with_consent(runner, world, tmp_path, app
     assert tables_holding("Bob Refus", "bob@example.com", "Carl Blank", "+33 6 00") == []
 
 
-def test_a_consenting_detractor_opens_a_follow_up_case_due_48_hours_later(runner, world, tmp_path):
-    path = write_csv(
+def test_a_consenting_detractor_opens_a_follow_up_case_due_48_hours_later(
+    runner, world, tmp_path, survey_row, survey_csv
+):
+    path = survey_csv(
         tmp_path / "cases.csv",
         [
-            row("det", nps="3", contact_consent="yes", customer_name="Dan", answered_at="2026-06-15T10:00:00"),
-            row("det-no-consent", nps="0"),
-            row("promoter", nps="10", contact_consent="yes"),
-            row("csat-only", nps="", csat="1", contact_consent="yes"),
+            survey_row("det", nps="3", contact_consent="yes", customer_name="Dan", answered_at="2026-06-15T10:00:00"),
+            survey_row("det-no-consent", nps="0"),
+            survey_row("promoter", nps="10", contact_consent="yes"),
+            survey_row("csat-only", nps="", csat="1", contact_consent="yes"),
         ],
     )
     result = surveys_import(runner, path)
@@ -418,7 +406,7 @@ def test_a_consenting_detractor_opens_a_follow_up_case_due_48_hours_later(runner
 def test_xlsx_files_are_read_with_number_and_date_cells(runner, world, tmp_path):
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(list(ingest.ALL_COLUMNS))
+    sheet.append(list(ALL_COLUMNS))
     sheet.append(["x1", "A1", datetime(2026, 6, 30, 23, 30), "kiosk", 9, 5, None, "top", None, True, "Eva", "e@x.fr"])
     sheet.append(["x2", "B1", "2026-06-30T22:30:00Z", "kiosk", 6.0, None, 3, None, None, "non", None, None])
     book.save(tmp_path / "surveys.xlsx")
@@ -450,11 +438,18 @@ def test_the_example_file_imports(runner, make_store, make_employee, tmp_path):
 # --- the HR pages ----------------------------------------------------------------------------------
 
 
-def test_upload_previews_counts_per_store_without_writing_then_confirm_imports(hr_client, runner, world, tmp_path):
-    assert surveys_import(runner, write_csv(tmp_path / "old.csv", [row("old")])).exit_code == 0
-    path = write_csv(
+def test_upload_previews_counts_per_store_without_writing_then_confirm_imports(
+    hr_client, runner, world, tmp_path, survey_row, survey_csv
+):
+    assert surveys_import(runner, survey_csv(tmp_path / "old.csv", [survey_row("old")])).exit_code == 0
+    path = survey_csv(
         tmp_path / "new.csv",
-        [row("old"), row("n1"), row("n2", store="B1"), row("n3", store="B1", nps="1", contact_consent="yes")],
+        [
+            survey_row("old"),
+            survey_row("n1"),
+            survey_row("n2", store="B1"),
+            survey_row("n3", store="B1", nps="1", contact_consent="yes"),
+        ],
     )
     before = feedback_counts()
     page = upload(hr_client, path)
@@ -480,9 +475,13 @@ def test_upload_previews_counts_per_store_without_writing_then_confirm_imports(h
     assert "new.csv" in listing and "3 new, 1 already imported (skipped), 1 follow-up case(s)" in listing
 
 
-def test_upload_of_a_bad_file_lists_the_problems_with_400_and_keeps_nothing(hr_client, world, tmp_path):
+def test_upload_of_a_bad_file_lists_the_problems_with_400_and_keeps_nothing(
+    hr_client, world, tmp_path, survey_row, survey_csv
+):
     before = feedback_counts()
-    page = upload(hr_client, write_csv(tmp_path / "bad.csv", [row("a", nps="7.5"), row("b", store="NOPE")]))
+    page = upload(
+        hr_client, survey_csv(tmp_path / "bad.csv", [survey_row("a", nps="7.5"), survey_row("b", store="NOPE")])
+    )
     assert page.status_code == 400
     html = page.get_data(as_text=True)
     assert "<td>2</td><td>nps</td><td>&#39;7.5&#39; is not a whole number</td>" in html
@@ -490,8 +489,10 @@ def test_upload_of_a_bad_file_lists_the_problems_with_400_and_keeps_nothing(hr_c
     assert feedback_counts() == before
 
 
-def test_a_preview_can_be_cancelled_and_belongs_to_its_uploader(hr_client, client_as, make_user, world, tmp_path):
-    assert upload(hr_client, write_csv(tmp_path / "a.csv", [row("a")])).status_code == 200
+def test_a_preview_can_be_cancelled_and_belongs_to_its_uploader(
+    hr_client, client_as, make_user, world, tmp_path, survey_row, survey_csv
+):
+    assert upload(hr_client, survey_csv(tmp_path / "a.csv", [survey_row("a")])).status_code == 200
     token = db.session.scalar(sa.select(PendingUpload.token))
     make_user("hr2@test.example", "hr")
     other = client_as("anonymous")
@@ -506,21 +507,23 @@ def test_a_preview_can_be_cancelled_and_belongs_to_its_uploader(hr_client, clien
 # --- undo --------------------------------------------------------------------------------------------
 
 
-def _import_june_and_july(runner, tmp_path) -> ImportBatch:
-    path = write_csv(
+def _import_june_and_july(runner, tmp_path, survey_row, survey_csv) -> ImportBatch:
+    path = survey_csv(
         tmp_path / "batch.csv",
         [
-            row("j1", nps="2", contact_consent="yes", customer_name="Ugo", answered_at="2026-06-10T10:00:00"),
-            row("j2", answered_at="2026-07-01T00:30:00"),
+            survey_row("j1", nps="2", contact_consent="yes", customer_name="Ugo", answered_at="2026-06-10T10:00:00"),
+            survey_row("j2", answered_at="2026-07-01T00:30:00"),
         ],
     )
     assert surveys_import(runner, path).exit_code == 0
     return db.session.scalar(sa.select(ImportBatch))
 
 
-def test_undo_deletes_the_batch_responses_contacts_and_cases(hr_client, runner, world, tmp_path):
-    batch = _import_june_and_july(runner, tmp_path)
-    other = write_csv(tmp_path / "other.csv", [row("keep")])
+def test_undo_deletes_the_batch_responses_contacts_and_cases(
+    hr_client, runner, world, tmp_path, survey_row, survey_csv
+):
+    batch = _import_june_and_july(runner, tmp_path, survey_row, survey_csv)
+    other = survey_csv(tmp_path / "other.csv", [survey_row("keep")])
     assert surveys_import(runner, other).exit_code == 0
     assert (count(SurveyResponse), count(ResponseContact), count(FollowUpCase)) == (3, 1, 1)
     result = post_action(hr_client, f"/feedback/batches/{batch.id}/undo")
@@ -538,8 +541,10 @@ def test_undo_deletes_the_batch_responses_contacts_and_cases(hr_client, runner, 
     assert again.status_code == 409
 
 
-def test_undo_is_refused_once_a_run_has_read_a_month_of_the_batch(hr_client, runner, world, tmp_path):
-    batch = _import_june_and_july(runner, tmp_path)
+def test_undo_is_refused_once_a_run_has_read_a_month_of_the_batch(
+    hr_client, runner, world, tmp_path, survey_row, survey_csv
+):
+    batch = _import_june_and_july(runner, tmp_path, survey_row, survey_csv)
     db.session.add(PeriodLock(month=202607, holder="run:1"))
     db.session.commit()
     result = post_action(hr_client, f"/feedback/batches/{batch.id}/undo")
@@ -561,11 +566,13 @@ def test_undo_is_refused_once_a_run_has_read_a_month_of_the_batch(hr_client, run
 # --- purge -------------------------------------------------------------------------------------------
 
 
-def test_purge_erases_due_contacts_everywhere_and_is_idempotent(hr_client, runner, world, tmp_path):
-    path = write_csv(
+def test_purge_erases_due_contacts_everywhere_and_is_idempotent(
+    hr_client, runner, world, tmp_path, survey_row, survey_csv
+):
+    path = survey_csv(
         tmp_path / "purge.csv",
         [
-            row(
+            survey_row(
                 "p1",
                 nps="1",
                 contact_consent="yes",
@@ -651,10 +658,12 @@ def test_hr_adds_a_source_sees_its_secret_once_and_edits_its_refs(hr_client, wor
     assert hr_client.get("/feedback/sources/999").status_code == 404
 
 
-def test_undo_keeps_a_recognition_given_for_one_of_its_responses_but_unlinks_it(hr_client, runner, world, tmp_path):
+def test_undo_keeps_a_recognition_given_for_one_of_its_responses_but_unlinks_it(
+    hr_client, runner, world, tmp_path, survey_row, survey_csv
+):
     from app.recognition.models import Award
 
-    path = write_csv(tmp_path / "praise.csv", [row("praise", nps="10", comment="Eve was great")])
+    path = survey_csv(tmp_path / "praise.csv", [survey_row("praise", nps="10", comment="Eve was great")])
     assert surveys_import(runner, path).exit_code == 0
     response = responses()["praise"]
     award = Award(
@@ -678,19 +687,23 @@ def test_undo_keeps_a_recognition_given_for_one_of_its_responses_but_unlinks_it(
 
 
 @pytest.mark.parametrize("padding", ["", " " * 60])
-def test_offsets_are_told_from_local_times_whatever_the_widest_cell(padding):
-    """The quick look at all timestamps at once, and the cell-by-cell one used when a cell is long, agree."""
-    cells = [
-        "2026-03-01T10:00:00Z",
-        "2026-03-01T10:00:00z",
-        "2026-03-01T10:00:00+01:00",
-        "2026-03-01T10:00:00-05:00",
-        "2026-03-01T10:00:00",
-        "2026-03-01T10:00",
-        "",
-        "Z",
-        "2026-03-01 10:00:00.123456" + padding,
-    ]
-    texts = np.array(cells, dtype=object)
-    lengths = np.array([len(c) for c in cells])
-    assert ingest._with_offset(texts, lengths).tolist() == [True, True, True, True, False, False, False, True, False]
+def test_offsets_are_told_from_local_times_whatever_the_widest_cell(padding, survey_row):
+    """A timestamp ending in Z or an offset is that moment; without one it is local (Paris) time."""
+    cells = {
+        "2026-03-01T10:00:00Z": datetime(2026, 3, 1, 10),
+        "2026-03-01T10:00:00z": None,
+        "2026-03-01T10:00:00+01:00": datetime(2026, 3, 1, 9),
+        "2026-03-01T10:00:00-05:00": datetime(2026, 3, 1, 15),
+        "2026-03-01T10:00:00": datetime(2026, 3, 1, 9),
+        "2026-03-01T10:00": datetime(2026, 3, 1, 9),
+        "": None,
+        "Z": None,
+        "2026-03-01 10:00:00.123456" + padding: datetime(2026, 3, 1, 9, 0, 0, 123456),
+    }
+    checker = RowChecker({"A1": 1}, {}, PARIS)
+    for cell, expected in cells.items():
+        checked = checker.check(2, tuple(survey_row("x", answered_at=cell).values()))
+        if expected is None:
+            assert [e.column for e in checked] == ["answered_at"], cell
+        else:
+            assert (checked.answered_at, checked.local_date) == (expected, date(2026, 3, 1)), cell

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.feedback import ingest
 from app.feedback.models import FeedbackSource, FollowUpCase, ResponseContact, SurveyResponse
+from app.feedback.sources import create_source
 from app.feedback.webhook import signature, signature_valid
 
 
@@ -26,7 +26,7 @@ def count(model: type) -> int:
 
 @pytest.fixture
 def generic(app, world) -> FeedbackSource:
-    source = ingest.create_source("shop-app", "generic")
+    source = create_source("shop-app", "generic")
     db.session.commit()
     return source
 
@@ -34,7 +34,7 @@ def generic(app, world) -> FeedbackSource:
 @pytest.fixture
 def typeform(app, world) -> FeedbackSource:
     refs = {"nps": "q_nps", "csat": "q_csat", "ces": "q_ces", "comment": "q_text", "consent": "q_ok", "name": "q_name"}
-    source = ingest.create_source("tf", "typeform", refs | {"contact": "q_mail"})
+    source = create_source("tf", "typeform", refs | {"contact": "q_mail"})
     db.session.commit()
     return source
 

@@ -369,3 +369,12 @@ def test_import_refuses_what_is_not_json(hr):
     response = upload(hr, b"not json at all")
     assert response.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Scheme)) == 0
+
+
+def test_the_import_page_offers_a_template_that_imports(hr, example_data):
+    assert 'href="/schemes/import/template.json"' in hr.get("/schemes/import").get_data(as_text=True)
+    response = hr.get("/schemes/import/template.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert json.loads(response.get_data()) == example_data()
+    assert upload(hr, response.get_data()).status_code == 302
+    assert get_version("STORE-NPS-CSAT").version == 1
