@@ -29,5 +29,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Login limits and their storage are set in app/auth/limiting.py; nothing else is limited.
+# Limits and their storage are set in app/auth/limiting.py: failed logins, and pulse survey store codes.
 limiter = Limiter(key_func=get_remote_address)

@@ -131,6 +131,10 @@ def login_client_limit() -> str:
     return current_app.config["PRIMO_LOGIN_CLIENT_LIMIT"]
 
 
+def pulse_code_limit() -> str:
+    return current_app.config["PRIMO_PULSE_CODE_LIMIT"]
+
+
 def failed_login(response: Response) -> bool:
     """Whether a login answer counts against the client: anything but the redirect of a successful login."""
     return response.status_code != 302
@@ -152,6 +156,12 @@ def init_app(app: Flask) -> None:
     except ValueError:
         raise ConfigError(
             f"PRIMO_LOGIN_CLIENT_LIMIT must read like '20 per 10 minutes', not {config['PRIMO_LOGIN_CLIENT_LIMIT']!r}"
+        ) from None
+    try:
+        parse_many(config["PRIMO_PULSE_CODE_LIMIT"])
+    except ValueError:
+        raise ConfigError(
+            f"PRIMO_PULSE_CODE_LIMIT must read like '30 per hour', not {config['PRIMO_PULSE_CODE_LIMIT']!r}"
         ) from None
     uri = config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(config))
     in_database = uri.startswith(f"{SCHEME}:")
