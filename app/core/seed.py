@@ -175,8 +175,8 @@ def seed_demo() -> None:
         f"{recognition['badges']} rule badges."
     )
     click.echo(
-        f"Demo pulse: survey {pulse['survey']} closed with {pulse['answers']} answers in all "
-        "(two stores under 5 answers); this quarter's survey is open."
+        f"Demo pulse: last quarter's survey {pulse['survey']} closed (two stores under 5 answers), this quarter's "
+        f"open; {pulse['answers']} answers in all."
     )
     click.echo(f"Demo users (password {DEMO_PASSWORD}):")
     for email, roles, _number in accounts:

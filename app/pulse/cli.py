@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import click
 from flask import g
 from flask.cli import AppGroup
@@ -76,8 +79,10 @@ def results(survey_id: int, as_json: bool) -> None:
         click.echo(jsonout.dumps(data))
         return
     click.echo(f"{res.survey.name} ({res.survey.period}, {res.survey.status})")
-    rows = [("company", res.company)] + [(f"  {f.key}", f) for f in res.regions]
-    rows += [(f"    {f.key}", f) for _region, f in res.stores]
+    rows = [("company", res.company)]
+    for region in res.regions:
+        rows.append((f"  {region.key}", region))
+        rows += [(f"    {f.key}", f) for r, f in res.stores if r == region.key]
     click.echo(f"{'group':36} {'eNPS':>7} {'±95 %':>7} {'n':>5}")
     for label, figure in rows:
         r = figure.result
@@ -93,7 +98,10 @@ def results(survey_id: int, as_json: bool) -> None:
 def links(survey_id: int, base_url: str) -> None:
     """Print each invited employee's personal link (CSV: employee_number,email,link) for a mail merge."""
     survey = _survey(survey_id)
-    click.echo("employee_number,email,link")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["employee_number", "email", "link"])
     for employee in services.invited(survey):
         token = services.personal_token(survey, employee)
-        click.echo(f"{employee.number},{employee.email or ''},{base_url.rstrip('/')}/pulse/link/{token}")
+        writer.writerow([employee.number, employee.email or "", f"{base_url.rstrip('/')}/pulse/link/{token}"])
+    click.echo(out.getvalue(), nl=False)

@@ -357,3 +357,28 @@ def test_the_demo_company_has_a_pulse_with_hidden_stores(app, runner):
     assert data["n"] >= 50
     hidden = [row for row in data["by_store"] if row.get("hidden")]
     assert 2 <= len(hidden) < len(data["by_store"])
+
+
+def test_hr_closes_a_survey_from_its_page_and_the_audit_log_says_so(client_as, world, make_pulse, post):
+    survey = make_pulse([world["north"]])
+    hr = client_as("hr")
+    response = post(hr, f"/pulse/{survey.id}/close", page=f"/pulse/{survey.id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(PulseSurvey, survey.id).status == "closed"
+    assert post(hr, f"/pulse/{survey.id}/close", page=f"/pulse/{survey.id}").status_code == 409
+    audit = hr.get("/audit/").get_data(as_text=True)
+    assert "pulse.close" in audit and "pulse.create" in audit
+
+
+def test_pulse_results_prints_each_store_under_its_region(runner, make_store, make_pulse, add_pulse_answers):
+    a, b = make_store("A1"), make_store("B1", region="South")
+    survey = make_pulse([a, b])
+    add_pulse_answers(survey, a, [10] * 6)
+    add_pulse_answers(survey, b, [0] * 5)
+    result = runner.invoke(args=["pulse", "results", str(survey.id)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[2].split() == ["company", "9.1", "58.9", "11"]  # 6 promoters, 5 detractors: ±1.96·√((1 − (1/11)²)/11)
+    assert [line.split()[0] for line in lines[3:]] == ["North", "A1", "South", "B1"]
+    assert runner.invoke(args=["pulse", "results", "999"]).exit_code != 0
