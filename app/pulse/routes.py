@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import PUBLIC, allow
-from app.auth.limiting import client_address, pulse_code_limit
+from app.auth.limiting import answer_taken, client_address, pulse_answer_limit, pulse_code_limit, unknown_code
 from app.extensions import db, limiter
 from app.feedback.charts import TrendPoint, trend_chart
 from app.org.models import Employee, Store
@@ -244,7 +244,7 @@ def personal(token: str):
 
 @bp.route("/code")
 @allow(PUBLIC)
-@limiter.shared_limit(pulse_code_limit, scope="pulse-code", key_func=client_address)
+@limiter.shared_limit(pulse_code_limit, scope="pulse-code", key_func=client_address, deduct_when=unknown_code)
 def enter():
     """The page the printed sheet points to: type the store's code to reach its answer form."""
     form = CodeForm(request.args)
@@ -258,9 +258,13 @@ def enter():
 
 @bp.route("/code/<code>", methods=["GET", "POST"])
 @allow(PUBLIC)
-@limiter.shared_limit(pulse_code_limit, scope="pulse-code", key_func=client_address)
+@limiter.shared_limit(pulse_code_limit, scope="pulse-code", key_func=client_address, deduct_when=unknown_code)
+@limiter.limit(pulse_answer_limit, key_func=client_address, methods=["POST"], deduct_when=answer_taken)
 def by_code(code: str):
-    """Staff without a login answer for their store with its printed code (anonymous; limited per address)."""
+    """Staff without a login answer for their store with its printed code (anonymous; limited per address).
+
+    Unknown codes count against the address (guessing), and so do the answers it posts (stuffing a store's box).
+    """
     surveyed = services.by_code(code)
     if surveyed is None:
         abort(404)

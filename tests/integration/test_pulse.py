@@ -226,13 +226,25 @@ def test_staff_without_a_login_answer_with_the_printed_store_code(app, client_as
     assert anonymous.get("/pulse/code?code=ZZZZ-ZZZZ").status_code == 404
 
 
-def test_store_codes_are_rate_limited_per_address(app, world, make_pulse, monkeypatch):
+def test_unknown_store_codes_are_limited_per_address_but_a_good_code_is_not(app, world, make_pulse, monkeypatch):
     monkeypatch.setitem(app.config, "PRIMO_PULSE_CODE_LIMIT", "3 per hour")
-    make_pulse([world["north"]])
+    survey = make_pulse([world["north"]])
+    good = survey.stores[0].code
     client = app.test_client()
-    statuses = [client.get(f"/pulse/code/AAAA-AAA{i}").status_code for i in range(2, 7)]
-    assert statuses[:3] == [404, 404, 404]
-    assert statuses[3:] == [429, 429]
+    assert [client.get(f"/pulse/code/{good}").status_code for _ in range(5)] == [200] * 5
+    statuses = [client.get(f"/pulse/code/AAAA-AAA{i}").status_code for i in range(2, 6)]
+    assert statuses == [404, 404, 404, 429]
+    assert client.get(f"/pulse/code?code={good}").status_code == 429  # the entry page shares the count
+
+
+def test_answers_posted_with_a_store_code_are_limited_per_address(app, world, make_pulse, monkeypatch):
+    monkeypatch.setitem(app.config, "PRIMO_PULSE_ANSWER_LIMIT", "2 per hour")
+    code = make_pulse([world["north"]]).stores[0].code
+    client = app.test_client()
+    token = csrf_token(client, f"/pulse/code/{code}")
+    statuses = [client.post(f"/pulse/code/{code}", data={"csrf_token": token, "enps": "10"}).status_code for _ in "abc"]
+    assert statuses == [302, 302, 429]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PulseAnswer)) == 2
 
 
 def test_a_personal_link_opens_the_form_without_a_login(app, runner, world, make_pulse):
