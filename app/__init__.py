@@ -62,10 +62,21 @@ def register_blueprints(app: Flask) -> None:
     from app.feedback.blueprint import bp as feedback_bp
     from app.incentives.blueprint import bp as incentives_bp
     from app.org.routes import bp as org_bp
+    from app.pulse.routes import bp as pulse_bp
     from app.recognition.blueprint import bp as recognition_bp
     from app.reports.blueprint import bp as reports_bp
 
-    for blueprint in (core_bp, auth_bp, org_bp, feedback_bp, incentives_bp, recognition_bp, reports_bp, audit_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        org_bp,
+        feedback_bp,
+        incentives_bp,
+        recognition_bp,
+        reports_bp,
+        audit_bp,
+        pulse_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -77,6 +88,7 @@ def register_commands(app: Flask) -> None:
     from app.feedback.cli_kpis import kpis_cli
     from app.incentives.cli import runs_cli, schemes_cli
     from app.org.cli import employees_cli, stores_cli
+    from app.pulse.cli import pulse_cli
     from app.recognition.cli import badges_cli, budgets_cli, points_cli
     from app.reports.cli import payroll_cli, statements_cli
 
@@ -94,6 +106,7 @@ def register_commands(app: Flask) -> None:
         badges_cli,
         statements_cli,
         payroll_cli,
+        pulse_cli,
         seed_demo,
     ):
         app.cli.add_command(command)

@@ -28,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
     "PRIMO_LOGIN_ACCOUNT_FAILURES": 20,
     # Failed logins one client address may make, whatever the accounts (limits' notation).
     "PRIMO_LOGIN_CLIENT_LIMIT": "20 per 10 minutes",
+    # Unknown pulse store codes one client address may try (guessing codes is slow), and answers it may post with
+    # a store code (a store's staff on the shop's Wi-Fi share one address).
+    "PRIMO_PULSE_CODE_LIMIT": "30 per hour",
+    "PRIMO_PULSE_ANSWER_LIMIT": "60 per hour",
     "PRIMO_LIMITER_URL": None,  # where login counters live; unset: Redis if PRIMO_QUEUE_URL is one, else the database
     "PRIMO_PROXY_COUNT": 0,  # reverse proxies in front of Primo whose X-Forwarded-For/-Proto are trusted
     "PRIMO_SESSION_IDLE_HOURS": 8,
@@ -64,6 +68,8 @@ ENVIRONMENT = {
     "PRIMO_LOGIN_ACCOUNT_FAILURES": "PRIMO_LOGIN_ACCOUNT_FAILURES",
     "PRIMO_LOGIN_CLIENT_LIMIT": "PRIMO_LOGIN_CLIENT_LIMIT",
     "PRIMO_LIMITER_URL": "PRIMO_LIMITER_URL",
+    "PRIMO_PULSE_CODE_LIMIT": "PRIMO_PULSE_CODE_LIMIT",
+    "PRIMO_PULSE_ANSWER_LIMIT": "PRIMO_PULSE_ANSWER_LIMIT",
     "PRIMO_PROXY_COUNT": "PRIMO_PROXY_COUNT",
     "PRIMO_SESSION_IDLE_HOURS": "PRIMO_SESSION_IDLE_HOURS",
     "PRIMO_SESSION_MAX_DAYS": "PRIMO_SESSION_MAX_DAYS",

@@ -24,6 +24,7 @@ from app.incentives.models import (
     SchemeVersion,
 )
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
+from app.pulse.models import PulseAnswer, PulseParticipation, PulseQuestion, PulseStore, PulseSurvey
 from app.recognition.models import (
     Award,
     Badge,
@@ -44,6 +45,11 @@ __all__ = [
     "Budget",
     "BudgetEntry",
     "PointsEntry",
+    "PulseAnswer",
+    "PulseParticipation",
+    "PulseQuestion",
+    "PulseStore",
+    "PulseSurvey",
     "RecognitionPreference",
     "Redemption",
     "Reward",

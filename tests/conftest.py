@@ -528,3 +528,18 @@ def entries(app: Flask) -> Callable[..., list]:
 def balance(app: Flask) -> Callable[..., int]:
     """balance(employee, as_of=None): the employee's points balance, read afresh."""
     return helpers.balance
+
+
+# --- pulse surveys ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_pulse(app: Flask) -> Callable[..., Any]:
+    """make_pulse(stores=None, period="2026-Q3", name="Pulse", items=()): an open pulse survey (None: every store)."""
+    return helpers.make_pulse
+
+
+@pytest.fixture
+def add_pulse_answers(app: Flask) -> Callable[..., None]:
+    """add_pulse_answers(survey, store, scores, items=None): anonymous answers of one store, one per eNPS score."""
+    return helpers.add_pulse_answers

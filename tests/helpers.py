@@ -34,6 +34,7 @@ from app.incentives.scheme_format import read_document
 from app.incentives.schemes import save_document
 from app.org.models import Assignment, Employee, Store
 from app.periods import local_date
+from app.pulse.services import Wording, answer, create_survey, surveyed_store
 from app.recognition import points
 from app.recognition.awards import award_points
 from app.recognition.badges import save_badge
@@ -467,3 +468,22 @@ def entries(employee: Employee) -> list[PointsEntry]:
 def balance(employee: Employee, as_of: date | None = None) -> int:
     db.session.expire_all()
     return points.summary_of(db.session.get(Employee, employee.id), as_of).balance
+
+
+# --- pulse surveys ------------------------------------------------------------------------------------------------
+
+
+def make_pulse(stores: list[Store] | None = None, period: str = "2026-Q3", name: str = "Pulse", items=()) -> Any:
+    """An open pulse survey of the stores given (all of them when None)."""
+    survey = create_survey(name, period, [s.code for s in stores or []], items=[Wording(f"{q} (fr)", q) for q in items])
+    db.session.commit()
+    return survey
+
+
+def add_pulse_answers(survey: Any, store: Store, scores: list[int], items: dict[str, int] | None = None) -> None:
+    """Anonymous answers of one store (as its printed code gives them), one per eNPS score."""
+    surveyed = surveyed_store(survey, store)
+    assert surveyed is not None, f"{store.code} is not in the survey"
+    for score in scores:
+        answer(survey, surveyed, score, dict(items or {}))
+    db.session.commit()

@@ -131,6 +131,24 @@ def login_client_limit() -> str:
     return current_app.config["PRIMO_LOGIN_CLIENT_LIMIT"]
 
 
+def pulse_code_limit() -> str:
+    return current_app.config["PRIMO_PULSE_CODE_LIMIT"]
+
+
+def pulse_answer_limit() -> str:
+    return current_app.config["PRIMO_PULSE_ANSWER_LIMIT"]
+
+
+def unknown_code(response: Response) -> bool:
+    """Whether a store-code page counts as a guess: the code opened nothing."""
+    return response.status_code == 404
+
+
+def answer_taken(response: Response) -> bool:
+    """Whether a store-code answer counts against the address: it was recorded (the redirect after it)."""
+    return response.status_code == 302
+
+
 def failed_login(response: Response) -> bool:
     """Whether a login answer counts against the client: anything but the redirect of a successful login."""
     return response.status_code != 302
@@ -153,6 +171,11 @@ def init_app(app: Flask) -> None:
         raise ConfigError(
             f"PRIMO_LOGIN_CLIENT_LIMIT must read like '20 per 10 minutes', not {config['PRIMO_LOGIN_CLIENT_LIMIT']!r}"
         ) from None
+    for name in ("PRIMO_PULSE_CODE_LIMIT", "PRIMO_PULSE_ANSWER_LIMIT"):
+        try:
+            parse_many(config[name])
+        except ValueError:
+            raise ConfigError(f"{name} must read like '30 per hour', not {config[name]!r}") from None
     uri = config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(config))
     in_database = uri.startswith(f"{SCHEME}:")
     if in_database and sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() not in _INSERTS:

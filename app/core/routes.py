@@ -18,7 +18,10 @@ bp = Blueprint("core", __name__)
 @allow(AUTHENTICATED)
 def home():
     """Show the user's starting page with the shortcuts their roles give."""
-    return render_template("core/home.html", user=current_user)
+    from app.pulse.services import open_surveys_for
+
+    pulses = open_surveys_for(current_user.employee) if current_user.employee else []
+    return render_template("core/home.html", user=current_user, pulses=pulses)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

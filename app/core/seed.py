@@ -17,6 +17,7 @@ from app.feedback.demo import seed_feedback
 from app.incentives.demo import seed_incentives
 from app.org import services
 from app.org.services import EMPLOYEE_COLUMNS
+from app.pulse.demo import seed_pulse
 from app.recognition.demo import seed_recognition
 
 DEMO_PASSWORD = "primo-demo"
@@ -157,6 +158,9 @@ def seed_demo() -> None:
     feedback = seed_feedback(rng, clock.today())
     incentives = seed_incentives(clock.today())
     recognition = seed_recognition(rng, clock.today())
+    # employee@example.com is left to answer this quarter's pulse themselves.
+    sophie = find_user("employee@example.com")
+    pulse = seed_pulse(rng, clock.today(), keep_free=sophie.employee if sophie else None)
     db.session.commit()
     click.echo(f"Demo company created: 3 regions, 12 stores, {len(people)} employees.")
     click.echo(
@@ -169,6 +173,10 @@ def seed_demo() -> None:
     click.echo(
         f"Demo recognition: {recognition['awards']} awards, {recognition['redemptions']} redemptions, "
         f"{recognition['badges']} rule badges."
+    )
+    click.echo(
+        f"Demo pulse: last quarter's survey {pulse['survey']} closed (two stores under 5 answers), this quarter's "
+        f"open; {pulse['answers']} answers in all."
     )
     click.echo(f"Demo users (password {DEMO_PASSWORD}):")
     for email, roles, _number in accounts:

@@ -21,6 +21,7 @@ HR_NAV = [
     "questions",
     "simulation",
     "reports",
+    "pulse",
     "imports",
     "surveys",
     "kpis",
