@@ -28,6 +28,7 @@ from app.incentives.engine import (
     SchemeSpec,
     _allocate,
     _check_employee,
+    _component_from_dict,
     _encode,
     _from_dict,
     _measure,
@@ -548,7 +549,7 @@ def _share_pool(
         kept = amount - after_caps
         pool = {
             "subpools": tuple(
-                SubPoolTotal(s.basis, s.share, subpools[k], sum((b[k] for b in bases), ZERO))
+                SubPoolTotal(s.basis, s.share, subpools[k], sum((b[k] for b in bases), Decimal(0)))
                 for k, s in enumerate(spec.subpools)
             ),
             "removed_by_caps": round_cents(sum(removed, ZERO)),
@@ -620,3 +621,10 @@ def share_from_dict(data: Mapping[str, Any]) -> ShareLine:
     """Rebuild a share from `share_trace` output."""
     parts = tuple(_from_dict(SharePart, p, {}) for p in data["parts"])
     return _from_dict(ShareLine, data, {"parts": parts})
+
+
+def pool_from_dict(data: Mapping[str, Any]) -> PoolResult:
+    """Rebuild a share's pool from `pool_to_dict` output."""
+    components = tuple(_component_from_dict(c) for c in data["components"])
+    subpools = tuple(_from_dict(SubPoolTotal, s, {}) for s in data["subpools"])
+    return _from_dict(PoolResult, data, {"components": components, "subpools": subpools})
