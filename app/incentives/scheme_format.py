@@ -297,16 +297,16 @@ def read_document(data: Any) -> SchemeDocument:
         at_end = False
     terms = None
     if collective:
-        for name, unset in (("job_roles", None), ("min_tenure_days", 0), ("employed_at_period_end", False)):
-            if eligibility.get(name, unset) != unset:
+        for key, unset in (("job_roles", None), ("min_tenure_days", 0), ("employed_at_period_end", False)):
+            if eligibility.get(key, unset) != unset:
                 reader.fail(
-                    f"eligibility.{name}",
+                    f"eligibility.{key}",
                     "not for intéressement: every employee benefits, leavers included; "
                     "use interessement.seniority_months",
                 )
-        for name in ("cap", "pool"):
-            if data.get(name) is not None:
-                reader.fail(name, "not for intéressement: the caps are the law's, the pool is interessement.pool")
+        for key in ("cap", "pool"):
+            if data.get(key) is not None:
+                reader.fail(key, "not for intéressement: the caps are the law's, the pool is interessement.pool")
         terms = _terms(reader, data.get("interessement"))
     elif data.get("interessement") is not None:
         reader.fail("interessement", "only for a scheme of kind interessement")

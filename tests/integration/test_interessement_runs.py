@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from app.extensions import db
 from app.incentives.models import GrossPay, SchemeVersion
@@ -160,3 +162,26 @@ def test_simulating_an_interessement_scheme_says_to_compute_a_draft_run(app, int
     login(client, "hr1@test.example")
     page = client.get("/simulation?scheme=INT-NPS:1&period=2026-Q3")
     assert page.status_code == 400 and "compute a draft run" in text(page)
+
+
+def test_the_leaver_s_sheet_in_french_as_pdf_and_excel_shows_the_cap(runner, interessement_run, pdf_text, tmp_path):
+    run_id = interessement_run("approved")
+    pdf, xlsx = tmp_path / "e06.pdf", tmp_path / "e06.xlsx"
+    for fmt, out in (("pdf", pdf), ("xlsx", xlsx)):
+        done = runner.invoke(
+            args=["statements", "render", str(run_id), "--employee", "E06", "--format", fmt, "--out", str(out)]
+        )
+        assert done.exit_code == 0, done.output
+    words = pdf_text(pdf.read_bytes())
+    for figure in (
+        "Fiche individuelle d'intéressement",
+        "départ le 3 juillet 2026",
+        "Plafond atteint : retenu sur votre part",
+        "-65,8615 €",
+        "296,26 €",
+    ):
+        assert figure in words, figure
+    sheet = load_workbook(xlsx).active
+    cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert Decimal(str(cells["Votre plafond individuel"])) == Decimal("296.26")
+    assert Decimal(str(cells["Votre part"])) == Decimal("296.26")

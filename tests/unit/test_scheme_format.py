@@ -133,6 +133,7 @@ def test_an_old_document_without_a_kind_is_a_bonus_and_is_written_back_unchanged
 def test_the_interessement_example_reads_writes_back_and_follows_the_schema():
     document = read_document(collective())
     assert document.is_interessement
+    assert (document.code, document.name) == ("INT-NPS", "Intéressement trimestriel à la satisfaction client")
     terms = document.interessement
     assert (terms.pool_level, terms.pool_kind, terms.pool_value) == ("store", "amount", Decimal("1600.00"))
     assert [(s.basis, s.share) for s in terms.subpools] == [

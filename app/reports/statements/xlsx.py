@@ -264,7 +264,15 @@ def _share_rows(sheet: _Sheet, data: StatementData) -> None:
     sheet.put(_("Pool after the cap on the whole distribution"), (share.pool_amount, MONEY), money)
     sheet.put(_("Beneficiaries of the pool"), share.beneficiaries)
     sheet.heading(_("How the pool is shared"))
-    sheet.put(_("Sub-pool"), _("Share of the pool"), _("Sub-pool total"), _("All beneficiaries"), _("You"), bold=True)
+    sheet.put(
+        _("Sub-pool"),
+        _("Share of the pool"),
+        _("Sub-pool total"),
+        _("All beneficiaries"),
+        _("You"),
+        _("Your part"),
+        bold=True,
+    )
     for sub in share.subpools:
         sheet.put(
             {"equal": _("Equal shares"), "salary": _("In proportion to gross pay")}.get(
