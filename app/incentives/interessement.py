@@ -190,7 +190,7 @@ class Beneficiary:
     hire_date: date
     exit_date: date | None
     presence_days: int
-    gross_pay: Decimal
+    gross_pay: Decimal | None  # None when payroll reported none: refused only for someone eligible
 
 
 def presence_days(employee: EmployeeFacts, period: Period) -> int:
@@ -204,11 +204,9 @@ def beneficiaries_of(
     """Turn employees into beneficiaries of the store where they spent most days (ties: the later stay).
 
     Their presence is what the bonus engine pro-rates on, so an absence that does not count shortens both alike.
-    Gross pay of the period must be known for everyone present; those missing are named in one error.
     """
     found: list[Beneficiary] = []
     excluded: list[Exclusion] = []
-    missing: list[str] = []
     for employee in sorted(employees, key=lambda e: e.employee_number):
         _check_employee(employee)
         parts = _parts(employee, period)
@@ -223,9 +221,6 @@ def beneficiaries_of(
         last = {(p.store_code, p.region): p.start for p in parts}
         store, region = max(by_store, key=lambda k: (by_store[k], last[k]))
         pay = gross_pay.get(employee.employee_number)
-        if pay is None:
-            missing.append(employee.employee_number)
-            continue
         found.append(
             Beneficiary(
                 employee.employee_number,
@@ -237,9 +232,6 @@ def beneficiaries_of(
                 pay,
             )
         )
-    if missing:
-        shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
-        raise InvalidInput(f"no gross pay imported for {period} for employees {shown}")
     return found, excluded
 
 
@@ -425,7 +417,7 @@ def compute_interessement(
         raise InvalidInput("an employee number appears more than once")
     eligible: list[Beneficiary] = []
     for person in ordered:
-        if person.gross_pay < 0:
+        if person.gross_pay is not None and person.gross_pay < 0:
             raise InvalidInput(f"employee {person.employee_number}: gross pay must not be negative")
         if not _store_eligible(_as_bonus(spec), person.store_code, person.region):
             reason = f"store {person.store_code} ({person.region}) is not covered by this scheme"
@@ -434,6 +426,11 @@ def compute_interessement(
             excluded_list.append(exclusion)
         elif person.presence_days > 0:
             eligible.append(person)
+    # The salary sub-pool and the 20 % cap need everyone's gross pay; those who get nothing need none.
+    missing = [p.employee_number for p in eligible if p.gross_pay is None]
+    if missing:
+        shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+        raise InvalidInput(f"no gross pay imported for {period} for employees {shown}")
 
     # Pools, from the formula, in the order of their keys.
     groups: dict[str, list[Beneficiary]] = {}

@@ -155,18 +155,13 @@ def test_presence_is_what_the_bonus_engine_pro_rates_on():
     assert found[0].store_code == "S2" and found[0].presence_days == 92  # 48 days in S2 against 45 in S1
 
 
-def test_beneficiaries_without_gross_pay_are_named():
-    facts = EmployeeFacts(
-        "E10",
-        "logistics",
-        Decimal(1),
-        Decimal(1),
-        date(2020, 1, 1),
-        None,
-        (AssignmentFact("S1", "Nord", date(2020, 1, 1)),),
-    )
-    with pytest.raises(InvalidInput, match="E10"):
-        beneficiaries_of([facts], Q3, {})
+def test_only_beneficiaries_need_their_gross_pay_and_those_missing_are_named():
+    newcomer_without_pay = replace(PEOPLE[2], gross_pay=None)
+    people = [PEOPLE[0], PEOPLE[1], newcomer_without_pay, *PEOPLE[3:]]
+    assert compute_interessement(example_spec(), Q3, people, FIGURES, PASS_2026).total == Decimal("3000.00")
+    people[4] = replace(PEOPLE[4], gross_pay=None)
+    with pytest.raises(InvalidInput, match="no gross pay imported for 2026-Q3 for employees E05"):
+        compute_interessement(example_spec(), Q3, people, FIGURES, PASS_2026)
 
 
 def test_a_trace_gives_the_share_back():
