@@ -185,3 +185,11 @@ def test_the_leaver_s_sheet_in_french_as_pdf_and_excel_shows_the_cap(runner, int
     cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
     assert Decimal(str(cells["Votre plafond individuel"])) == Decimal("296.26")
     assert Decimal(str(cells["Votre part"])) == Decimal("296.26")
+
+
+def test_an_interessement_scheme_publishes_no_objectives(app, interessement_world, text):
+    client = app.test_client()
+    login(client, "hr1@test.example")
+    token = csrf_token(client, "/schemes/INT-NPS")
+    refused = client.post("/schemes/INT-NPS/publish", data={"version": "1", "period": "2026-Q4", "csrf_token": token})
+    assert refused.status_code == 400 and "has no objectives" in text(refused)
