@@ -86,7 +86,7 @@ def register_commands(app: Flask) -> None:
     from app.feedback import cli_ingest  # noqa: F401  (adds its commands to the surveys and feedback groups)
     from app.feedback.cli import feedback_cli, surveys_cli
     from app.feedback.cli_kpis import kpis_cli
-    from app.incentives.cli import runs_cli, schemes_cli
+    from app.incentives.cli import interessement_cli, runs_cli, schemes_cli
     from app.org.cli import employees_cli, stores_cli
     from app.pulse.cli import pulse_cli
     from app.recognition.cli import badges_cli, budgets_cli, points_cli
@@ -101,6 +101,7 @@ def register_commands(app: Flask) -> None:
         kpis_cli,
         schemes_cli,
         runs_cli,
+        interessement_cli,
         budgets_cli,
         points_cli,
         badges_cli,

@@ -29,13 +29,14 @@ from app.core.company import CompanySettings, save_company_settings
 from app.extensions import db
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 from tests import helpers
-from tests.helpers import CUSTOMER_CONTACT, CUSTOMER_NAME, EXAMPLE_SCHEME, csrf_token
+from tests.helpers import CUSTOMER_CONTACT, CUSTOMER_NAME, EXAMPLE_SCHEME, INTERESSEMENT_SCHEME, csrf_token
 
 # What test modules may import from here besides fixtures: constants, and the login helpers.
 __all__ = [
     "CUSTOMER_CONTACT",
     "CUSTOMER_NAME",
     "EXAMPLE_SCHEME",
+    "INTERESSEMENT_SCHEME",
     "MID_QUARTER",
     "PASSWORD",
     "QUARTER_TURN",
@@ -444,6 +445,33 @@ def make_run(app: Flask, runner) -> Callable[[str], Any]:
 def build_paid_world(make_store, make_employee, make_user, runner) -> Callable[[], dict]:
     """Build the statements' world: S1 and S2 with the worked example's answers, W1, H1, a mover, S2's manager."""
     return lambda: helpers.paid_world(make_store, make_employee, make_user, runner)
+
+
+@pytest.fixture
+def interessement_world(make_store, make_employee, make_user, runner, tmp_path) -> dict:
+    """The second worked example's three stores, seven employees, gross pay and intéressement scheme INT-NPS."""
+    return helpers.interessement_world(make_store, make_employee, make_user, runner, tmp_path)
+
+
+@pytest.fixture
+def interessement_run(interessement_world, runner) -> Callable[[str], int]:
+    """Take INT-NPS's run of 2026-Q3 to a status (draft computed, submitted, approved) through the CLI; its id."""
+
+    def make(status: str = "draft") -> int:
+        created = runner.invoke(args=["runs", "create", "--scheme", "INT-NPS", "--period", "2026-Q3"])
+        assert created.exit_code == 0, created.output
+        run_id = created.output.strip().splitlines()[-1]
+        steps = [["runs", "compute", run_id]]
+        if status in ("submitted", "approved"):
+            steps.append(["runs", "submit", run_id, "--user", "hr1@test.example"])
+        if status == "approved":
+            steps.append(["runs", "approve", run_id, "--user", "hr2@test.example"])
+        for step in steps:
+            result = runner.invoke(args=step)
+            assert result.exit_code == 0, result.output
+        return int(run_id)
+
+    return make
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ from app.recognition.models import Award, Badge, PointsEntry, Reward
 from app.recognition.settings import load_settings, save_settings
 
 EXAMPLE_SCHEME = Path(__file__).parents[1] / "examples" / "schemes" / "store-nps-csat.json"
+INTERESSEMENT_SCHEME = Path(__file__).parents[1] / "examples" / "schemes" / "interessement-nps.json"
 TZ = "Europe/Paris"
 CUSTOMER_NAME = "Jeanne Clientèle"
 CUSTOMER_CONTACT = "jeanne.clientele@example.org"
@@ -332,6 +333,54 @@ def paid_world(make_store, make_employee, make_user, runner) -> dict:
     }
     assert runner.invoke(args=["schemes", "import", str(EXAMPLE_SCHEME)]).exit_code == 0
     return {"s1": s1, "s2": s2, "whole": whole, "hired": hired, "mover": mover, "users": users}
+
+
+def interessement_world(make_store, make_employee, make_user, runner, tmp_path: Path) -> dict:
+    """The second worked example (docs/interessement-example.md), 2026-Q3: S1 NPS 35.0, S2 60.0, S3 20.0; E02 on
+    maternity leave (it counts as presence), E03 hired too recently, E06 left on 3 July; gross pay imported; the
+    scheme INT-NPS. Users: the HR pair, payroll, and Chloé (E04) as an employee."""
+    stores = {
+        "S1": make_store("S1", region="Nord", name="Lille Centre"),
+        "S2": make_store("S2", region="Nord", name="Lille Europe"),
+        "S3": make_store("S3", region="Nord", name="Roubaix"),
+    }
+    answers = {"S1": (66, 30, 24), "S2": (100, 40, 10), "S3": (36, 36, 18)}
+    for code, (promoters, passives, detractors) in answers.items():
+        add_month_responses(stores[code], 8, [10] * promoters + [7] * passives + [2] * detractors, [])
+    people = [
+        ("E01", "S1", "Alice", "Martin", date(2020, 1, 6), None, "fr", "7500.00"),
+        ("E02", "S1", "Béatrice", "Durand", date(2019, 3, 1), None, "fr", "2600.00"),
+        ("E03", "S1", "Hugo", "Petit", date(2026, 7, 15), None, "fr", "4100.00"),
+        ("E04", "S2", "Chloé", "Bernard", date(2018, 1, 8), None, "en", "9000.00"),
+        ("E05", "S2", "David", "Roux", date(2021, 1, 4), None, "fr", "6000.00"),
+        ("E06", "S2", "Léo", "Fournier", date(2022, 1, 3), date(2026, 7, 3), "fr", "650.00"),
+        ("E07", "S3", "Emma", "Girard", date(2020, 1, 6), None, "fr", "7200.00"),
+    ]
+    employees = {}
+    for number, store, first, last, hired, left, language, _gross in people:
+        employees[number] = make_employee(
+            stores[store],
+            number=number,
+            first_name=first,
+            last_name=last,
+            hire_date=hired,
+            exit_date=left,
+            language=language,
+        )
+    pay = tmp_path / "gross-pay.csv"
+    pay.write_text(
+        "employee_number,period,gross_pay\n" + "".join(f"{p[0]},2026-Q3,{p[7]}\n" for p in people), encoding="utf-8"
+    )
+    imported = runner.invoke(args=["interessement", "import-gross-pay", str(pay)])
+    assert imported.exit_code == 0, imported.output
+    assert runner.invoke(args=["schemes", "import", str(INTERESSEMENT_SCHEME)]).exit_code == 0
+    users = {
+        "hr1": make_user("hr1@test.example", "hr"),
+        "hr2": make_user("hr2@test.example", "hr"),
+        "payroll": make_user("pay@test.example", "payroll"),
+        "chloe": make_user("chloe@test.example", "employee", employee=employees["E04"]),
+    }
+    return {"stores": stores, "employees": employees, "users": users, "gross_pay_file": pay}
 
 
 # --- recognition ------------------------------------------------------------------------------------------------

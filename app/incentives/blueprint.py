@@ -7,6 +7,7 @@ bp = Blueprint("incentives", __name__)
 from app.incentives import (  # noqa: E402, F401  (each route module adds its views to `bp`)
     routes_common,
     routes_employee,
+    routes_interessement,
     routes_objectives,
     routes_questions,
     routes_runs,

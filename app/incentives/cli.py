@@ -181,3 +181,49 @@ def show_command(run_id: int, as_json: bool) -> None:
     for line in data["lines"]:  # type: ignore[union-attr]
         click.echo(f"  {line['employee_number']:10} {line['store_code']:8} {line['amount']:>12}")
     click.echo(f"  total {data['total']}")
+
+
+interessement_cli = AppGroup("interessement", help="Intéressement: gross pay per period, the PASS, the pay code.")
+
+
+@interessement_cli.command("import-gross-pay")
+@click.argument("path", metavar="FILE")
+def import_gross_pay_command(path: str) -> None:
+    """Import gross pay from an employee_number,period,gross_pay file (CSV or XLSX), all or nothing."""
+    from app.core.cli_support import fail_import
+    from app.core.tabular import ImportRejected, read_table
+    from app.incentives import gross_pay
+
+    content = read_bytes(path)
+    try:
+        summary = gross_pay.import_gross_pay(read_table(content, path, gross_pay.IMPORT_COLUMNS))
+    except ImportRejected as exc:
+        fail_import(exc)
+    db.session.commit()
+    click.echo("Gross pay imported: {new} new, {changed} changed, {unchanged} unchanged.".format(**summary))
+
+
+@interessement_cli.command("settings")
+@click.option("--pass", "passes", multiple=True, metavar="YEAR=AMOUNT", help="The PASS of a year, e.g. 2027=49000.")
+@click.option("--pay-code", default=None, help="The pay code of intéressement when a scheme names none.")
+def settings_command(passes: tuple[str, ...], pay_code: str | None) -> None:
+    """Show the PASS per year and the intéressement pay code; change them with the options."""
+    from app.incentives import gross_pay
+
+    if passes or pay_code is not None:
+        years: dict[int, Decimal] = {}
+        for item in passes:
+            year, _sep, amount = item.partition("=")
+            try:
+                years[int(year)] = Decimal(amount.strip())
+            except (ValueError, ArithmeticError):
+                fail(f"pass: {item!r} is not YEAR=AMOUNT")
+        try:
+            gross_pay.save_settings(years, pay_code)
+        except gross_pay.SettingsError as exc:
+            fail(str(exc))
+        db.session.commit()
+    settings = gross_pay.load_settings()
+    click.echo(f"pay_code {settings.pay_code}")
+    for year, amount in sorted(settings.pass_by_year.items()):
+        click.echo(f"pass {year} {amount}")

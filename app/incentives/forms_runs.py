@@ -43,3 +43,11 @@ class AskForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(min=2, max=4000)])
+
+
+class InteressementSettingsForm(FlaskForm):
+    """The intéressement pay code, and the PASS of one year (to add a year or correct one)."""
+
+    pay_code = StringField(_l("Pay code of intéressement"), validators=[DataRequired(), Length(max=40)])
+    year = StringField(_l("Year of the PASS"), validators=[Optional(), Length(max=4)])
+    pass_amount = StringField(_l("PASS of that year"), validators=[Optional(), Length(max=20)])

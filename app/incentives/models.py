@@ -229,3 +229,22 @@ class LineQuestion(db.Model):
     answer: Mapped[str | None] = mapped_column(sa.Text)
     answered_by: Mapped[str | None] = mapped_column(sa.String(254))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class GrossPay(db.Model):
+    """An employee's gross pay for one period, as payroll reports it: the base of intéressement's salary sub-pool
+    and of its 20 % cap."""
+
+    __tablename__ = "gross_pay"
+    __table_args__ = (
+        sa.UniqueConstraint("employee_id", "period", name="uq_gross_pay_employee_period"),
+        sa.CheckConstraint("amount >= 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id"), index=True)
+    period: Mapped[str] = mapped_column(sa.String(10), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    employee: Mapped[Employee] = relationship()

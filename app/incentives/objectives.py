@@ -41,6 +41,9 @@ def publish(version: SchemeVersion, period_label: str, published_at: datetime | 
     if period.kind != version.period_type:
         raise ObjectivesError(f"period: {version.scheme.code} is paid per {version.period_type}, not per {period.kind}")
     document = document_of(version)
+    if document.is_interessement:
+        # Intéressement sets no individual objectives: its agreement (the scheme) and the sheet say everything.
+        raise ObjectivesError(f"scheme: {version.scheme.code} is an intéressement scheme: it has no objectives")
     if not document.valid_for(period):
         raise ObjectivesError(f"period: {period} is outside the scheme's validity")
     existing = db.session.scalar(

@@ -93,7 +93,8 @@ def printed(value: object) -> str:
 def trace_charts(trace: dict) -> list[Markup]:
     """Each component of a stored line drawn on its curve, with the value that was measured."""
     found = []
-    for c in trace["components"]:
+    # An intéressement share is measured on its pool's components.
+    for c in trace.get("components") or trace.get("pool", {}).get("components", []):
         marker = charts.measured_marker(
             as_decimal(c.get("measured")), c.get("measure"), as_decimal(c.get("lower")), as_decimal(c.get("upper"))
         )

@@ -161,6 +161,10 @@ def scheme_edit(code: str):
     """Edit a scheme's latest version; a frozen one is kept and the edit becomes the next version."""
     scheme = _scheme_or_404(code)
     document = scheme.latest.document
+    if document.get("kind") == "interessement":
+        # The form knows bonus schemes only: saving it would turn the scheme into one.
+        flash(_("An intéressement scheme is edited as its JSON document: export it, change it, import it."), "warning")
+        return redirect(url_for("incentives.scheme_detail", code=code))
     if request.method == "POST":
         form = SchemeForm()
         _setup(form, document)

@@ -27,7 +27,7 @@ from app.auth.models import User
 from app.core import clock
 from app.dbtypes import Money, utcnow
 from app.extensions import db
-from app.incentives import engine, figures
+from app.incentives import engine, figures, gross_pay, interessement
 from app.incentives.models import (
     PAID_STATUSES,
     AdjustmentKind,
@@ -483,13 +483,20 @@ def compute(run: BonusRun) -> engine.RunResult:
     _require_status(run, RunStatus.DRAFT, _("run %(id)d is %(status)s: only a draft can be recomputed"))
     period = Period.parse(run.period)
     _check_validity(run.version, period)
-    spec = document_of(run.version).spec(run.version.version)
+    document = document_of(run.version)
     facts, employee_ids, store_ids = period_facts(period)
-    try:
-        result = engine.compute_run(spec, period, facts, figures.gather(spec, period))
-    except engine.EngineError as exc:
-        raise RunError(str(exc)) from None
-    late = _objectives_late(run.version, period)
+    if document.is_interessement:
+        result: engine.RunResult | interessement.InteressementResult = _compute_interessement(run, period, facts)
+        traces = [interessement.share_trace(line, result) for line in result.lines]
+    else:
+        spec = document.spec(run.version.version)
+        try:
+            result = engine.compute_run(spec, period, facts, figures.gather(spec, period))
+        except engine.EngineError as exc:
+            raise RunError(str(exc)) from None
+        traces = [engine.trace_to_dict(line) for line in result.lines]
+    # Intéressement has no objectives to publish beforehand: its agreement is the scheme.
+    late = _objectives_late(run.version, period) and not document.is_interessement
     before = {
         "total": run.total,
         "lines": db.session.scalar(sa.select(sa.func.count()).where(RunLine.run_id == run.id)),
@@ -501,10 +508,10 @@ def compute(run: BonusRun) -> engine.RunResult:
             "employee_id": employee_ids[line.employee_number],
             "store_id": store_ids[line.store_code],
             "amount": line.amount,
-            "trace": engine.trace_to_dict(line),
+            "trace": trace,
             "objectives_late": late,
         }
-        for line in result.lines
+        for line, trace in zip(result.lines, traces, strict=True)
     ]
     unchanged = 0
     if run.corrective:
@@ -529,6 +536,24 @@ def compute(run: BonusRun) -> engine.RunResult:
         after={"total": run.total, "lines": len(rows)},
     )
     return result
+
+
+def _compute_interessement(
+    run: BonusRun, period: Period, facts: list[engine.EmployeeFacts]
+) -> interessement.InteressementResult:
+    """Compute an intéressement run: beneficiaries with their gross pay, the pools' KPIs, the PASS of the year."""
+    spec = document_of(run.version).interessement_spec(run.version.version)
+    settings = gross_pay.load_settings()
+    pass_amount = settings.pass_for(period.year)
+    if pass_amount is None:
+        raise RunError(_("no PASS is set for %(year)d: add it to the intéressement settings", year=period.year), "pass")
+    try:
+        people, excluded = interessement.beneficiaries_of(facts, period, gross_pay.gross_pay_for(period))
+        return interessement.compute_interessement(
+            spec, period, people, figures.gather(spec, period), pass_amount, excluded=excluded
+        )
+    except engine.EngineError as exc:
+        raise RunError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -905,6 +930,7 @@ def run_as_json(run: BonusRun) -> dict[str, object]:
                 "amount": str(line.amount),
                 "objectives_late": line.objectives_late,
                 "trace": line.trace,
+                **_subpools(line.trace),
             }
             for line in lines
         ],
@@ -924,6 +950,27 @@ def run_as_json(run: BonusRun) -> dict[str, object]:
 
 
 user_by_email = _user
+
+
+def _subpools(trace: dict) -> dict[str, object]:
+    """An intéressement share's sub-pools as `runs show --json` adds them: each sub-pool of the employee's pool,
+    its total and the employee's base and part in it (before the individual cap)."""
+    if not interessement.is_share_trace(trace):
+        return {}
+    parts = {p["basis"]: p for p in trace["parts"]}
+    return {
+        "subpools": [
+            {
+                "basis": s["basis"],
+                "share": s["share"],
+                "pool_amount": s["amount"],
+                "basis_total": s["basis_total"],
+                "employee_base": parts[s["basis"]]["base"],
+                "employee_part": str(round_cents(Decimal(parts[s["basis"]]["amount"]))),
+            }
+            for s in trace["pool"]["subpools"]
+        ]
+    }
 
 
 # --- review: what HR looks at before approving -----------------------------------------------------------
@@ -983,7 +1030,8 @@ def fallback_stores(run: BonusRun) -> list[FallbackStore]:
     first_lines = sa.select(sa.func.min(RunLine.id)).where(RunLine.run_id == run.id).group_by(RunLine.store_id)
     found = []
     for trace in db.session.scalars(sa.select(RunLine.trace).where(RunLine.id.in_(first_lines))):
-        for c in trace["components"]:
+        # An intéressement share carries its pool's components.
+        for c in trace.get("components") or trace.get("pool", {}).get("components", []):
             if c.get("fallback_used"):
                 found.append(
                     FallbackStore(

@@ -26,11 +26,21 @@ from app.incentives.engine import (
     StepsCurve,
     validate_scheme,
 )
+from app.incentives.interessement import (
+    BASES,
+    POOL_KINDS,
+    POOL_LEVELS,
+    REDISTRIBUTIONS,
+    InteressementSpec,
+    SubPool,
+    validate_interessement,
+)
 from app.periods import Period
 
 FORMAT = "primo-scheme/1"
 PERIOD_TYPES = ("month", "quarter", "year")
 JOB_ROLES = ("sales_associate", "store_manager", "regional_manager", "customer_service", "logistics", "other")
+KINDS = ("bonus", "interessement")
 BUILTIN_KPIS = {"nps": "higher", "csat": "higher", "ces": "higher", "followup_48h": "higher"}
 
 
@@ -40,6 +50,18 @@ class SchemeFormatError(ValueError):
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
         super().__init__("; ".join(errors))
+
+
+@dataclass(frozen=True)
+class InteressementTerms:
+    """What an intéressement scheme says beyond its formula: pools, sub-pools, seniority and cap handling."""
+
+    pool_level: str
+    pool_kind: str
+    pool_value: Decimal
+    subpools: tuple[SubPool, ...]
+    seniority_months: int
+    cap_redistribution: str
 
 
 @dataclass(frozen=True)
@@ -63,7 +85,13 @@ class SchemeDocument:
     min_tenure_days: int
     employed_at_period_end: bool
     components: tuple[ComponentSpec, ...]
+    kind: str = "bonus"
+    interessement: InteressementTerms | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def is_interessement(self) -> bool:
+        return self.kind == "interessement"
 
     def valid_for(self, period: Period) -> bool:
         """Whether the scheme applies to any day of the period (its validity dates overlap it)."""
@@ -84,6 +112,25 @@ class SchemeDocument:
             regions=frozenset(self.regions) if self.regions else None,
             min_tenure_days=self.min_tenure_days,
             employed_at_period_end=self.employed_at_period_end,
+        )
+
+    def interessement_spec(self, version: int) -> InteressementSpec:
+        """The intéressement engine's view of this document as version `version`."""
+        terms = self.interessement
+        if terms is None:
+            raise ValueError(f"scheme {self.code} is not an intéressement scheme")
+        return InteressementSpec(
+            code=self.code,
+            version=version,
+            pool_level=terms.pool_level,  # type: ignore[arg-type]
+            pool_kind=terms.pool_kind,  # type: ignore[arg-type]
+            pool_value=terms.pool_value,
+            components=self.components,
+            subpools=terms.subpools,
+            seniority_months=terms.seniority_months,
+            cap_redistribution=terms.cap_redistribution,  # type: ignore[arg-type]
+            store_codes=frozenset(self.store_codes) if self.store_codes else None,
+            regions=frozenset(self.regions) if self.regions else None,
         )
 
 
@@ -210,6 +257,8 @@ def read_document(data: Any) -> SchemeDocument:
         raise SchemeFormatError(["document: must be a JSON object"])
     if data.get("format", FORMAT) != FORMAT:
         reader.fail("format", f"must be {FORMAT!r}")
+    kind = reader.choice(data, "kind", "", KINDS, default="bonus")
+    collective = kind == "interessement"
     code = reader.text(data, "code", "", limit=40)
     if code and not all(c.isalnum() or c in "-_." for c in code):
         reader.fail("code", "letters, digits, '-', '_' and '.' only")
@@ -220,10 +269,14 @@ def read_document(data: Any) -> SchemeDocument:
     valid_to = reader.day(data, "valid_to", "", required=False)
     if valid_from and valid_to and valid_to < valid_from:
         reader.fail("valid_to", "before valid_from")
-    pay_code = reader.text(data, "pay_code", "", limit=40)
+    # An intéressement scheme without a pay code of its own is paid on the company's intéressement code.
+    pay_code = reader.text(data, "pay_code", "", limit=40, required=not collective)
     target = data.get("target")
     target_kind, target_value = "percent_of_base", Decimal(0)
-    if not isinstance(target, Mapping):
+    if collective:
+        if target is not None:
+            reader.fail("target", "an intéressement scheme has no individual target: its pool is in interessement.pool")
+    elif not isinstance(target, Mapping):
         reader.fail("target", "required: {kind: percent_of_base | fixed, value: …}")
     else:
         target_kind = reader.choice(target, "kind", "target.", TARGET_KINDS)
@@ -242,6 +295,21 @@ def read_document(data: Any) -> SchemeDocument:
     if not isinstance(at_end, bool):
         reader.fail("eligibility.employed_at_period_end", "must be true or false")
         at_end = False
+    terms = None
+    if collective:
+        for key, unset in (("job_roles", None), ("min_tenure_days", 0), ("employed_at_period_end", False)):
+            if eligibility.get(key, unset) != unset:
+                reader.fail(
+                    f"eligibility.{key}",
+                    "not for intéressement: every employee benefits, leavers included; "
+                    "use interessement.seniority_months",
+                )
+        for key in ("cap", "pool"):
+            if data.get(key) is not None:
+                reader.fail(key, "not for intéressement: the caps are the law's, the pool is interessement.pool")
+        terms = _terms(reader, data.get("interessement"))
+    elif data.get("interessement") is not None:
+        reader.fail("interessement", "only for a scheme of kind interessement")
     components: list[ComponentSpec] = []
     raw_components = data.get("components")
     if not isinstance(raw_components, list) or not raw_components:
@@ -287,11 +355,54 @@ def read_document(data: Any) -> SchemeDocument:
         min_tenure_days=min_tenure,
         employed_at_period_end=at_end,
         components=tuple(components),
+        kind=kind,
+        interessement=terms,
     )
-    errors, warnings = validate_scheme(document.spec(1))
+    if collective:
+        errors, warnings = validate_interessement(document.interessement_spec(1), period_type), []
+    else:
+        errors, warnings = validate_scheme(document.spec(1))
     if errors:
         raise SchemeFormatError(errors)
     return SchemeDocument(**{**document.__dict__, "warnings": tuple(warnings)})
+
+
+def _terms(reader: _Reader, raw: Any) -> InteressementTerms | None:
+    """Read the `interessement` object of an intéressement scheme."""
+    if not isinstance(raw, Mapping):
+        reader.fail("interessement", "required for an intéressement scheme: pool_level, pool, subpools")
+        return None
+    path = "interessement."
+    level = reader.choice(raw, "pool_level", path, POOL_LEVELS)
+    pool = raw.get("pool")
+    pool_kind, pool_value = "amount", None
+    if not isinstance(pool, Mapping):
+        reader.fail(path + "pool", "required: {kind: amount | percent_of_payroll, value: …}")
+    else:
+        pool_kind = reader.choice(pool, "kind", path + "pool.", POOL_KINDS)
+        pool_value = reader.number(pool, "value", path + "pool.")
+    subpools = []
+    raw_subpools = raw.get("subpools")
+    if not isinstance(raw_subpools, list) or not raw_subpools:
+        reader.fail(path + "subpools", "give 1 to 3 sub-pools: {basis: equal | salary | presence, share: …}")
+        raw_subpools = []
+    for index, sub in enumerate(raw_subpools):
+        where = f"{path}subpools[{index}]"
+        if not isinstance(sub, Mapping):
+            reader.fail(where, "must be an object")
+            continue
+        basis = reader.choice(sub, "basis", where + ".", BASES)
+        share = reader.number(sub, "share", where + ".")
+        if share is not None:
+            subpools.append(SubPool(basis, share))
+    seniority = raw.get("seniority_months", 0)
+    if isinstance(seniority, bool) or not isinstance(seniority, int):
+        reader.fail(path + "seniority_months", "a whole number of months from 0 to 3")
+        seniority = 0
+    redistribution = reader.choice(raw, "cap_redistribution", path, REDISTRIBUTIONS, default="redistribute")
+    if pool_value is None:
+        return None
+    return InteressementTerms(level, pool_kind, pool_value, tuple(subpools), seniority, redistribution)
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -312,6 +423,9 @@ def write_document(document: SchemeDocument, version: int | None = None) -> dict
     data: dict[str, Any] = {"format": FORMAT, "code": document.code}
     if version is not None:
         data["version"] = version
+    if document.is_interessement:
+        # Written only for intéressement, so a bonus scheme's stored document stays as it always was.
+        data["kind"] = document.kind
     data.update(
         {
             "name": document.name,
@@ -330,6 +444,7 @@ def write_document(document: SchemeDocument, version: int | None = None) -> dict
                 "min_tenure_days": document.min_tenure_days,
                 "employed_at_period_end": document.employed_at_period_end,
             },
+            **_collective_fields(document),
             "components": [
                 {
                     "key": c.key,
@@ -346,4 +461,24 @@ def write_document(document: SchemeDocument, version: int | None = None) -> dict
             ],
         }
     )
+    if document.is_interessement:
+        for name in ("target", "cap", "pool"):
+            del data[name]
+        for name in ("job_roles", "min_tenure_days", "employed_at_period_end"):
+            del data["eligibility"][name]
     return data
+
+
+def _collective_fields(document: SchemeDocument) -> dict[str, Any]:
+    terms = document.interessement
+    if terms is None:
+        return {}
+    return {
+        "interessement": {
+            "pool_level": terms.pool_level,
+            "pool": {"kind": terms.pool_kind, "value": _text(terms.pool_value)},
+            "subpools": [{"basis": s.basis, "share": _text(s.share)} for s in terms.subpools],
+            "seniority_months": terms.seniority_months,
+            "cap_redistribution": terms.cap_redistribution,
+        }
+    }

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from app.audit.services import current_actor, record
 from app.extensions import db
+from app.incentives.gross_pay import load_settings
 from app.incentives.models import Scheme, SchemeVersion
 from app.incentives.scheme_format import SchemeDocument, read_document, write_document
 
@@ -32,6 +33,13 @@ def get_version(code: str, version: int | None = None) -> SchemeVersion:
         if candidate.version == version:
             return candidate
     raise SchemeError(_("scheme %(code)s has no version %(version)d", code=code, version=version))
+
+
+def pay_code_of(document: SchemeDocument) -> str:
+    """The pay code a version is paid on: its own, else (intéressement) the company's intéressement pay code."""
+    if document.pay_code or not document.is_interessement:
+        return document.pay_code
+    return load_settings().pay_code
 
 
 def document_of(version: SchemeVersion) -> SchemeDocument:
@@ -58,7 +66,7 @@ def save_document(document: SchemeDocument) -> tuple[SchemeVersion, str]:
     if not latest.frozen:
         before = latest.document
         latest.document = stored
-        latest.name, latest.period_type, latest.pay_code = document.name, document.period_type, document.pay_code
+        latest.name, latest.period_type, latest.pay_code = document.name, document.period_type, pay_code_of(document)
         record(
             "scheme.update", "scheme", document.code, summary=f"version {latest.version}", before=before, after=stored
         )
@@ -82,7 +90,7 @@ def _new_version(
         version=number,
         name=document.name,
         period_type=document.period_type,
-        pay_code=document.pay_code,
+        pay_code=pay_code_of(document),
         document=stored,
         created_by=actor,
     )

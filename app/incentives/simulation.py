@@ -86,6 +86,11 @@ def simulate(version: SchemeVersion, period_label: str) -> Simulation:
     if period.kind != version.period_type:
         raise SimulationError(f"period: {version.scheme.code} is paid per {version.period_type}, not per {period.kind}")
     document = document_of(version)
+    if document.is_interessement:
+        # The bonus simulation has no pools or sub-pools to show; a draft run shows them and can be thrown away.
+        raise SimulationError(
+            f"scheme: {version.scheme.code} is an intéressement scheme: compute a draft run to see its pools and shares"
+        )
     spec = document.spec(version.version)
     with db.session.no_autoflush:
         facts, _employee_ids, _store_ids = period_facts(period)

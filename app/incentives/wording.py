@@ -551,6 +551,8 @@ def explain_line(
     custom: Mapping[str, tuple[str, str]] | None = None,
 ) -> LineExplanation:
     """Explain a stored line (its trace) step by step, so anyone can redo the sum by hand."""
+    if trace.get("kind") == "interessement":
+        return explain_share(trace, lang, currency, adjustments=adjustments, custom=custom)
     lang = language_of(lang)
     fr = lang == "fr"
     col = _colon(lang)
@@ -625,6 +627,98 @@ def explain_line(
         signed = ("+" if amount > 0 else "") + m(amount)
         steps.append(f"Ajustement{col} {signed} ({reason})." if fr else f"Adjustment: {signed} ({reason}).")
     return LineExplanation(tuple(components), tuple(steps))
+
+
+_BASES = {
+    "fr": {"equal": "à parts égales", "salary": "selon le salaire brut", "presence": "selon la présence"},
+    "en": {"equal": "equal shares", "salary": "in proportion to gross pay", "presence": "in proportion to presence"},
+}
+
+
+def explain_share(
+    trace: Mapping[str, Any],
+    lang: str,
+    currency: str,
+    *,
+    adjustments: Sequence[tuple[Decimal, str]] = (),
+    custom: Mapping[str, tuple[str, str]] | None = None,
+) -> LineExplanation:
+    """Explain a stored intéressement share step by step: the pool, its caps, the sub-pools and the person's share."""
+    lang = language_of(lang)
+    fr = lang == "fr"
+    col = _colon(lang)
+    pool, run = trace["pool"], trace["run"]
+    d = lambda v: Decimal(str(v))  # noqa: E731
+    m = lambda v: money(d(v), lang, currency)  # noqa: E731
+    components = tuple(
+        (_capital(subject(c, lang, custom)), tuple(component_sentences(c, lang, custom))) for c in pool["components"]
+    )
+    weighted = d(pool["weighted_achievement"])
+    steps = [
+        f"Réalisation pondérée{col} {percent(weighted, lang)}."
+        if fr
+        else f"Weighted achievement: {percent(weighted, lang)}."
+    ]
+    if pool["pool_kind"] == "amount":
+        base = m(pool["pool_value"])
+    else:
+        base = f"{percent(d(pool['pool_value']), lang)} × {m(pool['payroll'])}"
+    steps.append(
+        f"Enveloppe{col} {base} × {percent(weighted, lang)} = {m(pool['formula_amount'])}."
+        if fr
+        else f"Pool: {base} × {percent(weighted, lang)} = {m(pool['formula_amount'])}."
+    )
+    if run["total_cap_applied"]:
+        steps.append(
+            f"Plafond global de 20 % de la masse salariale ({m(run['total_cap'])}) atteint{col} enveloppe ramenée à "
+            f"{m(pool['amount'])}."
+            if fr
+            else f"Overall cap of 20 % of gross pay ({m(run['total_cap'])}) reached: pool brought down to "
+            f"{m(pool['amount'])}."
+        )
+    parts = {p["basis"]: p for p in trace["parts"]}
+    for sub in pool["subpools"]:
+        part = parts[sub["basis"]]
+        label = _BASES[lang][sub["basis"]]
+        steps.append(
+            f"{_capital(label)} ({percent(d(sub['share']), lang)}){col} {m(sub['amount'])} × "
+            f"{number(d(part['base']), lang)} / {number(d(sub['basis_total']), lang)} = {m(part['amount'])}."
+        )
+    cap = m(trace["cap"])
+    days = trace["presence_days"]
+    steps.append(
+        f"Plafond individuel{col} 75 % × {m(run['pass_amount'])} × {days} jours de présence / jours de l'année = {cap}."
+        if fr
+        else f"Individual cap: 75 % × {m(run['pass_amount'])} × {days} days of presence / days in the year = {cap}."
+    )
+    if trace["capped"]:
+        kept = run["cap_redistribution"] == "keep"
+        where = (
+            ("conservé par l'entreprise" if kept else "réparti entre les autres bénéficiaires")
+            if fr
+            else ("kept by the company" if kept else "shared among the other beneficiaries")
+        )
+        steps.append(
+            f"Plafond atteint{col} part ramenée de {m(trace['amount_before_cap'])} à {cap} ; l'excédent est {where}."
+            if fr
+            else f"Cap reached: share brought down from {m(trace['amount_before_cap'])} to {cap}; "
+            f"the excess is {where}."
+        )
+    elif d(trace["redistributed"]) > 0:
+        steps.append(
+            f"Reçu de l'excédent des plafonds des autres{col} {m(trace['redistributed'])}."
+            if fr
+            else f"Received from the others' capped excess: {m(trace['redistributed'])}."
+        )
+    steps.append(
+        f"Votre part d'intéressement{col} {m(trace['amount'])}."
+        if fr
+        else f"Your intéressement share: {m(trace['amount'])}."
+    )
+    for amount, reason in adjustments:
+        signed = ("+" if amount > 0 else "") + m(amount)
+        steps.append(f"Ajustement{col} {signed} ({reason})." if fr else f"Adjustment: {signed} ({reason}).")
+    return LineExplanation(components, tuple(steps))
 
 
 def curve_of_trace(c: Mapping[str, Any]):

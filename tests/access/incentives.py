@@ -105,6 +105,10 @@ TABLE: dict[str, Case] = {
     "incentives.questions_queue": Case("GET", fixed("/questions"), HR),
     "incentives.question_detail": Case("GET", path("/questions/{question}"), HR),
     "incentives.simulation_page": Case("GET", path("/simulation?scheme=STORE-NPS-CSAT:1&period=2026-Q3"), HR),
+    "incentives.interessement_page": Case("GET", fixed("/interessement"), HR),
+    "incentives.gross_pay_template": Case("GET", fixed("/interessement/gross-pay/template.csv"), HR),
+    "incentives.gross_pay_import": Case("POST", fixed("/interessement/gross-pay"), HR_POST),
+    "incentives.interessement_settings": Case("POST", fixed("/interessement/settings"), HR_POST),
     "incentives.my_bonus": Case("GET", path("/my/bonus"), EMPLOYEES),
     "incentives.my_bonus_question": Case("POST", path("/my/bonus/lines/{line}/question"), EMPLOYEES_POST),
     # Estimates are amounts: a manager prints them only when the company lets managers read their team's pay.

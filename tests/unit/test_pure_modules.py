@@ -8,6 +8,7 @@ from pathlib import Path
 
 PURE = (
     "app.incentives.engine",
+    "app.incentives.interessement",
     "app.recognition.ledger",
     "app.feedback.kpi",
     "app.money",

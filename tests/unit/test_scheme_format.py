@@ -115,3 +115,61 @@ def test_every_problem_is_listed_at_once():
     data["pay_code"] = ""
     data["components"][0]["measure"] = "vibes"
     assert len(errors_of(data)) == 3
+
+
+COLLECTIVE = ROOT / "examples" / "schemes" / "interessement-nps.json"
+
+
+def collective() -> dict:
+    return json.loads(COLLECTIVE.read_text(encoding="utf-8"))
+
+
+def test_an_old_document_without_a_kind_is_a_bonus_and_is_written_back_unchanged():
+    document = read_document(example())
+    assert document.kind == "bonus" and not document.is_interessement
+    assert "kind" not in write_document(document)
+
+
+def test_the_interessement_example_reads_writes_back_and_follows_the_schema():
+    document = read_document(collective())
+    assert document.is_interessement
+    assert (document.code, document.name) == ("INT-NPS", "Intéressement trimestriel à la satisfaction client")
+    terms = document.interessement
+    assert (terms.pool_level, terms.pool_kind, terms.pool_value) == ("store", "amount", Decimal("1600.00"))
+    assert [(s.basis, s.share) for s in terms.subpools] == [
+        ("equal", Decimal(50)),
+        ("salary", Decimal(25)),
+        ("presence", Decimal(25)),
+    ]
+    assert (terms.seniority_months, terms.cap_redistribution) == (3, "redistribute")
+    assert read_document(write_document(document)) == document
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validate(collective(), schema)
+    jsonschema.validate(write_document(document, version=2), schema)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d.update(period_type="month"), "period_type"),
+        (lambda d: d["interessement"].update(seniority_months=6), "interessement.seniority_months"),
+        (lambda d: d["interessement"]["subpools"][0].update(share="40"), "interessement.subpools"),
+        (lambda d: d["interessement"].update(pool_level="country"), "interessement.pool_level"),
+        (lambda d: d["interessement"].update(cap_redistribution="burn"), "interessement.cap_redistribution"),
+        (lambda d: d["eligibility"].update(employed_at_period_end=True), "eligibility.employed_at_period_end"),
+        (lambda d: d.update(target={"kind": "fixed", "value": "100"}), "target"),
+        (lambda d: d.pop("interessement"), "interessement"),
+        (lambda d: d["components"][0]["curve"].update(threshold="-100", floor="10"), "able to give zero"),
+    ],
+)
+def test_an_interessement_document_the_law_refuses_names_its_field(change, field):
+    data = collective()
+    change(data)
+    assert any(error.startswith(field) or field in error for error in errors_of(data)), errors_of(data)
+
+
+def test_a_formula_that_cannot_give_zero_says_which_component_and_why():
+    data = collective()
+    data["components"][0]["curve"] = {"type": "steps", "steps": [["-100", "10"], ["40", "100"]]}
+    (error,) = errors_of(data)
+    assert error.startswith("components:") and "components[0].curve pays 10 % even at nps -100" in error

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from app.incentives import engine
+from app.incentives import engine, interessement
 from app.money import ZERO
 from app.periods import Period
 
@@ -188,6 +188,7 @@ class StatementData:
     corrective_reason: str | None = None
     corrective_basis: tuple[int, ...] = ()
     advance: bool = False
+    share: ShareView | None = None  # an intéressement run's individual information sheet, instead of parts
 
     @property
     def full_name(self) -> str:
@@ -200,7 +201,7 @@ class StatementData:
     @property
     def lines_total(self) -> Decimal:
         """What the store parts give: in a corrective run, the whole amount due now for the period."""
-        return sum((p.amount for p in self.parts), ZERO)
+        return sum((p.amount for p in self.parts), self.share.amount if self.share else ZERO)
 
     @property
     def manual_adjustments(self) -> tuple[AdjustmentView, ...]:
@@ -326,6 +327,121 @@ def part_view(
 
 
 @dataclass(frozen=True)
+class SubPoolView:
+    """One sub-pool of the employee's pool, and the employee's base and part in it (before the individual cap)."""
+
+    basis: str
+    share: Decimal  # percent of the pool
+    amount: Decimal  # the sub-pool, to the cent
+    basis_total: Decimal  # the sum of the beneficiaries' bases
+    base: Decimal  # the employee's: 1, gross pay or days
+    part: Decimal  # full precision
+
+
+@dataclass(frozen=True)
+class ShareView:
+    """An intéressement share, for the individual information sheet: the pool, its formula and caps, the sub-pools,
+    the employee's bases and what the individual cap removed and where it went."""
+
+    line_id: int | None
+    store_code: str
+    store_name: str
+    region: str
+    pool_level: str
+    pool_key: str
+    components: tuple[ComponentView, ...]
+    weighted_achievement: Decimal
+    pool_kind: str
+    pool_value: Decimal
+    pool_payroll: Decimal
+    beneficiaries: int
+    formula_amount: Decimal
+    pool_amount: Decimal  # after the total cap
+    run_payroll: Decimal
+    formula_total: Decimal
+    total_cap: Decimal
+    total_cap_applied: bool
+    subpools: tuple[SubPoolView, ...]
+    presence_days: int
+    period_days: int
+    gross_pay: Decimal
+    hire_date: date
+    exit_date: date | None
+    amount_before_cap: Decimal
+    pass_amount: Decimal
+    cap: Decimal
+    capped: bool
+    removed: Decimal
+    redistributed: Decimal
+    cap_redistribution: str
+    pool_removed: Decimal
+    pool_redistributed: Decimal
+    pool_kept: Decimal
+    pool_after_caps: Decimal
+    amount: Decimal
+
+    @property
+    def rounding(self) -> Decimal:
+        """What rounding to the cent (largest remainder over the pool) added to or took from the exact share."""
+        exact = self.cap if self.capped else self.amount_before_cap + self.redistributed
+        return self.amount - exact
+
+
+def share_view(
+    trace: Mapping[str, Any],
+    line_id: int | None = None,
+    store_name: str = "",
+    custom: Mapping[str, KpiLabel] | None = None,
+) -> ShareView:
+    """An intéressement share from its stored trace (`interessement.share_trace` output)."""
+    line = interessement.share_from_dict(trace)
+    pool = interessement.pool_from_dict(trace["pool"])
+    run = trace["run"]
+    parts = {p.basis: p for p in line.parts}
+    return ShareView(
+        line_id=line_id,
+        store_code=line.store_code,
+        store_name=store_name or line.store_code,
+        region=line.region,
+        pool_level=pool.level,
+        pool_key=pool.key,
+        components=tuple(component_view(c, custom) for c in pool.components),
+        weighted_achievement=pool.weighted_achievement,
+        pool_kind=pool.pool_kind,
+        pool_value=pool.pool_value,
+        pool_payroll=pool.payroll,
+        beneficiaries=pool.beneficiaries,
+        formula_amount=pool.formula_amount,
+        pool_amount=pool.amount,
+        run_payroll=Decimal(run["payroll"]),
+        formula_total=Decimal(run["formula_total"]),
+        total_cap=Decimal(run["total_cap"]),
+        total_cap_applied=bool(run["total_cap_applied"]),
+        subpools=tuple(
+            SubPoolView(s.basis, s.share, s.amount, s.basis_total, parts[s.basis].base, parts[s.basis].amount)
+            for s in pool.subpools
+        ),
+        presence_days=line.presence_days,
+        period_days=line.period_days,
+        gross_pay=line.gross_pay,
+        hire_date=line.hire_date,
+        exit_date=line.exit_date,
+        amount_before_cap=line.amount_before_cap,
+        pass_amount=Decimal(run["pass_amount"]),
+        cap=line.cap,
+        capped=line.capped,
+        removed=line.removed,
+        redistributed=line.redistributed,
+        cap_redistribution=str(run["cap_redistribution"]),
+        pool_removed=pool.removed_by_caps,
+        pool_redistributed=pool.redistributed,
+        pool_kept=pool.kept,
+        pool_after_caps=pool.amount_after_caps,
+        amount=line.amount,
+    )
+
+
+@dataclass(frozen=True)
 class RunFacts:
     """The run a statement belongs to, as plain values."""
 
@@ -384,6 +500,9 @@ def build_statement_data(
     timezone: str = "Europe/Paris",
 ) -> StatementData:
     """Assemble one employee's statement from the stored traces of their lines (one part per store)."""
+    shares = [line for line in lines if interessement.is_share_trace(line.trace)]
+    lines = [line for line in lines if not interessement.is_share_trace(line.trace)]
+    share = share_view(shares[0].trace, shares[0].line_id, shares[0].store_name, custom_kpis) if shares else None
     parts = tuple(
         sorted(
             (part_view(line.trace, line.line_id, line.store_name, custom_kpis) for line in lines),
@@ -420,6 +539,7 @@ def build_statement_data(
         target_kind=first.target_kind if first else "",
         target_value=first.target_value if first else None,
         parts=parts,
+        share=share,
         adjustments=tuple(adjustments),
         recognition=recognition or RecognitionView(),
         currency=currency,

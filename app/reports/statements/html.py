@@ -41,6 +41,8 @@ def curve_svg(component: ComponentView) -> Markup:
 def _context(data: StatementData, logo_src: str | None) -> dict:
     f = numbers_for(data)
     curves = {(i, c.key): curve_svg(c) for i, part in enumerate(data.parts) for c in part.components}
+    if data.share is not None:
+        curves.update({("share", c.key): curve_svg(c) for c in data.share.components})
     return {
         "s": data,
         "f": f,

@@ -104,7 +104,8 @@ def write_statement(data: StatementData) -> Workbook:
     workbook.properties.modified = generated.replace(tzinfo=None)
     workbook.properties.creator = "Primo"
     sheet = _Sheet(ws)
-    sheet.put(f"{data.company_name} — {_('Bonus statement')}", bold=True)
+    title = _("Intéressement: individual information sheet") if data.share else _("Bonus statement")
+    sheet.put(f"{data.company_name} — {title}", bold=True)
     ws.cell(row=1, column=1).font = TITLE
 
     sheet.heading(_("Employee"))
@@ -162,6 +163,9 @@ def write_statement(data: StatementData) -> Workbook:
         sheet.put(_("Pool factor"), (part.pool_factor, FACTOR))
         sheet.put(_("Amount of this part"), (part.amount, MONEY), data.currency, bold=True)
 
+    if data.share is not None:
+        _share_rows(sheet, data)
+
     if data.manual_adjustments:
         sheet.heading(_("Adjustments"))
         sheet.put(_("Date"), _("Reason"), _("Amount"), bold=True)
@@ -218,8 +222,12 @@ def _kpi_table(sheet: _Sheet, data: StatementData, f: Numbers) -> None:
         _("Store"),
         bold=True,
     )
-    for part in data.parts:
-        for c in part.components:
+    # An intéressement sheet has one "part": its pool.
+    groups = [(part.store_code, part.components) for part in data.parts]
+    if data.share is not None:
+        groups.append((data.share.store_code, data.share.components))
+    for store_code, components in groups:
+        for c in components:
             sheet.put(
                 c.kpi_name,
                 scope_label(c.scope, c.scope_key),
@@ -234,6 +242,58 @@ def _kpi_table(sheet: _Sheet, data: StatementData, f: Numbers) -> None:
                 (_fraction(c.weight), PERCENT),
                 (_fraction(c.contribution), PERCENT),
                 fallback_label(c, f) or "",
-                part.store_code,
+                store_code,
             )
     sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(KPI_COLUMNS)}{max(sheet.row, header)}"
+
+
+def _share_rows(sheet: _Sheet, data: StatementData) -> None:
+    """An intéressement share: the pool, the total cap, the sub-pools with the employee's bases, the individual cap."""
+    share, money = data.share, data.currency
+    assert share is not None
+    sheet.heading(_("Pool %(key)s", key=share.pool_key if share.pool_level != "company" else _("company")))
+    sheet.put(_("Weighted achievement"), (_fraction(share.weighted_achievement), PERCENT))
+    if share.pool_kind == "amount":
+        sheet.put(_("Pool at 100 % achievement"), (share.pool_value, MONEY), money)
+    else:
+        sheet.put(_("Pool at 100 % achievement (percent of gross pay)"), (_fraction(share.pool_value), PERCENT))
+        sheet.put(_("Gross pay of the pool's beneficiaries"), (share.pool_payroll, MONEY), money)
+    sheet.put(_("Pool from the formula"), (share.formula_amount, MONEY), money)
+    sheet.put(_("Gross pay of all beneficiaries"), (share.run_payroll, MONEY), money)
+    sheet.put(_("Cap on the whole distribution (20 %)"), (share.total_cap, MONEY), money)
+    sheet.put(_("Pool after the cap on the whole distribution"), (share.pool_amount, MONEY), money)
+    sheet.put(_("Beneficiaries of the pool"), share.beneficiaries)
+    sheet.heading(_("How the pool is shared"))
+    sheet.put(
+        _("Sub-pool"),
+        _("Share of the pool"),
+        _("Sub-pool total"),
+        _("All beneficiaries"),
+        _("You"),
+        _("Your part"),
+        bold=True,
+    )
+    for sub in share.subpools:
+        sheet.put(
+            {"equal": _("Equal shares"), "salary": _("In proportion to gross pay")}.get(
+                sub.basis, _("In proportion to presence")
+            ),
+            (_fraction(sub.share), PERCENT),
+            (sub.amount, MONEY),
+            (sub.basis_total, "#,##0.00"),
+            (sub.base, "#,##0.00"),
+            (sub.part, EXACT),
+        )
+    sheet.heading(_("Your share"))
+    sheet.put(_("Hired on"), (share.hire_date, DATE))
+    if share.exit_date:
+        sheet.put(_("Left on"), (share.exit_date, DATE))
+    sheet.put(_("Days present"), share.presence_days)
+    sheet.put(_("Days in the period"), share.period_days)
+    sheet.put(_("Gross pay for the period"), (share.gross_pay, MONEY), money)
+    sheet.put(_("Sum of your parts"), (share.amount_before_cap, EXACT), money)
+    sheet.put(_("PASS"), (share.pass_amount, MONEY), money)
+    sheet.put(_("Your individual cap"), (share.cap, MONEY), money)
+    sheet.put(_("Taken off by the cap"), (-share.removed, EXACT), money)
+    sheet.put(_("Received from others' caps"), (share.redistributed, EXACT), money)
+    sheet.put(_("Your share"), (share.amount, MONEY), money, bold=True)
