@@ -35,6 +35,10 @@ LINKS_PER_PREFIX = 2  # /runs/1 and /runs/2 show the same texts: two of each are
 VISIBLE_TEXT = """() => {
   // Names, comments, identifiers and file formats are not translated: pages mark them translate="no".
   for (const el of document.querySelectorAll('[translate="no"]')) el.remove();
+  // A text marked as written in another language (each language's name, in itself) is that language's.
+  for (const el of document.querySelectorAll('body [lang]')) {
+    if (el.lang !== document.documentElement.lang) el.remove();
+  }
   const parts = [document.title, document.body.innerText];
   for (const el of document.querySelectorAll('[placeholder], [title], [aria-label], input[type=submit]')) {
     for (const name of ['placeholder', 'title', 'aria-label', 'value']) {
