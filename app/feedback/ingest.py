@@ -38,6 +38,7 @@ from app.core.models import PendingUpload
 from app.core.tabular import XLSX_MAGIC, CellError, ImportRejected, RowError, parse_bool, unneutralise
 from app.dbtypes import utcnow
 from app.extensions import db
+from app.feedback import flags
 from app.feedback.cases import DETRACTOR_MAX, FOLLOW_UP_DELAY, open_case_for_response
 from app.feedback.locks import locked_months, month_label
 from app.feedback.models import (
@@ -1107,6 +1108,7 @@ def import_responses(
         after=summary.counts(),
     )
     db.session.flush()
+    flags.after_import(summary.per_store, summary.first_day, summary.last_day)
     return summary
 
 

@@ -31,7 +31,15 @@ from app.incentives.scheme_format import BUILTIN_KPIS, SchemeFormatError, read_d
 from app.incentives.schemes import document_of, find_scheme, save_document
 from app.org.models import Region, Store
 
-BUILTIN_LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "followup_48h": "Follow-up within 48 h"}
+BUILTIN_LABELS = {
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "CES",
+    "followup_48h": "Follow-up within 48 h",
+    "turnover": "Turnover % (lower is better)",
+    "absenteeism": "Absenteeism % (lower is better)",
+    "response_rate": "Response rate %",
+}
 
 
 def _scheme_or_404(code: str) -> Scheme:

@@ -33,6 +33,9 @@ BUILTIN_KPIS = {
     "nps": KpiLabel("NPS"),
     "csat": KpiLabel("CSAT", "%"),
     "ces": KpiLabel("CES"),
+    "turnover": KpiLabel("turnover", "%"),
+    "absenteeism": KpiLabel("absenteeism", "%"),
+    "response_rate": KpiLabel("response_rate", "%"),
 }
 
 
