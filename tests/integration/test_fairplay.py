@@ -15,12 +15,13 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
+from app.core import clock
 from app.extensions import db
 from app.feedback import engagement, flags, ingest, other_kpis
 from app.feedback.models import EngagementFigure, PeriodLock, ResponseFlag, SurveyInvitations, SurveyResponse
 from app.feedback.webhook import signature
 from app.periods import Period
-from tests.conftest import csrf_token, login
+from tests.conftest import MID_QUARTER, csrf_token, login
 
 ENGAGEMENT = "store_code,period,headcount,leavers,absence_days,worked_days\n"
 
@@ -422,3 +423,15 @@ def test_the_run_page_says_nothing_when_flagged_responses_cross_no_threshold(app
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ResponseFlag)) == 1
     run = make_run("draft")
     assert 'data-test="flag-warning"' not in run_page(app, run.id)
+
+
+def test_the_demo_company_has_a_flagged_burst_and_engagement_figures(app, runner, frozen_time):
+    frozen_time(MID_QUARTER)
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    month = Period.containing(clock.today() - timedelta(days=1), "month")
+    listed = flags_json(runner, str(month))
+    bursts = [f for f in listed if f["rule"] == "burst" and f["store"] == "S01"]
+    assert bursts and bursts[0]["evidence"]["answers"] >= 12
+    assert any(f["rule"] == "score_begging" for f in listed)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(EngagementFigure)) == 12 * 12
+    assert engagement.response_rates(month.shifted(-1))
