@@ -435,3 +435,33 @@ def test_the_demo_company_has_a_flagged_burst_and_engagement_figures(app, runner
     assert any(f["rule"] == "score_begging" for f in listed)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EngagementFigure)) == 12 * 12
     assert engagement.response_rates(month.shifted(-1))
+
+
+# --- the response rate on statements -------------------------------------------------------------------------
+
+
+def test_statements_print_the_response_rate_stored_with_the_run(app, paid_world, runner, make_run, tmp_path, pdf_text):
+    from openpyxl import load_workbook
+
+    from app.reports.statements import documents
+
+    invitations = "store_code,period,invitations\nS1,2026-07,100\nS1,2026-08,100\nS1,2026-09,100\n"
+    assert runner.invoke(args=["invitations", "import", str(write(tmp_path, "i.csv", invitations))]).exit_code == 0
+    run = make_run("submitted")
+    # Invitations changed after the run do not change its statements: they print what the run stored.
+    changed = "store_code,period,invitations\nS1,2026-07,1000\n"
+    assert runner.invoke(args=["invitations", "import", str(write(tmp_path, "j.csv", changed))]).exit_code == 0
+    hired = paid_world["hired"]  # reads English
+    client = app.test_client()
+    login(client, "hr1@test.example")
+    page = client.get(f"/runs/{run.id}/statement/{hired.id}").get_data(as_text=True)
+    # 120 NPS answers of 300 invitations; 80 CSAT answers of the same 300.
+    assert "Response rate: 40.0\u00a0% (300 invited)" in page
+    assert "Response rate: 26.7\u00a0% (300 invited)" in page
+    pdf = " ".join(pdf_text(documents.obtain(run, hired, "pdf").content).split())
+    assert "Response rate: 40.0" in pdf.replace("\u00a0", " ")
+    sheet = load_workbook(io.BytesIO(documents.obtain(run, hired, "xlsx").content)).active
+    header = next(row for row in sheet.iter_rows() if row[0].value == "KPI")
+    column = [c.value for c in header].index("Response rate")
+    nps = next(row for row in sheet.iter_rows() if row[0].value == "NPS")
+    assert Decimal(str(nps[column].value)) == Decimal("0.4") and nps[column].number_format == "0.00%"
