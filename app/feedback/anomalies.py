@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from app.money import round_half_up
@@ -134,25 +135,30 @@ def _share(part: int, whole: int) -> Decimal:
     return round_half_up(Decimal(100 * part) / Decimal(whole), 1)
 
 
-def silent_tens(answers: Sequence[Answer], history_answers: int, history_silent_tens: int) -> list[Finding]:
-    """A month whose share of 10s without comment is far above the store's own habit (its previous months)."""
-    scored = [a for a in answers if a.nps is not None]
-    silent = [a for a in scored if is_silent_ten(a)]
-    if len(scored) < SILENT_TENS_MIN_ANSWERS or history_answers < SILENT_TENS_MIN_HISTORY or not silent:
-        return []
+def silent_tens_unusual(answers: int, silent: int, history_answers: int, history_silent_tens: int) -> bool:
+    """Whether a month's share of 10s without comment is far above the store's own habit (its previous months)."""
+    if answers < SILENT_TENS_MIN_ANSWERS or history_answers < SILENT_TENS_MIN_HISTORY or not silent:
+        return False
     usual = Decimal(history_silent_tens) / Decimal(history_answers)
-    now = Decimal(len(silent)) / Decimal(len(scored))
+    now = Decimal(silent) / Decimal(answers)
     # Three standard errors of a share of this month's size, around the store's usual share.
-    spread = Decimal(3 * math.sqrt(float(usual * (1 - usual)) / len(scored)))
-    if (now - usual) * 100 < max(SILENT_TENS_MARGIN, spread * 100):
+    spread = Decimal(3 * math.sqrt(float(usual * (1 - usual)) / answers))
+    return (now - usual) * 100 >= max(SILENT_TENS_MARGIN, spread * 100)
+
+
+def silent_tens(
+    answers: int, silent_ids: Sequence[int], history_answers: int, history_silent_tens: int
+) -> list[Finding]:
+    """The month's silent 10s as one finding when their share is unusual (`answers`: the month's NPS answers)."""
+    if not silent_tens_unusual(answers, len(silent_ids), history_answers, history_silent_tens):
         return []
     return [
         Finding(
             "silent_tens",
-            tuple(sorted(a.id for a in silent)),
+            tuple(sorted(silent_ids)),
             {
-                "share": str(_share(len(silent), len(scored))),
-                "answers": len(scored),
+                "share": str(_share(len(silent_ids), answers)),
+                "answers": answers,
                 "usual_share": str(_share(history_silent_tens, history_answers)),
                 "usual_answers": history_answers,
                 "rule": f"10s without comment at least {SILENT_TENS_MARGIN} points above the store's past months",
@@ -163,27 +169,34 @@ def silent_tens(answers: Sequence[Answer], history_answers: int, history_silent_
 
 def normalised(text: str) -> str:
     """Lower case, without accents, one kind of apostrophe and single spaces: how comments and phrases compare."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("`", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(text.split())
+    text = text.replace("’", "'").replace("`", "'")
+    if not text.isascii():
+        # Accents come apart under NFKD and go with the other non-ASCII characters, in C rather than letter by letter.
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return " ".join(text.lower().split())
 
 
-def _pattern(phrase: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(normalised(phrase)) + r"(?!\w)")
+@lru_cache(maxsize=32)
+def _matcher(phrases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, tuple[str, str]]]:
+    """One pattern for every phrase (longest first), and which language and phrase each normalised form is."""
+    found: dict[str, tuple[str, str]] = {}
+    for lang, phrase in phrases:
+        found.setdefault(normalised(phrase), (lang, phrase))
+    alternatives = "|".join(re.escape(p) for p in sorted(found, key=len, reverse=True) if p)
+    return re.compile(r"(?<!\w)(" + (alternatives or "(?!)") + r")(?!\w)"), found
 
 
 def score_begging(answers: Iterable[Answer], phrases: Mapping[str, Iterable[str]]) -> list[Finding]:
     """Comments that contain a phrase of any language's list (one finding for the month, each match as evidence)."""
-    patterns = [(lang, phrase, _pattern(phrase)) for lang, listed in phrases.items() for phrase in listed if phrase]
+    pattern, forms = _matcher(tuple((lang, p) for lang, listed in phrases.items() for p in listed if p))
     matches: dict[int, dict[str, str]] = {}
     for answer in answers:
-        comment = normalised(answer.comment or "")
-        if not comment:
+        if not answer.comment:
             continue
-        for lang, phrase, pattern in patterns:
-            if pattern.search(comment):
-                matches[answer.id] = {"language": lang, "phrase": phrase}
-                break
+        hit = pattern.search(normalised(answer.comment))
+        if hit:
+            lang, phrase = forms[hit.group(1)]
+            matches[answer.id] = {"language": lang, "phrase": phrase}
     if not matches:
         return []
     ids = tuple(sorted(matches))

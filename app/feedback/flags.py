@@ -117,7 +117,54 @@ def _shift(month: int, step: int) -> int:
     return Period.from_month_key(month).shifted(step).month_key
 
 
-def _answers(store_ids: set[int], low: int, high: int) -> dict[tuple[int, int], list[anomalies.Answer]]:
+def _epoch() -> sa.ColumnElement[int]:
+    """A response's instant in whole seconds since 1970 (UTC), on either database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.floor(sa.extract("epoch", SurveyResponse.answered_at)), sa.BigInteger)
+    return sa.cast(sa.func.strftime("%s", SurveyResponse.answered_at), sa.BigInteger)
+
+
+def _in(store_ids: set[int], low: int, high: int) -> sa.ColumnElement[bool]:
+    return sa.and_(SurveyResponse.store_id.in_(store_ids), SurveyResponse.local_month.between(low, high))
+
+
+def _burst_answers(
+    store_ids: set[int], low: int, high: int, count: int, minutes: int
+) -> dict[tuple[int, int], list[anomalies.Answer]]:
+    """The answers that may belong to a burst, found by the database rather than by loading every answer.
+
+    Any `minutes` window lies inside one bucket of twice its width, aligned on the window or shifted by it: a
+    bucket with fewer than `count` answers at both alignments cannot hold a burst. Only the answers of the
+    buckets left are loaded, and the exact rule runs on them.
+    """
+    width = 2 * minutes * 60
+    epoch = _epoch()
+    ranges: set[tuple[int, int, int]] = set()
+    for offset in (0, minutes * 60):
+        bucket = ((epoch + sa.literal_column(str(offset))) // sa.literal_column(str(width))).label("bucket")
+        query = (
+            sa.select(SurveyResponse.store_id, bucket)
+            .where(_in(store_ids, low, high))
+            .group_by(SurveyResponse.store_id, bucket)
+            .having(sa.func.count() >= count)
+        )
+        for store_id, number in db.session.execute(query):
+            start = int(number) * width - offset
+            ranges.add((store_id, start, start + width))
+    found: dict[tuple[int, int], dict[int, anomalies.Answer]] = defaultdict(dict)
+    for store_id, start, end in sorted(ranges):
+        rows = db.session.execute(
+            sa.select(SurveyResponse.id, SurveyResponse.local_month, SurveyResponse.answered_at).where(
+                _in({store_id}, low, high), epoch >= start, epoch < end
+            )
+        )
+        for row in rows:
+            found[(store_id, row.local_month)][row.id] = anomalies.Answer(row.id, row.answered_at)
+    return {key: list(answers.values()) for key, answers in found.items()}
+
+
+def _telling_answers(store_ids: set[int], low: int, high: int) -> dict[tuple[int, int], list[anomalies.Answer]]:
+    """The answers with a comment, a contact or a device fingerprint: what the other rules read."""
     rows = db.session.execute(
         sa.select(
             SurveyResponse.id,
@@ -131,7 +178,14 @@ def _answers(store_ids: set[int], low: int, high: int) -> dict[tuple[int, int], 
         )
         .outerjoin(ResponseContact, ResponseContact.response_id == SurveyResponse.id)
         .outerjoin(ResponseFingerprint, ResponseFingerprint.response_id == SurveyResponse.id)
-        .where(SurveyResponse.store_id.in_(store_ids), SurveyResponse.local_month.between(low, high))
+        .where(
+            _in(store_ids, low, high),
+            sa.or_(
+                sa.and_(SurveyResponse.comment.is_not(None), SurveyResponse.comment != ""),
+                ResponseContact.customer_contact.is_not(None),
+                ResponseFingerprint.fingerprint.is_not(None),
+            ),
+        )
     )
     found: dict[tuple[int, int], list[anomalies.Answer]] = defaultdict(list)
     for row in rows:
@@ -142,16 +196,35 @@ def _answers(store_ids: set[int], low: int, high: int) -> dict[tuple[int, int], 
     return found
 
 
+def _silent() -> sa.ColumnElement[bool]:
+    return sa.and_(SurveyResponse.nps == 10, sa.func.coalesce(sa.func.trim(SurveyResponse.comment), "") == "")
+
+
+def _counted_nps() -> sa.ColumnElement[bool]:
+    return sa.and_(SurveyResponse.excluded.is_(False), SurveyResponse.nps.is_not(None))
+
+
 def _silent_ten_counts(store_ids: set[int], low: int, high: int) -> dict[tuple[int, int], tuple[int, int]]:
     """Counted NPS answers and 10s without comment per store and month."""
     r = SurveyResponse
-    silent = sa.and_(r.nps == 10, sa.func.coalesce(sa.func.trim(r.comment), "") == "")
     rows = db.session.execute(
-        sa.select(r.store_id, r.local_month, sa.func.count(), sa.func.sum(sa.case((silent, 1), else_=0)))
-        .where(r.store_id.in_(store_ids), r.local_month.between(low, high), r.excluded.is_(False), r.nps.is_not(None))
+        sa.select(r.store_id, r.local_month, sa.func.count(), sa.func.sum(sa.case((_silent(), 1), else_=0)))
+        .where(_in(store_ids, low, high), _counted_nps())
         .group_by(r.store_id, r.local_month)
     )
     return {(row[0], row[1]): (int(row[2]), int(row[3] or 0)) for row in rows}
+
+
+def _silent_tens(store_id: int, month: int, counts: dict[tuple[int, int], tuple[int, int]]) -> list[anomalies.Finding]:
+    answers, silent = counts.get((store_id, month), (0, 0))
+    past = [counts.get((store_id, _shift(month, -step)), (0, 0)) for step in range(1, HISTORY_MONTHS + 1)]
+    history_answers, history_silent = sum(n for n, _k in past), sum(k for _n, k in past)
+    if not anomalies.silent_tens_unusual(answers, silent, history_answers, history_silent):
+        return []  # the usual case: no need to load the month's silent 10s
+    ids = list(
+        db.session.scalars(sa.select(SurveyResponse.id).where(_in({store_id}, month, month), _counted_nps(), _silent()))
+    )
+    return anomalies.silent_tens(answers, ids, history_answers, history_silent)
 
 
 def recompute(pairs: Iterable[tuple[int, int]]) -> int:
@@ -161,10 +234,11 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
         return 0
     store_ids = {s for s, _m in chosen}
     low, high = min(m for _s, m in chosen), max(m for _s, m in chosen)
-    answers = _answers(store_ids, low, high)
-    history = _silent_ten_counts(store_ids, _shift(low, -HISTORY_MONTHS), high)
     count, minutes, repeats = _limits()
     lists = phrases()
+    burst_answers = _burst_answers(store_ids, low, high, count, minutes)
+    telling = _telling_answers(store_ids, low, high)
+    counts = _silent_ten_counts(store_ids, _shift(low, -HISTORY_MONTHS), high)
     by_store: dict[int, list[int]] = defaultdict(list)
     for store_id, month in chosen:
         by_store[store_id].append(month)
@@ -174,15 +248,12 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
         )
     made = 0
     for store_id, month in chosen:
-        month_answers = answers.get((store_id, month), [])
-        if not month_answers:
-            continue
-        past = [history.get((store_id, _shift(month, -step)), (0, 0)) for step in range(1, HISTORY_MONTHS + 1)]
+        key = (store_id, month)
         findings = (
-            anomalies.bursts(month_answers, count, minutes)
-            + anomalies.repeated(month_answers, repeats)
-            + anomalies.silent_tens(month_answers, sum(n for n, _k in past), sum(k for _n, k in past))
-            + anomalies.score_begging(month_answers, lists)
+            anomalies.bursts(burst_answers.get(key, []), count, minutes)
+            + anomalies.repeated(telling.get(key, []), repeats)
+            + _silent_tens(store_id, month, counts)
+            + anomalies.score_begging(telling.get(key, []), lists)
         )
         for finding in findings:
             evidence = dict(finding.evidence, month=str(Period.from_month_key(month)))

@@ -59,22 +59,25 @@ def test_one_device_answering_three_times_is_flagged():
     assert [(f.rule, f.response_ids) for f in anomalies.repeated(answers, count=3)] == [("same_device", (1, 2, 3))]
 
 
-def month_of(silent: int, others: int) -> list[Answer]:
-    tens = spaced([float(i) * 90 for i in range(silent)], nps=10)
-    rest = spaced([float(i) * 90 for i in range(others)], first_id=1000, nps=8, comment="Bien")
-    return tens + rest
-
-
 def test_silent_tens_far_above_the_stores_habit_are_flagged():
-    [finding] = anomalies.silent_tens(month_of(12, 8), history_answers=200, history_silent_tens=20)
-    assert finding.rule == "silent_tens" and len(finding.response_ids) == 12
+    [finding] = anomalies.silent_tens(20, list(range(1, 13)), history_answers=200, history_silent_tens=20)
+    assert finding.rule == "silent_tens" and finding.response_ids == tuple(range(1, 13))
     assert finding.evidence["share"] == "60.0" and finding.evidence["usual_share"] == "10.0"
 
 
 def test_silent_tens_near_the_stores_habit_or_without_history_are_not_flagged():
-    assert anomalies.silent_tens(month_of(3, 17), history_answers=200, history_silent_tens=20) == []
-    assert anomalies.silent_tens(month_of(12, 8), history_answers=200, history_silent_tens=100) == []
-    assert anomalies.silent_tens(month_of(12, 8), history_answers=10, history_silent_tens=1) == []
+    assert anomalies.silent_tens(20, [1, 2, 3], history_answers=200, history_silent_tens=20) == []
+    assert anomalies.silent_tens(20, list(range(12)), history_answers=200, history_silent_tens=100) == []
+    assert anomalies.silent_tens(20, list(range(12)), history_answers=10, history_silent_tens=1) == []
+    assert anomalies.silent_tens(8, list(range(8)), history_answers=200, history_silent_tens=20) == []
+
+
+@given(st.integers(min_value=10, max_value=400), st.integers(min_value=30, max_value=2000), st.data())
+def test_more_silent_tens_in_a_month_never_lift_a_flag(answers, history, data):
+    usual = data.draw(st.integers(min_value=0, max_value=history))
+    silent = data.draw(st.integers(min_value=0, max_value=answers - 1))
+    if anomalies.silent_tens_unusual(answers, silent, history, usual):
+        assert anomalies.silent_tens_unusual(answers, silent + 1, history, usual)
 
 
 def test_a_ten_with_a_comment_is_not_silent():
