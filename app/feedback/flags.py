@@ -113,6 +113,17 @@ def after_import(store_ids: Iterable[int], first: date | None, last: date | None
     return recompute([(store_id, month) for store_id in store_ids for month in months])
 
 
+def after_undo() -> int:
+    """Recompute the store-months of flags that name responses no longer stored (an import undone); flush only."""
+    listed = db.session.execute(sa.select(ResponseFlag.store_id, ResponseFlag.month, ResponseFlag.response_ids)).all()
+    ids = {i for row in listed for i in row.response_ids}
+    if not ids:
+        return 0
+    kept = set(db.session.scalars(sa.select(SurveyResponse.id).where(SurveyResponse.id.in_(ids))))
+    stale = {(row.store_id, row.month) for row in listed if not set(row.response_ids) <= kept}
+    return recompute(stale) if stale else 0
+
+
 def _shift(month: int, step: int) -> int:
     return Period.from_month_key(month).shifted(step).month_key
 

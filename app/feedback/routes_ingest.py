@@ -12,7 +12,7 @@ from app.auth.forms import ActionForm
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected
 from app.extensions import db
-from app.feedback import bp, ingest
+from app.feedback import bp, flags, ingest
 from app.feedback.forms_ingest import SourceForm, SourceRefsForm, SurveyUploadForm
 from app.feedback.locks import month_label
 from app.feedback.models import FeedbackSource, ImportBatch
@@ -135,6 +135,7 @@ def batch_undo(batch_id: int):
         abort(400)
     try:
         counts = ingest.undo_batch(batch_id)
+        flags.after_undo()
     except ingest.BatchNotFound:
         abort(404)
     except ingest.BatchLocked as exc:

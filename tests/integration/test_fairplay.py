@@ -465,3 +465,12 @@ def test_statements_print_the_response_rate_stored_with_the_run(app, paid_world,
     column = [c.value for c in header].index("Response rate")
     nps = next(row for row in sheet.iter_rows() if row[0].value == "NPS")
     assert Decimal(str(nps[column].value)) == Decimal("0.4") and nps[column].number_format == "0.00%"
+
+
+def test_undoing_an_import_drops_the_flags_of_its_responses(world, runner, tmp_path):
+    rows = burst_rows("A1", 9, datetime(2026, 7, 14, 16, 0, tzinfo=UTC))
+    done = runner.invoke(args=["surveys", "import", str(survey_file(tmp_path, rows))])
+    assert done.exit_code == 0 and len(flags_json(runner)) == 1
+    batch = done.output.split()[1].rstrip(":")
+    assert runner.invoke(args=["surveys", "undo", batch]).exit_code == 0
+    assert flags_json(runner) == []
