@@ -144,24 +144,23 @@ def _burst_answers(
 ) -> dict[tuple[int, int], list[anomalies.Answer]]:
     """The answers that may belong to a burst, found by the database rather than by loading every answer.
 
-    Any `minutes` window lies inside one bucket of twice its width, aligned on the window or shifted by it: a
-    bucket with fewer than `count` answers at both alignments cannot hold a burst. Only the answers of the
-    buckets left are loaded, and the exact rule runs on them.
+    Time is cut into buckets of `minutes`: a window of that length overlaps two buckets at most, so one of them
+    holds at least half its answers. One GROUP BY finds those buckets; only the answers of such a bucket and its
+    two neighbours are loaded, and the exact rule runs on them.
     """
-    width = 2 * minutes * 60
+    width = minutes * 60
     epoch = _epoch()
-    ranges: set[tuple[int, int, int]] = set()
-    for offset in (0, minutes * 60):
-        bucket = ((epoch + sa.literal_column(str(offset))) // sa.literal_column(str(width))).label("bucket")
-        query = (
-            sa.select(SurveyResponse.store_id, bucket)
-            .where(_in(store_ids, low, high))
-            .group_by(SurveyResponse.store_id, bucket)
-            .having(sa.func.count() >= count)
-        )
-        for store_id, number in db.session.execute(query):
-            start = int(number) * width - offset
-            ranges.add((store_id, start, start + width))
+    bucket = (epoch // sa.literal_column(str(width))).label("bucket")
+    query = (
+        sa.select(SurveyResponse.store_id, bucket)
+        .where(_in(store_ids, low, high))
+        .group_by(SurveyResponse.store_id, bucket)
+        .having(sa.func.count() >= (count + 1) // 2)
+    )
+    ranges = {
+        (store_id, (int(number) - 1) * width, (int(number) + 2) * width)
+        for store_id, number in db.session.execute(query)
+    }
     found: dict[tuple[int, int], dict[int, anomalies.Answer]] = defaultdict(dict)
     for store_id, start, end in sorted(ranges):
         rows = db.session.execute(

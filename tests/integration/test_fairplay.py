@@ -474,3 +474,19 @@ def test_undoing_an_import_drops_the_flags_of_its_responses(world, runner, tmp_p
     batch = done.output.split()[1].rstrip(":")
     assert runner.invoke(args=["surveys", "undo", batch]).exit_code == 0
     assert flags_json(runner) == []
+
+
+def test_a_burst_across_two_ten_minute_marks_is_still_found(world, runner, tmp_path):
+    rows = [
+        {
+            "external_id": f"edge-{i}",
+            "store_code": "A1",
+            "answered_at": (datetime(2026, 7, 14, 16, 6, tzinfo=UTC) + timedelta(seconds=70 * i)).isoformat(),
+            "nps": "10",
+            "contact_consent": "false",
+        }
+        for i in range(8)
+    ]  # 16:06 to 16:14:10: four answers on each side of 16:10
+    assert runner.invoke(args=["surveys", "import", str(survey_file(tmp_path, rows))]).exit_code == 0
+    [flag] = flags_json(runner)
+    assert flag["rule"] == "burst" and len(flag["response_ids"]) == 8
