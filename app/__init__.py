@@ -85,6 +85,7 @@ def register_commands(app: Flask) -> None:
     from app.core.seed import seed_demo
     from app.feedback import cli_ingest  # noqa: F401  (adds its commands to the surveys and feedback groups)
     from app.feedback.cli import feedback_cli, surveys_cli
+    from app.feedback.cli_fairplay import engagement_cli, invitations_cli
     from app.feedback.cli_kpis import kpis_cli
     from app.incentives.cli import interessement_cli, runs_cli, schemes_cli
     from app.org.cli import employees_cli, stores_cli
@@ -99,6 +100,8 @@ def register_commands(app: Flask) -> None:
         surveys_cli,
         feedback_cli,
         kpis_cli,
+        engagement_cli,
+        invitations_cli,
         schemes_cli,
         runs_cli,
         interessement_cli,

@@ -4,6 +4,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import LoginAttempt, User, UserRole
 from app.core.models import PendingUpload, Setting
 from app.feedback.models import (
+    EngagementFigure,
     FeedbackSource,
     FollowUpCase,
     ImportBatch,
@@ -11,6 +12,9 @@ from app.feedback.models import (
     KpiValue,
     PeriodLock,
     ResponseContact,
+    ResponseFingerprint,
+    ResponseFlag,
+    SurveyInvitations,
     SurveyResponse,
 )
 from app.incentives.models import (
@@ -39,6 +43,7 @@ from app.recognition.models import (
 from app.reports.models import PayrollExport, RenderJob, StatementDocument
 
 __all__ = [
+    "EngagementFigure",
     "Award",
     "Badge",
     "BadgeGrant",
@@ -80,7 +85,10 @@ __all__ = [
     "PendingUpload",
     "RenderJob",
     "Region",
+    "ResponseFingerprint",
+    "ResponseFlag",
     "Store",
+    "SurveyInvitations",
     "User",
     "UserRole",
 ]

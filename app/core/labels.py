@@ -92,6 +92,9 @@ BUILTIN_KPIS = {
     "csat": "CSAT",
     "ces": "CES",
     "followup_48h": _l("Follow-up within 48 h"),
+    "turnover": _l("Turnover % (lower is better)"),
+    "absenteeism": _l("Absenteeism % (lower is better)"),
+    "response_rate": _l("Response rate %"),
 }
 AUDIT_OBJECTS = {
     "award": _l("award"),

@@ -14,6 +14,7 @@ from app.core import clock
 from app.core.tabular import Table
 from app.extensions import db
 from app.feedback.demo import seed_feedback
+from app.feedback.demo_fairplay import seed_fairplay
 from app.incentives.demo import seed_incentives
 from app.org import services
 from app.org.services import EMPLOYEE_COLUMNS
@@ -156,6 +157,7 @@ def seed_demo() -> None:
     for email, roles, number in accounts:
         create_user(email, roles, password=DEMO_PASSWORD, employee_number=number)
     feedback = seed_feedback(rng, clock.today())
+    fairplay = seed_fairplay(rng, clock.today())
     incentives = seed_incentives(clock.today())
     recognition = seed_recognition(rng, clock.today())
     # employee@example.com is left to answer this quarter's pulse themselves.
@@ -166,6 +168,7 @@ def seed_demo() -> None:
     click.echo(
         f"Demo feedback: {feedback['responses']} survey responses over 24 months, {feedback['cases']} follow-up cases."
     )
+    click.echo(f"Demo flags: {fairplay['flags']} anomaly flag(s), among them a burst of perfect scores at S01.")
     click.echo(
         f"Demo bonuses: approved run {incentives['approved_run']} ({incentives['approved_total']} €), "
         f"draft run {incentives['draft_run']}."

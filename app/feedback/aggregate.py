@@ -167,9 +167,15 @@ def kpis(scope: Scope, period: Period) -> KpiSummary:
     return tally(scope, period).summary()
 
 
-def tallies_by_store(period: Period, store_ids: Iterable[int] | None = None) -> dict[int, Tally]:
-    """The sums of every store (or of the stores given) in one period, in one query; silent stores are absent."""
+def tallies_by_store(
+    period: Period, store_ids: Iterable[int] | None = None, without: Iterable[int] | None = None
+) -> dict[int, Tally]:
+    """The sums of every store (or of the stores given) in one period, in one query; silent stores are absent.
+
+    `without` names responses to leave out as if excluded (what excluding them would give)."""
     query = sa.select(SurveyResponse.store_id, *_tally_columns()).where(_counted(), _in_months(period))
+    if without is not None:
+        query = query.where(SurveyResponse.id.not_in(set(without) or {-1}))
     if store_ids is not None:
         ids = set(store_ids)
         if not ids:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.access import PUBLIC, allow
 from app.extensions import csrf, db
-from app.feedback import ingest
+from app.feedback import flags, ingest
 from app.feedback.blueprint import bp
 from app.feedback.models import FeedbackSource, SurveyResponse
 from app.feedback.survey_rows import ALL_COLUMNS
@@ -51,6 +51,8 @@ def webhook(source: str):
         else:
             cells = generic_cells(payload, ALL_COLUMNS)
         status, response_id = ingest.store_response(found, cells)
+        if status == "created":
+            flags.after_webhook(response_id, payload)
     except PayloadError as exc:
         db.session.rollback()
         return _error(400, str(exc))

@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("feedback", __name__)
 
-from app.feedback import api, routes_cases, routes_dashboard, routes_ingest  # noqa: E402, F401  (each adds its views)
+from app.feedback import (  # noqa: E402, F401  (each adds its views)
+    api,
+    routes_cases,
+    routes_dashboard,
+    routes_fairplay,
+    routes_ingest,
+)

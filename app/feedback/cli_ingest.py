@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.core.cli_support import fail, fail_import
 from app.core.tabular import ImportRejected
 from app.extensions import db
-from app.feedback import ingest
+from app.feedback import flags, ingest
 from app.feedback.cli import feedback_cli, surveys_cli
 from app.feedback.models import SOURCE_FORMATS, FeedbackSource
 from app.feedback.sources import create_source
@@ -41,6 +41,7 @@ def undo_import(batch_id: int) -> None:
     """Undo an import batch: delete its responses, their contacts and cases."""
     try:
         counts = ingest.undo_batch(batch_id)
+        flags.after_undo()
     except ingest.IngestError as exc:
         fail(str(exc))
     db.session.commit()

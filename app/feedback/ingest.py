@@ -29,6 +29,7 @@ from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected, RowError
 from app.dbtypes import utcnow
 from app.extensions import db
+from app.feedback import flags
 from app.feedback.cases import DETRACTOR_MAX, FOLLOW_UP_DELAY, open_case_for_response
 from app.feedback.models import FeedbackSource, ImportBatch, ResponseContact, SurveyResponse
 from app.feedback.paid_months import locked_months, month_label
@@ -507,6 +508,7 @@ def import_responses(
         after=summary.counts(),
     )
     db.session.flush()
+    flags.after_import(summary.per_store, summary.first_day, summary.last_day)
     return summary
 
 

@@ -222,3 +222,73 @@ class PeriodLock(db.Model):
     month: Mapped[int] = mapped_column(sa.Integer, index=True)  # yyyymm, like SurveyResponse.local_month
     holder: Mapped[str] = mapped_column(sa.String(80))  # e.g. "run:12"
     paid: Mapped[bool] = mapped_column(default=False)
+
+
+class EngagementFigure(db.Model):
+    """HR's engagement figures for one store and period (usually a month): headcount, leavers, absence."""
+
+    __tablename__ = "engagement_figures"
+    __table_args__ = (
+        sa.UniqueConstraint("store_id", "period", name="uq_engagement_figures_store_period"),
+        sa.CheckConstraint("headcount >= 0 AND leavers >= 0", name="counts"),
+        sa.CheckConstraint("absence_days >= 0 AND worked_days >= 0", name="days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"), index=True)
+    period: Mapped[str] = mapped_column(sa.String(10))  # a Period label: "2026-07", "2026-Q3"
+    headcount: Mapped[Decimal] = mapped_column(ExactDecimal(12, 2))  # an average over the period may be fractional
+    leavers: Mapped[int] = mapped_column(sa.Integer)
+    absence_days: Mapped[Decimal] = mapped_column(ExactDecimal(12, 2))
+    worked_days: Mapped[Decimal] = mapped_column(ExactDecimal(12, 2))  # days that should have been worked
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    store: Mapped[Store] = relationship()
+
+
+class SurveyInvitations(db.Model):
+    """How many customers of a store were invited to answer the survey during a period."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (
+        sa.UniqueConstraint("store_id", "period", name="uq_survey_invitations_store_period"),
+        sa.CheckConstraint("invitations >= 0", name="invitations"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(sa.ForeignKey("stores.id"), index=True)
+    period: Mapped[str] = mapped_column(sa.String(10))
+    invitations: Mapped[int] = mapped_column(sa.Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    store: Mapped[Store] = relationship()
+
+
+class ResponseFingerprint(db.Model):
+    """A one-way hash of the device or address a webhook response came from (never the address itself)."""
+
+    __tablename__ = "response_fingerprints"
+
+    response_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # no foreign key: see above
+    fingerprint: Mapped[str] = mapped_column(sa.String(64), index=True)
+
+
+class ResponseFlag(db.Model):
+    """A sign of gaming found among a store's responses of one month: the rule, the responses and the evidence.
+
+    Flags are recomputed whole for a store and month whenever responses arrive there; a flag excludes nothing by
+    itself, HR decides.
+    """
+
+    __tablename__ = "response_flags"
+    __table_args__ = (sa.Index("ix_response_flags_store_month", "store_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(20))
+    store_id: Mapped[int] = mapped_column(sa.Integer)
+    month: Mapped[int] = mapped_column(sa.Integer, index=True)  # yyyymm, like SurveyResponse.local_month
+    response_ids: Mapped[list[int]] = mapped_column(sa.JSON)
+    evidence: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    store: Mapped[Store] = relationship(primaryjoin="foreign(ResponseFlag.store_id) == Store.id")

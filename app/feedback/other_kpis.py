@@ -21,6 +21,7 @@ from app.audit.services import record
 from app.core.tabular import CellError, ImportRejected, RowError, Table, missing_columns, parse_decimal
 from app.dbtypes import utcnow
 from app.extensions import db
+from app.feedback import engagement
 from app.feedback.aggregate import Scope, month_range
 from app.feedback.models import KPI_AGGREGATES, KPI_DIRECTIONS, FollowUpCase, KpiDefinition, KpiValue, SurveyResponse
 from app.money import round_half_up
@@ -56,7 +57,16 @@ class BuiltinKpi:
 
 BUILTIN = {
     FOLLOWUP_48H: BuiltinKpi(FOLLOWUP_48H, _l("Detractors called back within 48 h"), "%", "higher"),
+    engagement.TURNOVER: BuiltinKpi(engagement.TURNOVER, _l("Staff turnover (leavers ÷ headcount)"), "%", "lower"),
+    engagement.ABSENTEEISM: BuiltinKpi(
+        engagement.ABSENTEEISM, _l("Absenteeism (absence days ÷ days to be worked)"), "%", "lower"
+    ),
+    engagement.RESPONSE_RATE: BuiltinKpi(
+        engagement.RESPONSE_RATE, _l("Survey response rate (responses ÷ invitations)"), "%", "higher"
+    ),
 }
+# Built-in KPIs read from HR's engagement and invitation files rather than from KpiValue rows.
+ENGAGEMENT_KPIS = (engagement.TURNOVER, engagement.ABSENTEEISM, engagement.RESPONSE_RATE)
 
 
 @dataclass(frozen=True)
@@ -270,6 +280,8 @@ def values_by_store(
         if code == FOLLOWUP_48H:
             shares = followup_shares_by_store(period, chosen, now)
             return {store: value for store, share in shares.items() if (value := share.value) is not None}
+        if code in ENGAGEMENT_KPIS:
+            return engagement.values_by_store(code, period, chosen)
         found = find_kpi(code)
         if found is None:
             raise KpiError("kpi", f"unknown KPI {code!r}")

@@ -22,7 +22,7 @@ from app.auth.access import allow
 from app.core import clock, formatting
 from app.core.tabular import CellError, parse_decimal
 from app.extensions import db
-from app.feedback import aggregate, charts, other_kpis, ranking
+from app.feedback import aggregate, charts, engagement, other_kpis, ranking
 from app.feedback.aggregate import Scope
 from app.feedback.blueprint import bp
 from app.feedback.forms_kpis import KpiDefinitionForm, KpiValueForm, RankingSettingsForm
@@ -173,6 +173,77 @@ def _cards(scope: Scope, period: Period) -> list[KpiCard]:
     ]
 
 
+def _scope_store_ids(scope: Scope) -> set[int] | None:
+    if scope.kind == "store":
+        return {scope.id} if scope.id is not None else set()
+    if scope.kind == "region":
+        return set(db.session.scalars(sa.select(Store.id).where(Store.region_id == scope.id)))
+    return None
+
+
+def _engagement_cards(scope: Scope, period: Period) -> list[KpiCard]:
+    """Response rate, turnover and absenteeism, when HR has imported what they are made of (counts, not samples)."""
+    store_ids = _scope_store_ids(scope)
+    cards = []
+    rate = engagement.pooled_response_rate(period, store_ids)
+    if rate is not None:
+        before = engagement.pooled_response_rate(period.previous(), store_ids)
+        cards.append(
+            KpiCard(
+                "response_rate",
+                _("Response rate"),
+                rate.value,
+                None,
+                rate.invitations,
+                2,
+                unit="%",
+                previous=before.value if before else None,
+                detail=_("%(r)d responses of %(i)d invitations", r=rate.responses, i=rate.invitations),
+                sampled=False,
+            )
+        )
+    figures = engagement.pooled_engagement(period, store_ids)
+    if figures is not None:
+        before_figures = engagement.pooled_engagement(period.previous(), store_ids)
+        cards += [
+            KpiCard(
+                "turnover",
+                _("Staff turnover"),
+                figures.turnover,
+                None,
+                int(figures.headcount),
+                2,
+                unit="%",
+                previous=before_figures.turnover if before_figures else None,
+                direction="lower",
+                detail=_(
+                    "%(l)d leavers, average headcount %(h)s",
+                    l=figures.leavers,
+                    h=formatting.number(figures.headcount, 1),
+                ),
+                sampled=False,
+            ),
+            KpiCard(
+                "absenteeism",
+                _("Absenteeism"),
+                figures.absenteeism,
+                None,
+                int(figures.worked_days),
+                2,
+                unit="%",
+                previous=before_figures.absenteeism if before_figures else None,
+                direction="lower",
+                detail=_(
+                    "%(a)s absence days of %(w)s days to be worked",
+                    a=formatting.number(figures.absence_days, 1),
+                    w=formatting.number(figures.worked_days, 1),
+                ),
+                sampled=False,
+            ),
+        ]
+    return cards
+
+
 def _trend_end(period: Period, today: date) -> Period:
     last_month = period.month_periods()[-1]
     this_month = Period.containing(today, "month")
@@ -285,7 +356,7 @@ def _render(view: str, scope: Scope, period: Period, title: str, **extra):
         "previous_period": period.previous(),
         "next_period": following if following.start <= today else None,
         "choices": _period_choices(today, period),
-        "cards": _cards(scope, period),
+        "cards": _cards(scope, period) + _engagement_cards(scope, period),
         "min_responses": min_responses(),
         **_charts(scope, period, today, extra.get("store")),
     }

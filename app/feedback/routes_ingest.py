@@ -13,7 +13,7 @@ from app.core.downloads import download
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected
 from app.extensions import db
-from app.feedback import ingest, survey_rows
+from app.feedback import flags, ingest, survey_rows
 from app.feedback.blueprint import bp
 from app.feedback.forms_ingest import SourceForm, SourceRefsForm, SurveyUploadForm
 from app.feedback.models import FeedbackSource, ImportBatch
@@ -145,6 +145,7 @@ def batch_undo(batch_id: int):
         abort(400)
     try:
         counts = ingest.undo_batch(batch_id)
+        flags.after_undo()
     except ingest.BatchNotFound:
         abort(404)
     except ingest.BatchLocked as exc:

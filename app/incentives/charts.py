@@ -30,6 +30,9 @@ KPI_RANGES = {
     "csat": (Decimal(0), Decimal(100)),
     "ces": (Decimal(1), Decimal(7)),
     "followup_48h": (Decimal(0), Decimal(100)),
+    "turnover": (Decimal(0), Decimal(100)),
+    "absenteeism": (Decimal(0), Decimal(100)),
+    "response_rate": (Decimal(0), Decimal(100)),
 }
 
 

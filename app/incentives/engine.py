@@ -415,6 +415,7 @@ class KpiFigure:
     moe: Decimal | None = None
     lower: Decimal | None = None
     upper: Decimal | None = None
+    invitations: int | None = None  # customers invited to answer, when HR imported them (the response rate)
 
 
 # Keyed by (kpi_code, scope, scope_key, period_label); scope_key is a store code, a region name or "*" for the
@@ -478,6 +479,7 @@ class ComponentTrace:
     pooled_value: Decimal | None = None
     pooled_n: int | None = None
     pooled_moe: Decimal | None = None
+    invitations: int | None = None  # of the current period, printed as the response rate beside n
 
 
 @dataclass(frozen=True)
@@ -610,6 +612,7 @@ def _measure(
         "moe": current.moe,
         "lower": current.lower,
         "upper": current.upper,
+        "invitations": current.invitations,
         "previous_value": None,
         "previous_n": None,
         "curve": curve_to_dict(component.curve),

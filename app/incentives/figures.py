@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.feedback import aggregate, other_kpis
+from app.feedback import aggregate, engagement, other_kpis
 from app.feedback.aggregate import Tally
 from app.feedback.kpi import figure_from_ces, figure_from_csat, figure_from_nps
 from app.feedback.models import PeriodLock
@@ -34,10 +34,16 @@ def periods_read(spec: SchemeSpec, period: Period) -> list[Period]:
     return sorted(needed)
 
 
-def _figure(kpi: str, tally: Tally) -> KpiFigure:
+def _figure(kpi: str, tally: Tally, invitations: int | None = None) -> KpiFigure:
     summary = tally.summary()
     converted = {"nps": figure_from_nps, "csat": figure_from_csat, "ces": figure_from_ces}[kpi](getattr(summary, kpi))
-    return KpiFigure(converted.value, converted.n, converted.moe, converted.lower, converted.upper)
+    return KpiFigure(converted.value, converted.n, converted.moe, converted.lower, converted.upper, invitations)
+
+
+def _total(counts: Iterable[int | None]) -> int | None:
+    """Invitations of several stores together; None when none of them has any on file."""
+    known = [c for c in counts if c is not None]
+    return sum(known) if known else None
 
 
 def gather(spec: SchemeSpec, period: Period) -> dict[tuple[str, str, str, str], KpiFigure]:
@@ -56,20 +62,25 @@ def gather(spec: SchemeSpec, period: Period) -> dict[tuple[str, str, str, str], 
             s.id: tallies[period].get(s.id, Tally()) + tallies[period.previous()].get(s.id, Tally()) for s in stores
         }
         labels.append((f"{period.previous()}+{period}", pooled))
+    invited = {str(p): engagement.invitations_by_store(p) for p in tallies}
     for label, by_store in labels:
         regions: dict[str, Tally] = defaultdict(Tally)
+        region_stores: dict[str, list[int]] = defaultdict(list)
         company = Tally()
+        counts = invited.get(label, {})  # a pooled label has no invitations of its own
         for store in stores:
             tally = by_store.get(store.id, Tally())
             regions[store.region] = regions[store.region] + tally
+            region_stores[store.region].append(store.id)
             company = company + tally
             for kpi in survey:
-                figures[(kpi, "store", store.code, label)] = _figure(kpi, tally)
+                figures[(kpi, "store", store.code, label)] = _figure(kpi, tally, counts.get(store.id))
         for region, tally in regions.items():
+            region_invited = _total(counts.get(s) for s in region_stores[region])
             for kpi in survey:
-                figures[(kpi, "region", region, label)] = _figure(kpi, tally)
+                figures[(kpi, "region", region, label)] = _figure(kpi, tally, region_invited)
         for kpi in survey:
-            figures[(kpi, "company", COMPANY_KEY, label)] = _figure(kpi, company)
+            figures[(kpi, "company", COMPANY_KEY, label)] = _figure(kpi, company, _total(counts.values()))
     codes = {store.id: store.code for store in stores}
     for kpi in kpis - set(SURVEY_KPIS):
         for p in periods:  # one query per KPI and period, whatever the number of stores

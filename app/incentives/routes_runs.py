@@ -17,14 +17,17 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.extensions import db
+from app.feedback import flags
 from app.incentives import runs, wording
 from app.incentives.blueprint import bp
 from app.incentives.forms_runs import AdjustForm, CommentForm, CreateRunForm, RejectForm
 from app.incentives.models import BonusRun, LineQuestion, RunAdjustment, RunLine, RunStatus, Scheme, SchemeVersion
 from app.incentives.objectives import custom_kpi_names
 from app.incentives.routes_common import acting_user, currency, trace_charts
+from app.incentives.scheme_format import read_document
 from app.incentives.schemes import SchemeError
 from app.org.models import Employee, Store
+from app.periods import Period
 
 PER_PAGE = 50
 REVIEW_STATUSES = (RunStatus.DRAFT, RunStatus.SUBMITTED)
@@ -179,6 +182,9 @@ def _render_run(
             four_eyes=runs.four_eyes_refusal(run, user) if run.status == RunStatus.SUBMITTED else None,
             approval=runs.approval_refusal(run) if run.status == RunStatus.SUBMITTED else None,
             warnings=runs.run_warnings(run),
+            flag_warnings=flags.run_flag_warnings(read_document(run.version.document), Period.parse(run.period))
+            if review
+            else [],
             refusal=refusal,
             adjust=adjust or _adjust_form_from_args(),
             reject=reject or RejectForm(formdata=None),

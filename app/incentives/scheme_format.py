@@ -41,7 +41,16 @@ FORMAT = "primo-scheme/1"
 PERIOD_TYPES = ("month", "quarter", "year")
 JOB_ROLES = ("sales_associate", "store_manager", "regional_manager", "customer_service", "logistics", "other")
 KINDS = ("bonus", "interessement")
-BUILTIN_KPIS = {"nps": "higher", "csat": "higher", "ces": "higher", "followup_48h": "higher"}
+BUILTIN_KPIS = {
+    "nps": "higher",
+    "csat": "higher",
+    "ces": "higher",
+    "followup_48h": "higher",
+    # From HR's engagement and invitation files (app/feedback/engagement.py): fewer leavers and absences is better.
+    "turnover": "lower",
+    "absenteeism": "lower",
+    "response_rate": "higher",
+}
 
 
 class SchemeFormatError(ValueError):

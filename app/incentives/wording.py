@@ -54,6 +54,13 @@ BUILTIN_NAMES = {
         "%",
         2,
     ),
+    "turnover": KpiName(
+        "le taux de rotation du personnel", "du taux de rotation du personnel", "staff turnover", "%", 2
+    ),
+    "absenteeism": KpiName("le taux d'absentéisme", "du taux d'absentéisme", "absenteeism", "%", 2),
+    "response_rate": KpiName(
+        "le taux de réponse aux enquêtes", "du taux de réponse aux enquêtes", "survey response rate", "%", 2
+    ),
 }
 
 

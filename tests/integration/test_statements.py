@@ -281,7 +281,7 @@ def test_the_excel_statement_shows_dates_and_amounts_in_full_freezes_its_title_a
     ws = load_workbook(io.BytesIO(documents.obtain(paid_run, paid_world["mover"], "xlsx").content)).active
     assert ws.freeze_panes == "B2"  # the title row and the label column stay in view
     header = next(row[0].row for row in ws.iter_rows() if row[0].value == "KPI")
-    assert ws.auto_filter.ref == f"A{header}:N{header + 4}"  # NPS and CSAT in each of the two stores
+    assert ws.auto_filter.ref == f"A{header}:O{header + 4}"  # NPS and CSAT in each of the two stores
     assert [ws.cell(row=header + i, column=14).value for i in range(1, 5)] == ["S1", "S1", "S2", "S2"]
     checked = 0
     for row in ws.iter_rows():

@@ -11,6 +11,7 @@ PURE = (
     "app.incentives.interessement",
     "app.recognition.ledger",
     "app.feedback.kpi",
+    "app.feedback.anomalies",
     "app.money",
     "app.periods",
     "app.pulse.anonymity",

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.incentives import engine, interessement
-from app.money import ZERO
+from app.money import ZERO, round_half_up
 from app.periods import Period
 
 HUNDRED = Decimal(100)
@@ -33,6 +33,9 @@ BUILTIN_KPIS = {
     "nps": KpiLabel("NPS"),
     "csat": KpiLabel("CSAT", "%"),
     "ces": KpiLabel("CES"),
+    "turnover": KpiLabel("turnover", "%"),
+    "absenteeism": KpiLabel("absenteeism", "%"),
+    "response_rate": KpiLabel("response_rate", "%"),
 }
 
 
@@ -65,6 +68,14 @@ class ComponentView:
     curve: Mapping[str, Any]
     achievement: Decimal  # percent, full precision
     fallback_used: str | None
+    invitations: int | None = None
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        """The answers this figure counts ÷ the customers invited to answer, in % (one decimal)."""
+        if not self.invitations:
+            return None
+        return round_half_up(HUNDRED * self.n / self.invitations, 1)
 
     @property
     def contribution(self) -> Decimal:
@@ -291,6 +302,7 @@ def component_view(trace: engine.ComponentTrace, custom: Mapping[str, KpiLabel] 
         curve=dict(trace.curve),
         achievement=trace.achievement,
         fallback_used=trace.fallback_used,
+        invitations=trace.invitations,
     )
 
 

@@ -199,7 +199,7 @@ def write_statement(data: StatementData) -> Workbook:
     return workbook
 
 
-KPI_COLUMNS = 14
+KPI_COLUMNS = 15
 
 
 def _kpi_table(sheet: _Sheet, data: StatementData, f: Numbers) -> None:
@@ -220,6 +220,7 @@ def _kpi_table(sheet: _Sheet, data: StatementData, f: Numbers) -> None:
         _("Weight × achievement"),
         _("Fallback"),
         _("Store"),
+        _("Response rate"),
         bold=True,
     )
     # An intéressement sheet has one "part": its pool.
@@ -243,6 +244,7 @@ def _kpi_table(sheet: _Sheet, data: StatementData, f: Numbers) -> None:
                 (_fraction(c.contribution), PERCENT),
                 fallback_label(c, f) or "",
                 store_code,
+                (_fraction(c.response_rate), PERCENT) if c.response_rate is not None else None,
             )
     sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(KPI_COLUMNS)}{max(sheet.row, header)}"
 
