@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from app.absences import services as absences
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.core import clock
@@ -30,7 +31,10 @@ from app.org.scope import (
 IMPORTS = {
     "stores": (services.plan_stores, services.apply_stores, services.STORE_COLUMNS),
     "employees": (services.plan_employees, services.apply_employees, services.EMPLOYEE_COLUMNS),
+    "absences": (absences.plan_absences, absences.apply_absences, absences.ABSENCE_COLUMNS),
 }
+# Where a confirmed import lands.
+DONE = {"stores": "org.stores", "employees": "org.employees", "absences": "absences.kinds"}
 
 bp = Blueprint("org", __name__)
 
@@ -150,7 +154,8 @@ def import_upload(kind: str):
 def import_template(kind: str):
     """Download an empty file in the import's columns, with one example row, as French Excel opens it."""
     _import_kind(kind)
-    return download(services.import_template(kind), f"{kind}-template.csv", "text/csv")
+    content = absences.import_template() if kind == "absences" else services.import_template(kind)
+    return download(content, f"{kind}-template.csv", "text/csv")
 
 
 @bp.route("/import/<kind>/<token>/confirm", methods=["POST"])
@@ -178,4 +183,4 @@ def import_confirm(kind: str, token: str):
         _("Import done: %(new)d new, %(changed)d changed, %(unchanged)d unchanged.", **summary),
         "success",
     )
-    return redirect(url_for("org.stores" if kind == "stores" else "org.employees"))
+    return redirect(url_for(DONE[kind]))
