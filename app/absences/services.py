@@ -147,7 +147,7 @@ def plan_absences(table: Table) -> ImportPlan:
     if errors:
         raise ImportRejected(errors)
     kinds = _kind_lookup(list_kinds())
-    employees = dict(db.session.execute(sa.select(Employee.number, Employee.id)).tuples())
+    employees = dict(db.session.execute(sa.select(Employee.number, Employee.id)).tuples().all())
     stored = set(
         db.session.execute(
             sa.select(Absence.employee_id, Absence.kind_id, Absence.start_date, Absence.end_date)
