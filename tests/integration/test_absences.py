@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -248,3 +249,11 @@ def test_my_bonus_explains_the_leave(app, approved_with_leave, client_for, text)
     page = SPACES.sub(" ", text(client_for("w1@test.example").get("/my/bonus")))
     assert "92 jours − 5 jours de congé sans solde = 87/92" in page
     assert "Montant de cette ligne : 274,83 €." in page
+
+
+def test_the_sample_absences_file_imports_after_the_sample_stores_and_employees(runner):
+    samples = Path(__file__).parents[2] / "examples" / "imports"
+    for group, name in (("stores", "stores.csv"), ("employees", "employees.csv"), ("absences", "absences.csv")):
+        result = runner.invoke(args=[group, "import", str(samples / name)])
+        assert result.exit_code == 0, result.output + result.stderr
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 3
