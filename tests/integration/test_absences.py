@@ -257,3 +257,12 @@ def test_the_sample_absences_file_imports_after_the_sample_stores_and_employees(
         result = runner.invoke(args=[group, "import", str(samples / name)])
         assert result.exit_code == 0, result.output + result.stderr
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 3
+
+
+def test_the_run_page_shows_hr_the_absence_days_taken_off_a_line(app, build_worked_example, import_file, client_for):
+    build_worked_example()
+    assert import_file(FIVE_DAYS_UNPAID).exit_code == 0
+    run = computed_run()
+    page = client_for("hr1@test.example").get(f"/runs/{run.id}").get_data(as_text=True)
+    row = page.split('data-employee="W1"')[1].split("</tr>")[0]
+    assert "87/92" in row and "5 days of absence deducted" in row
