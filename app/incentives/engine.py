@@ -662,9 +662,6 @@ class PresencePart:
         return self.assigned_days - self.absence_days
 
 
-_Part = PresencePart
-
-
 def absence_deductions(absences: Iterable[AbsenceFact], start: date, end: date) -> tuple[AbsenceDeduction, ...]:
     """Count the days from `start` to `end` lost to absences that do not count as presence, per kind.
 
@@ -743,7 +740,7 @@ def presence_parts(employee: EmployeeFacts, period: Period) -> list[PresencePart
     return parts
 
 
-_parts = presence_parts
+_parts = presence_parts  # the name callers used before absences counted
 
 
 def _employee_exclusion(spec: SchemeSpec, period: Period, employee: EmployeeFacts) -> Exclusion | None:
