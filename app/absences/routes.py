@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 
 from app.absences import services
 from app.absences.forms import KindForm, NewKindForm
-from app.absences.models import AbsenceKind
+from app.absences.models import Absence, AbsenceKind
 from app.auth.access import allow
+from app.auth.forms import ActionForm
 from app.extensions import db
 
 bp = Blueprint("absences", __name__)
@@ -47,6 +48,22 @@ def add_kind():
     db.session.commit()
     flash(_("Absence kind %(code)s added.", code=kind.code), "success")
     return redirect(url_for("absences.kinds"))
+
+
+@bp.route("/absences/<int:absence_id>/delete", methods=["POST"])
+@allow("hr")
+def delete_absence(absence_id: int):
+    """Remove an absence imported by mistake (audited), back to the employee's page."""
+    absence = db.session.get(Absence, absence_id)
+    if absence is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    employee_id = absence.employee_id
+    services.delete_absence(absence)
+    db.session.commit()
+    flash(_("Absence removed."), "success")
+    return redirect(url_for("org.employee_detail", employee_id=employee_id))
 
 
 @bp.route("/settings/absences/<code>", methods=["POST"])

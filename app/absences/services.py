@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.absences.models import Absence, AbsenceKind
 from app.audit.services import record
@@ -127,6 +128,31 @@ def update_kind(kind: AbsenceKind, label_en: str, label_fr: str, counts_as_prese
 
 def _kind_values(kind: AbsenceKind) -> dict[str, object]:
     return {"label_en": kind.label_en, "label_fr": kind.label_fr, "counts_as_presence": kind.counts_as_presence}
+
+
+def employee_absences(employee_id: int) -> list[Absence]:
+    """An employee's absences with their kinds, latest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Absence)
+            .options(selectinload(Absence.kind))
+            .where(Absence.employee_id == employee_id)
+            .order_by(Absence.start_date.desc(), Absence.id.desc())
+        )
+    )
+
+
+def delete_absence(absence: Absence) -> None:
+    """Remove an absence imported by mistake (audited); runs already computed keep what they counted."""
+    record(
+        "absence.delete",
+        "absence",
+        absence.id,
+        summary=f"{absence.employee.number} {absence.kind.code} {absence.start_date}→{absence.end_date}",
+        before={"start": absence.start_date, "end": absence.end_date, "kind": absence.kind.code},
+    )
+    db.session.delete(absence)
+    db.session.flush()
 
 
 # --- import ------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.absences import services as absences
+from app.absences.services import employee_absences as absences_of
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.core import clock
@@ -100,8 +101,13 @@ def employee_detail(employee_id: int):
     today = clock.today()
     if employee is None or not can_see_employee(current_user, employee, today):
         abort(404)
+    # Absences may say why someone was away (sick leave, maternity): HR only.
+    absences = absences_of(employee.id) if current_user.has_role("hr") else None
     return render_template(
-        "org/employee_detail.html", employee=employee, show_pay=can_read_pay(current_user, employee, today)
+        "org/employee_detail.html",
+        employee=employee,
+        show_pay=can_read_pay(current_user, employee, today),
+        absences=absences,
     )
 
 

@@ -266,3 +266,23 @@ def test_the_run_page_shows_hr_the_absence_days_taken_off_a_line(app, build_work
     page = client_for("hr1@test.example").get(f"/runs/{run.id}").get_data(as_text=True)
     row = page.split('data-employee="W1"')[1].split("</tr>")[0]
     assert "87/92" in row and "5 days of absence deducted" in row
+
+
+def test_hr_sees_an_employees_absences_and_removes_one_imported_by_mistake(
+    app, build_worked_example, import_file, client_for
+):
+    worked = build_worked_example()
+    assert import_file(FIVE_DAYS_UNPAID).exit_code == 0
+    hr = client_for("hr1@test.example")
+    page = hr.get(f"/employees/{worked.whole.id}").get_data(as_text=True)
+    absence_id = int(re.search(r'data-absence="(\d+)"', page).group(1))
+    assert "unpaid leave" in page.split('data-test="absences"')[1]
+    # The employee's own page does not list absences (they may say why someone was away): HR only.
+    own = client_for("w1@test.example").get(f"/employees/{worked.whole.id}").get_data(as_text=True)
+    assert 'data-test="absences"' not in own
+    removed = hr.post(f"/absences/{absence_id}/delete", data={"csrf_token": csrf_token(hr, "/")})
+    assert removed.status_code == 302
+    assert db.session.get(Absence, absence_id) is None
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "absence.delete"))
+    assert event.summary == "W1 unpaid_leave 2026-08-03→2026-08-07"
+    assert amounts_of(computed_run())["W1"] == Decimal("290.63")
