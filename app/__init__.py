@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.absences.routes import bp as absences_bp
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.core.routes import bp as core_bp
@@ -70,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
         core_bp,
         auth_bp,
         org_bp,
+        absences_bp,
         feedback_bp,
         incentives_bp,
         recognition_bp,
@@ -81,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from app.absences.cli import absences_cli
     from app.auth.cli import users_cli
     from app.core.seed import seed_demo
     from app.feedback import cli_ingest  # noqa: F401  (adds its commands to the surveys and feedback groups)
@@ -97,6 +100,7 @@ def register_commands(app: Flask) -> None:
         users_cli,
         stores_cli,
         employees_cli,
+        absences_cli,
         surveys_cli,
         feedback_cli,
         kpis_cli,

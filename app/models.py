@@ -1,5 +1,6 @@
 """Import every model module so that the metadata is complete wherever the app starts."""
 
+from app.absences.models import Absence, AbsenceKind
 from app.audit.models import AuditEvent
 from app.auth.models import LoginAttempt, User, UserRole
 from app.core.models import PendingUpload, Setting
@@ -44,6 +45,8 @@ from app.reports.models import PayrollExport, RenderJob, StatementDocument
 
 __all__ = [
     "EngagementFigure",
+    "Absence",
+    "AbsenceKind",
     "Award",
     "Badge",
     "BadgeGrant",

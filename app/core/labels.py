@@ -97,6 +97,8 @@ BUILTIN_KPIS = {
     "response_rate": _l("Response rate %"),
 }
 AUDIT_OBJECTS = {
+    "absence": _l("absence"),
+    "absence_kind": _l("absence kind"),
     "award": _l("award"),
     "badge": _l("badge"),
     "budget": _l("budget"),
@@ -124,6 +126,10 @@ AUDIT_OBJECTS = {
     "user": _l("user"),
 }
 AUDIT_ACTIONS = {
+    "absence.create": _l("absence imported"),
+    "absence.delete": _l("absence removed"),
+    "absence_kind.create": _l("absence kind added"),
+    "absence_kind.update": _l("absence kind changed"),
     "award.create": _l("points awarded"),
     "badge.save": _l("badge saved"),
     "badges.evaluate": _l("badges awarded"),

@@ -9,6 +9,7 @@ import click
 from flask import g
 from flask.cli import with_appcontext
 
+from app.absences.demo import seed_absences
 from app.auth.services import create_user, find_user
 from app.core import clock
 from app.core.tabular import Table
@@ -156,6 +157,10 @@ def seed_demo() -> None:
     ]
     for email, roles, number in accounts:
         create_user(email, roles, password=DEMO_PASSWORD, employee_number=number)
+    # Before the runs, so that they count them: the demo employee, the part-timer, then staff of S02 and S05.
+    absent = [by_email["employee@example.com"], next(p["employee_number"] for p in people if p["fte"] == "0.6")]
+    absent += [p["employee_number"] for p in people if p["store_code"] in ("S02", "S05") and not p["manages"]][1:5]
+    absences = seed_absences(absent, clock.today())
     feedback = seed_feedback(rng, clock.today())
     fairplay = seed_fairplay(rng, clock.today())
     incentives = seed_incentives(clock.today())
@@ -173,6 +178,7 @@ def seed_demo() -> None:
         f"Demo bonuses: approved run {incentives['approved_run']} ({incentives['approved_total']} €), "
         f"draft run {incentives['draft_run']}."
     )
+    click.echo(f"Demo absences: {absences} (unpaid, sick, maternity, paternity leave and a work accident).")
     click.echo(
         f"Demo recognition: {recognition['awards']} awards, {recognition['redemptions']} redemptions, "
         f"{recognition['badges']} rule badges."

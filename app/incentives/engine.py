@@ -9,7 +9,7 @@ import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -434,6 +434,19 @@ class AssignmentFact:
 
 
 @dataclass(frozen=True)
+class AbsenceFact:
+    """A stretch of absence of one kind (end inclusive), and whether the company counts that kind as presence."""
+
+    kind: str
+    start: date
+    end: date
+    counts_as_presence: bool
+    # The kind's names when the run was computed, kept in the trace so that a statement reads the same years later.
+    label_en: str = ""
+    label_fr: str = ""
+
+
+@dataclass(frozen=True)
 class EmployeeFacts:
     """What the engine needs to know about one employee."""
 
@@ -444,6 +457,7 @@ class EmployeeFacts:
     hire_date: date
     exit_date: date | None
     assignments: tuple[AssignmentFact, ...]
+    absences: tuple[AbsenceFact, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -483,6 +497,16 @@ class ComponentTrace:
 
 
 @dataclass(frozen=True)
+class AbsenceDeduction:
+    """Days of one absence kind that do not count as presence, taken off the days assigned to one store part."""
+
+    kind: str
+    days: int
+    label_en: str = ""
+    label_fr: str = ""
+
+
+@dataclass(frozen=True)
 class LineResult:
     """One employee's bonus for one store part of the period, with the trace that explains it."""
 
@@ -513,6 +537,10 @@ class LineResult:
     annual_base: Decimal | None = None
     target_kind: str = ""
     target_value: Decimal | None = None
+    # Days assigned to the store within the period and employment; presence_days is that minus `absences`.
+    # None in traces stored before absences were counted (presence_days was then the days assigned).
+    assigned_days: int | None = None
+    absences: tuple[AbsenceDeduction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -668,17 +696,53 @@ def _measure(
 
 
 @dataclass(frozen=True)
-class _Part:
-    """A stretch of an employee's presence in one store within the period."""
+class PresencePart:
+    """A stretch of an employee's assignment to one store within the period, and the absence days taken off it."""
 
     store_code: str
     region: str
     start: date
     end: date
+    deductions: tuple[AbsenceDeduction, ...] = ()
+
+    @property
+    def assigned_days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def absence_days(self) -> int:
+        return sum(d.days for d in self.deductions)
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        """Days present: every pro-rata of presence (bonus lines, intéressement shares) counts these."""
+        return self.assigned_days - self.absence_days
+
+
+def absence_deductions(absences: Iterable[AbsenceFact], start: date, end: date) -> tuple[AbsenceDeduction, ...]:
+    """Count the days from `start` to `end` lost to absences that do not count as presence, per kind.
+
+    Each day is taken off once, however many absences cover it; a day also covered by a kind that counts as
+    presence (maternity leave overlapping unpaid leave, say) is not taken off; a day two non-counting kinds cover
+    goes to the absence that began first (then the smaller kind code).
+    """
+    kept: set[date] = set()
+    lost: dict[date, AbsenceFact] = {}
+    for absence in sorted(absences, key=lambda a: (a.start, a.kind, a.end)):
+        first, last = max(absence.start, start), min(absence.end, end)
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            if absence.counts_as_presence:
+                kept.add(day)
+            else:
+                lost.setdefault(day, absence)
+    per_kind: dict[str, list[AbsenceFact]] = {}
+    for day, absence in lost.items():
+        if day not in kept:
+            per_kind.setdefault(absence.kind, []).append(absence)
+    return tuple(
+        AbsenceDeduction(kind, len(hits), hits[0].label_en, hits[0].label_fr) for kind, hits in sorted(per_kind.items())
+    )
 
 
 def _check_employee(employee: EmployeeFacts) -> None:
@@ -696,10 +760,14 @@ def _check_employee(employee: EmployeeFacts) -> None:
     for a in employee.assignments:
         if a.end is not None and a.end < a.start:
             raise InvalidInput(f"{who}: assignment to {a.store_code} ends before it starts")
+    for absence in employee.absences:
+        if absence.end < absence.start:
+            raise InvalidInput(f"{who}: absence ({absence.kind}) from {absence.start} ends before it starts")
 
 
-def _parts(employee: EmployeeFacts, period: Period) -> list[_Part]:
-    """Return the employee's store parts within the period and their employment, consecutive stays merged."""
+def presence_parts(employee: EmployeeFacts, period: Period) -> list[PresencePart]:
+    """Return the employee's store parts within the period and their employment, consecutive stays merged, each
+    with the absence days that do not count as presence taken off (`part.days`)."""
     ordered = sorted(employee.assignments, key=lambda a: (a.start, a.end or date.max, a.store_code))
     merged: list[AssignmentFact] = []
     for a in ordered:
@@ -724,8 +792,12 @@ def _parts(employee: EmployeeFacts, period: Period) -> list[_Part]:
     for a in merged:
         start, end = max(a.start, first_day), min(a.end or last_day, last_day)
         if start <= end:
-            parts.append(_Part(a.store_code, a.region, start, end))
+            deductions = absence_deductions(employee.absences, start, end)
+            parts.append(PresencePart(a.store_code, a.region, start, end, deductions))
     return parts
+
+
+_parts = presence_parts  # the name callers used before absences counted
 
 
 def _employee_exclusion(spec: SchemeSpec, period: Period, employee: EmployeeFacts) -> Exclusion | None:
@@ -837,6 +909,8 @@ def compute_run(spec: SchemeSpec, period: Period, employees: Iterable[EmployeeFa
                     "presence_start": part.start,
                     "presence_end": part.end,
                     "presence_factor": Decimal(part.days) / period.days,
+                    "assigned_days": part.assigned_days,
+                    "absences": part.deductions,
                     "period_base": period_base,
                     "target": target,
                     "components": traces,
@@ -949,6 +1023,7 @@ def trace_to_dict(line: LineResult) -> dict[str, Any]:
     """Turn a line into JSON-able data, Decimals as strings, so its statement can be re-rendered years later."""
     data = _dataclass_to_dict(line)
     data["components"] = [_dataclass_to_dict(c) for c in line.components]
+    data["absences"] = [_dataclass_to_dict(a) for a in line.absences]
     data["format"] = TRACE_FORMAT
     return data
 
@@ -987,4 +1062,5 @@ def line_from_dict(data: Mapping[str, Any]) -> LineResult:
     if data.get("format", TRACE_FORMAT) != TRACE_FORMAT:
         raise EngineError(f"unknown trace format: {data.get('format')!r}")
     components = tuple(_component_from_dict(c) for c in data["components"])
-    return _from_dict(LineResult, data, {"components": components})
+    absences = tuple(_from_dict(AbsenceDeduction, a, {}) for a in data.get("absences") or ())
+    return _from_dict(LineResult, data, {"components": components, "absences": absences})

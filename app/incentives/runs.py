@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlalchemy.orm import selectinload
 
+from app.absences.services import absence_facts
 from app.audit.services import current_actor, record
 from app.auth.models import User
 from app.core import clock
@@ -361,7 +362,9 @@ def run_warnings(run: BonusRun) -> list[str]:
 
 
 def employee_facts(employees: Iterable[Employee]) -> list[engine.EmployeeFacts]:
-    """Engine facts of employees whose assignments, stores and regions are loaded."""
+    """Engine facts of employees whose assignments, stores and regions are loaded, with their absences."""
+    employees = list(employees)
+    absences = absence_facts(e.id for e in employees)
     return [
         engine.EmployeeFacts(
             employee_number=e.number,
@@ -374,6 +377,7 @@ def employee_facts(employees: Iterable[Employee]) -> list[engine.EmployeeFacts]:
                 engine.AssignmentFact(a.store.code, a.store.region.name, a.start_date, a.end_date)
                 for a in e.assignments
             ),
+            absences=absences.get(e.id, ()),
         )
         for e in employees
     ]
@@ -415,8 +419,8 @@ def facts_of(employee_ids: Iterable[int]) -> dict[int, engine.EmployeeFacts]:
 def period_facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, int], dict[str, int]]:
     """Every employee with an assignment overlapping the period, as engine facts, with employee and store ids.
 
-    Three plain queries whatever the number of employees (no ORM objects, no IN lists of ids): the employees, all
-    their assignments with store and region, and the store ids.
+    Four plain queries whatever the number of employees (no ORM objects, no IN lists of ids): the employees, all
+    their assignments with store and region, their absences in the period, and the store ids.
     """
     people = db.session.execute(
         sa.select(
@@ -440,6 +444,7 @@ def period_facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, 
         .order_by(Assignment.employee_id, Assignment.start_date, Assignment.id)
     ):
         stays.setdefault(row[0], []).append(engine.AssignmentFact(row[1], row[2], row[3], row[4]))
+    absences = absence_facts(sa.select(Employee.id).where(_in_period(period)), period.start, period.end)
     facts = [
         engine.EmployeeFacts(
             employee_number=p.number,
@@ -449,6 +454,7 @@ def period_facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, 
             hire_date=p.hire_date,
             exit_date=p.exit_date,
             assignments=tuple(stays.get(p.id, ())),
+            absences=absences.get(p.id, ()),
         )
         for p in people
     ]

@@ -549,6 +549,42 @@ def component_sentences(
     return sentences
 
 
+_FRENCH_VOWELS = "aeiouyàâäéèêëîïôöûü"
+
+
+def _days(count: int, lang: str) -> str:
+    if lang == "fr":
+        return f"{count} jour" + ("s" if count > 1 else "")
+    return f"{count} day" + ("" if count == 1 else "s")
+
+
+def _absence_term(count: int, label: str, lang: str) -> str:
+    """ "5 days unpaid leave", "5 jours de congé sans solde", "3 jours d'arrêt maladie"."""
+    if lang != "fr":
+        return f"{_days(count, lang)} {label}"
+    of = "d'" if label[:1].lower() in _FRENCH_VOWELS else "de "
+    return f"{_days(count, lang)} {of}{label}"
+
+
+def presence_sum(assigned_days: int, absences: Sequence[tuple[int, str]], period_days: int, lang: str) -> str:
+    """Presence as the days assigned less one term per absence kind that does not count, over the period's days:
+    "92 days − 5 days unpaid leave = 87/92" ("92 jours − 5 jours de congé sans solde = 87/92")."""
+    lang = language_of(lang)
+    terms = [_days(assigned_days, lang)] + [_absence_term(n, label, lang) for n, label in absences]
+    present = assigned_days - sum(n for n, _label in absences)
+    return f"{' − '.join(terms)} = {present}/{period_days}"
+
+
+def absence_terms(trace_absences: Sequence[Mapping[str, Any]] | Sequence[Any], lang: str) -> list[tuple[int, str]]:
+    """The (days, label) pairs of a line's absence deductions, in the language asked (the code when unnamed)."""
+    pairs = []
+    for a in trace_absences:
+        get = a.get if isinstance(a, Mapping) else lambda name, obj=a: getattr(obj, name)
+        label = get("label_fr") if language_of(lang) == "fr" else get("label_en")
+        pairs.append((int(get("days")), label or get("kind")))
+    return pairs
+
+
 def explain_line(
     trace: Mapping[str, Any],
     lang: str,
@@ -600,13 +636,23 @@ def explain_line(
                 f"Base salary for the period: {m(annual)} × {months} / 12 = {m(period_base)}; "
                 f"target bonus {percent(Decimal(str(tv)), lang)} = {m(target)}."
             )
-    steps.append(
-        f"Présence dans le magasin {trace['store_code']}{col} {days} jours sur {period_days}, du {day(start, lang)} au "
-        f"{day(end, lang)}."
-        if fr
-        else f"Present in store {trace['store_code']}: {days} of {period_days} days, from {day(start, lang)} to "
-        f"{day(end, lang)}."
-    )
+    absences = absence_terms(trace.get("absences") or (), lang)
+    if absences:
+        assigned = int(trace.get("assigned_days") or days + sum(n for n, _label in absences))
+        presence = presence_sum(assigned, absences, period_days, lang)
+        steps.append(
+            f"Présence dans le magasin {trace['store_code']} du {day(start, lang)} au {day(end, lang)}{col} {presence}."
+            if fr
+            else f"Present in store {trace['store_code']} from {day(start, lang)} to {day(end, lang)}: {presence}."
+        )
+    else:
+        steps.append(
+            f"Présence dans le magasin {trace['store_code']}{col} {days} jours sur {period_days}, "
+            f"du {day(start, lang)} au {day(end, lang)}."
+            if fr
+            else f"Present in store {trace['store_code']}: {days} of {period_days} days, from {day(start, lang)} to "
+            f"{day(end, lang)}."
+        )
     before_cap = Decimal(str(trace["amount_before_cap"]))
     steps.append(
         f"{m(target)} × {percent(weighted, lang)} × {days} / {period_days} = {m(before_cap)}"

@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from app.absences import services as absences
+from app.absences.services import employee_absences as absences_of
 from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.core import clock
@@ -30,7 +32,10 @@ from app.org.scope import (
 IMPORTS = {
     "stores": (services.plan_stores, services.apply_stores, services.STORE_COLUMNS),
     "employees": (services.plan_employees, services.apply_employees, services.EMPLOYEE_COLUMNS),
+    "absences": (absences.plan_absences, absences.apply_absences, absences.ABSENCE_COLUMNS),
 }
+# Where a confirmed import lands.
+DONE = {"stores": "org.stores", "employees": "org.employees", "absences": "absences.kinds"}
 
 bp = Blueprint("org", __name__)
 
@@ -96,8 +101,13 @@ def employee_detail(employee_id: int):
     today = clock.today()
     if employee is None or not can_see_employee(current_user, employee, today):
         abort(404)
+    # Absences may say why someone was away (sick leave, maternity): HR only.
+    absences = absences_of(employee.id) if current_user.has_role("hr") else None
     return render_template(
-        "org/employee_detail.html", employee=employee, show_pay=can_read_pay(current_user, employee, today)
+        "org/employee_detail.html",
+        employee=employee,
+        show_pay=can_read_pay(current_user, employee, today),
+        absences=absences,
     )
 
 
@@ -150,7 +160,8 @@ def import_upload(kind: str):
 def import_template(kind: str):
     """Download an empty file in the import's columns, with one example row, as French Excel opens it."""
     _import_kind(kind)
-    return download(services.import_template(kind), f"{kind}-template.csv", "text/csv")
+    content = absences.import_template() if kind == "absences" else services.import_template(kind)
+    return download(content, f"{kind}-template.csv", "text/csv")
 
 
 @bp.route("/import/<kind>/<token>/confirm", methods=["POST"])
@@ -178,4 +189,4 @@ def import_confirm(kind: str, token: str):
         _("Import done: %(new)d new, %(changed)d changed, %(unchanged)d unchanged.", **summary),
         "success",
     )
-    return redirect(url_for("org.stores" if kind == "stores" else "org.employees"))
+    return redirect(url_for(DONE[kind]))

@@ -117,6 +117,10 @@ class PartView:
     amount_after_cap: Decimal
     pool_factor: Decimal
     amount: Decimal
+    # Days assigned to the store (None on lines stored before absences were counted) and the absence days, per
+    # kind that does not count as presence, taken off them to give presence_days.
+    assigned_days: int | None = None
+    absences: tuple[engine.AbsenceDeduction, ...] = ()
 
     @property
     def presence_factor(self) -> Decimal:
@@ -335,6 +339,8 @@ def part_view(
         amount_after_cap=after_cap,
         pool_factor=line.pool_factor,
         amount=line.amount,
+        assigned_days=line.assigned_days,
+        absences=line.absences,
     )
 
 

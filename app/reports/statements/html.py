@@ -21,6 +21,7 @@ from app.reports.statements.labels import (
     job_role_label,
     measure_label,
     numbers_for,
+    presence_formula,
     scope_label,
     weighted_formula,
 )
@@ -54,6 +55,7 @@ def _context(data: StatementData, logo_src: str | None) -> dict:
         "status_label": status_label,
         "job_role_label": job_role_label,
         "weighted_formula": lambda part: weighted_formula(part, f),
+        "presence_formula": lambda part: presence_formula(part, f),
         "logo_src": logo_src,
     }
 

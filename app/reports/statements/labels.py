@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from app.core import formatting, labels, numbers
 from app.core.numbers import NBSP
+from app.incentives.wording import absence_terms, presence_sum
 from app.periods import Period, PeriodError
 from app.reports.statements.data import ComponentView, PartView, StatementData
 
@@ -149,3 +150,16 @@ def curve_lines(component: ComponentView, f: Numbers) -> list[str]:
 def weighted_formula(part: PartView, f: Numbers) -> str:
     terms = [f"{f.pct(c.weight)} × {f.pct(c.achievement)}" for c in part.components]
     return " + ".join(terms) + f" = {f.pct(part.weighted_achievement)}"
+
+
+def presence_formula(part: PartView, f: Numbers) -> str | None:
+    """ "92 days − 5 days unpaid leave = 87/92" when absences were taken off the part's days, else None."""
+    if not part.absences:
+        return None
+    terms = absence_terms(part.absences, f.language)
+    assigned = part.assigned_days if part.assigned_days is not None else part.presence_days + part_absence_days(part)
+    return presence_sum(assigned, terms, part.period_days, f.language)
+
+
+def part_absence_days(part: PartView) -> int:
+    return sum(a.days for a in part.absences)

@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from app.core import clock
 from app.core.tabular import neutralise
 from app.incentives.runs import status_label
+from app.incentives.wording import absence_terms
 from app.reports.statements.data import StatementData
 from app.reports.statements.labels import (
     Numbers,
@@ -29,6 +30,7 @@ from app.reports.statements.labels import (
     job_role_label,
     measure_label,
     numbers_for,
+    presence_formula,
     scope_label,
 )
 from app.reports.xlsx_layout import fit_columns
@@ -145,7 +147,14 @@ def write_statement(data: StatementData) -> Workbook:
         )
         sheet.put(_("Present from"), (part.presence_start, DATE))
         sheet.put(_("Present until"), (part.presence_end, DATE))
+        if part.absences:
+            assigned = part.assigned_days if part.assigned_days is not None else part.presence_days
+            sheet.put(_("Days assigned to the store"), assigned)
+            for days, label in absence_terms(part.absences, f.language):
+                sheet.put(_("Less: %(kind)s (days not counted as presence)", kind=label), -days)
         sheet.put(_("Days present"), part.presence_days)
+        if formula := presence_formula(part, f):
+            sheet.put(_("Presence"), formula)
         sheet.put(_("Days in the period"), part.period_days)
         sheet.put(_("Presence factor"), (part.presence_factor, PERCENT))
         sheet.put(_("Period base salary"), (part.period_base, MONEY), data.currency)
