@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.core import clock
 from app.extensions import db
-from app.feedback import engagement, flags, ingest, other_kpis
+from app.feedback import engagement, flags, ingest, other_kpis, sources
 from app.feedback.models import EngagementFigure, PeriodLock, ResponseFlag, SurveyInvitations, SurveyResponse
 from app.feedback.webhook import signature
 from app.periods import Period
@@ -254,7 +254,7 @@ def test_silent_tens_far_above_the_stores_past_are_flagged(world, runner, tmp_pa
 
 @pytest.fixture
 def source(app, world):
-    created = ingest.create_source("shop-app", "generic")
+    created = sources.create_source("shop-app", "generic")
     db.session.commit()
     return created
 
