@@ -53,7 +53,9 @@ VISIBLE_TEXT = """() => {
 
 
 def _words(text: str) -> set[str]:
-    return {w.lower() for w in WORD.findall(text) if len(w) >= 3}
+    """The words of `text`, lower-cased; an elided word counts whole and without its article ("d'adoption")."""
+    words = {w.lower() for w in WORD.findall(text) if len(w) >= 3}
+    return words | {w.replace("’", "'").split("'", 1)[-1] for w in words if "'" in w or "’" in w}
 
 
 def _vocabulary() -> set[str]:
