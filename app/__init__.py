@@ -61,11 +61,22 @@ def register_blueprints(app: Flask) -> None:
     from app.core.routes import bp as core_bp
     from app.feedback.blueprint import bp as feedback_bp
     from app.incentives.blueprint import bp as incentives_bp
+    from app.notify.routes import bp as notify_bp
     from app.org.routes import bp as org_bp
     from app.recognition.blueprint import bp as recognition_bp
     from app.reports.blueprint import bp as reports_bp
 
-    for blueprint in (core_bp, auth_bp, org_bp, feedback_bp, incentives_bp, recognition_bp, reports_bp, audit_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        org_bp,
+        feedback_bp,
+        incentives_bp,
+        recognition_bp,
+        reports_bp,
+        audit_bp,
+        notify_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -76,6 +87,7 @@ def register_commands(app: Flask) -> None:
     from app.feedback.cli import feedback_cli, surveys_cli
     from app.feedback.cli_kpis import kpis_cli
     from app.incentives.cli import runs_cli, schemes_cli
+    from app.notify.cli import notify_cli
     from app.org.cli import employees_cli, stores_cli
     from app.recognition.cli import badges_cli, budgets_cli, points_cli
     from app.reports.cli import payroll_cli, statements_cli
@@ -94,6 +106,7 @@ def register_commands(app: Flask) -> None:
         badges_cli,
         statements_cli,
         payroll_cli,
+        notify_cli,
         seed_demo,
     ):
         app.cli.add_command(command)

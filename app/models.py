@@ -23,6 +23,7 @@ from app.incentives.models import (
     Scheme,
     SchemeVersion,
 )
+from app.notify.models import Notification, NotificationPreference
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 from app.recognition.models import (
     Award,
@@ -70,6 +71,8 @@ __all__ = [
     "SurveyResponse",
     "LoginAttempt",
     "ManagerScope",
+    "Notification",
+    "NotificationPreference",
     "PayrollExport",
     "PendingUpload",
     "RenderJob",
