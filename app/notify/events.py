@@ -136,6 +136,15 @@ def overdue_cases(now: datetime) -> int:
     return recorded
 
 
+def opened_cases(now: datetime) -> int:
+    """Open cases still within their 48 hours (a file import opens them without telling anyone): announced once."""
+    recorded = 0
+    query = sa.select(FollowUpCase).where(FollowUpCase.status == "open", FollowUpCase.due_at >= now)
+    for case in db.session.scalars(query.order_by(FollowUpCase.id)):
+        recorded += _tell_managers(case, kinds.CASE_OPENED.code)
+    return recorded
+
+
 def expiring_points(as_of: date) -> int:
     """Points that expire within 30 days: each employee with an account hears of each expiry date once."""
     from app.recognition.points import notices_of
@@ -205,10 +214,10 @@ class DueResult:
 
 
 def send_due(as_of: date | None = None, now: datetime | None = None) -> DueResult:
-    """Record what looking finds (overdue cases, expiring points, compliments), commit, then send what is due:
+    """Record what looking finds (cases opened or overdue, expiring points, compliments), commit, then send what is due:
     immediate notifications the queue never got, and the weekly digests. Safe to run again (nothing twice)."""
     as_of = as_of or clock.today()
     now = now or (clock.now() if as_of == clock.today() else clock.local_midnight(as_of + timedelta(days=1)))
-    recorded = overdue_cases(now) + expiring_points(as_of) + compliments(as_of)
+    recorded = opened_cases(now) + overdue_cases(now) + expiring_points(as_of) + compliments(as_of)
     db.session.commit()
     return DueResult(recorded, send_stragglers(as_of), send_digests(as_of))

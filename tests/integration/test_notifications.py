@@ -163,6 +163,9 @@ def test_send_due_tells_managers_of_overdue_cases_and_employees_of_expiring_poin
         result = runner.invoke(args=["notify", "send-due", "--as-of", "2026-11-16", "--json"])
         assert result.exit_code == 0, result.output
         drain(job_queue)  # what send-due records for "immediately" goes through the queue
+    fresh = add_case(add_response(team["north"], answered_at=datetime(2026, 11, 16, 8, 0, tzinfo=UTC)))
+    runner.invoke(args=["notify", "send-due", "--as-of", "2026-11-16"])
+    assert [r.event_key for r in rows() if r.kind == "case_opened"] == [f"case:{fresh.id}"]
     kinds = sorted((r.kind, r.user_id) for r in rows() if r.kind in ("case_overdue", "points_expiring"))
     assert kinds == sorted(
         [("case_overdue", team["users"]["manager"].id), ("points_expiring", team["users"]["employee"].id)]
@@ -213,3 +216,23 @@ def test_a_case_opened_tells_the_stores_manager_in_their_language(team, add_resp
     assert message["To"] == "mona@shop.example"
     assert message["Subject"] == "Un client de A1 Store A1 attend votre appel"
     assert f"{case.id}" in message.get_content() and "18 novembre 2026" in message.get_content()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_render_pools():
+    yield
+    from app.reports.statements import bulk
+
+    bulk.shutdown_pools()
+
+
+def test_a_submitted_run_tells_the_other_hr_user_and_stored_statements_tell_the_employees(
+    paid_world, make_run, smtp_server, job_queue, drain
+):
+    run = make_run("approved")  # hr1 submits, hr2 approves: statements are queued for rendering
+    drain(job_queue)  # the approval e-mail, the rendering, then the "statement ready" notices it records
+    awaiting = [m for m in smtp_server.messages if m["Subject"] == f"Bonus run {run.id} awaits approval"]
+    assert [m["To"] for m in awaiting] == ["hr2@test.example"]
+    assert "hr1@test.example submitted bonus run" in awaiting[0].get_content()
+    ready = {r.user.employee.number for r in rows() if r.kind == "statement_ready"}
+    assert ready == {"W1", "H1"}
