@@ -97,10 +97,15 @@ def _insert(values: dict[str, Any]) -> bool:
     """Insert unless the (user, kind, event) key exists already; True when this call inserted it."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Notification.__table__
     statement = (
-        insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["user_id", "kind", "event_key"])
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["user_id", "kind", "event_key"])
+        .returning(table.c.id)
     )
-    return bool(db.session.execute(statement).rowcount)
+    # RETURNING rather than rowcount: a skipped row's rowcount is not reliable on every driver.
+    return db.session.execute(statement).scalar() is not None
 
 
 def notify(user: User, kind: str, event_key: str, **params: Any) -> Notification | None:
