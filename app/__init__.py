@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core.routes import bp as core_bp
     from app.feedback.blueprint import bp as feedback_bp
     from app.incentives.blueprint import bp as incentives_bp
+    from app.notify.routes import bp as notify_bp
     from app.org.routes import bp as org_bp
     from app.pulse.routes import bp as pulse_bp
     from app.recognition.blueprint import bp as recognition_bp
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
         reports_bp,
         audit_bp,
         pulse_bp,
+        notify_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -91,6 +93,7 @@ def register_commands(app: Flask) -> None:
     from app.feedback.cli_fairplay import engagement_cli, invitations_cli
     from app.feedback.cli_kpis import kpis_cli
     from app.incentives.cli import interessement_cli, runs_cli, schemes_cli
+    from app.notify.cli import notify_cli
     from app.org.cli import employees_cli, stores_cli
     from app.pulse.cli import pulse_cli
     from app.recognition.cli import badges_cli, budgets_cli, points_cli
@@ -115,6 +118,7 @@ def register_commands(app: Flask) -> None:
         statements_cli,
         payroll_cli,
         pulse_cli,
+        notify_cli,
         seed_demo,
     ):
         app.cli.add_command(command)

@@ -55,6 +55,12 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
     # Until HR saves the company settings page, whether managers may read their team's bonus statements.
     "PRIMO_MANAGERS_READ_STATEMENTS": False,
+    # E-mail (app/notify/mail.py): no host, no e-mail; the password only ever comes from the environment.
+    "PRIMO_SMTP_HOST": None,
+    "PRIMO_SMTP_PORT": None,  # unset: 25, 587 or 465 after PRIMO_SMTP_SECURITY
+    "PRIMO_SMTP_SECURITY": "starttls",
+    "PRIMO_SMTP_USER": None,
+    "PRIMO_MAIL_SENDER": None,
 }
 
 ENVIRONMENT = {
@@ -83,6 +89,12 @@ ENVIRONMENT = {
     "PRIMO_FLAG_BURST_COUNT": "PRIMO_FLAG_BURST_COUNT",
     "PRIMO_FLAG_BURST_MINUTES": "PRIMO_FLAG_BURST_MINUTES",
     "PRIMO_FLAG_REPEAT_COUNT": "PRIMO_FLAG_REPEAT_COUNT",
+    "PRIMO_SMTP_HOST": "PRIMO_SMTP_HOST",
+    "PRIMO_SMTP_PORT": "PRIMO_SMTP_PORT",
+    "PRIMO_SMTP_SECURITY": "PRIMO_SMTP_SECURITY",
+    "PRIMO_SMTP_USER": "PRIMO_SMTP_USER",
+    "PRIMO_SMTP_PASSWORD": "PRIMO_SMTP_PASSWORD",
+    "PRIMO_MAIL_SENDER": "PRIMO_MAIL_SENDER",
 }
 SWITCHES = {"SESSION_COOKIE_SECURE", "PRIMO_ALLOW_ADVANCE_RUNS", "PRIMO_MANAGERS_READ_STATEMENTS"}
 INTEGERS = {
@@ -97,6 +109,7 @@ INTEGERS = {
     "PRIMO_FLAG_BURST_COUNT",
     "PRIMO_FLAG_BURST_MINUTES",
     "PRIMO_FLAG_REPEAT_COUNT",
+    "PRIMO_SMTP_PORT",
 }
 
 
@@ -147,6 +160,8 @@ def check(app: Flask) -> None:
         raise ConfigError(f"PRIMO_TIMEZONE {app.config['PRIMO_TIMEZONE']!r} is not a known time zone") from None
     if app.config["PRIMO_DEFAULT_LANGUAGE"] not in LANGUAGES:
         raise ConfigError(f"PRIMO_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+    if app.config.get("PRIMO_SMTP_SECURITY") not in ("none", "starttls", "tls"):
+        raise ConfigError("PRIMO_SMTP_SECURITY must be none, starttls or tls")
     currency = app.config["PRIMO_CURRENCY"]
     if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.isupper()):
         raise ConfigError(f"PRIMO_CURRENCY must be an ISO 4217 code such as EUR, not {currency!r}")

@@ -28,6 +28,7 @@ from app.incentives.models import (
     Scheme,
     SchemeVersion,
 )
+from app.notify.models import Notification, NotificationPreference
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 from app.pulse.models import PulseAnswer, PulseParticipation, PulseQuestion, PulseStore, PulseSurvey
 from app.recognition.models import (
@@ -84,6 +85,8 @@ __all__ = [
     "SurveyResponse",
     "LoginAttempt",
     "ManagerScope",
+    "Notification",
+    "NotificationPreference",
     "PayrollExport",
     "PendingUpload",
     "RenderJob",

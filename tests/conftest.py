@@ -571,3 +571,89 @@ def make_pulse(app: Flask) -> Callable[..., Any]:
 def add_pulse_answers(app: Flask) -> Callable[..., None]:
     """add_pulse_answers(survey, store, scores, items=None): anonymous answers of one store, one per eNPS score."""
     return helpers.add_pulse_answers
+
+
+# --- notifications: a real SMTP server and a queue the test drains ----------------------------------------------
+
+
+class SmtpInbox:
+    """What a local aiosmtpd server received, parsed back into e-mail messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import email
+        import email.policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpInbox]:
+    """A real SMTP server on a local port, which the app is configured to send through (no TLS)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "PRIMO_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "PRIMO_SMTP_PORT", port)
+    monkeypatch.setitem(app.config, "PRIMO_SMTP_SECURITY", "none")
+    monkeypatch.setitem(app.config, "PRIMO_MAIL_SENDER", "primo@shop.example")
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nothing listens on (an SMTP server that is down)."""
+    return _free_port()
+
+
+@pytest.fixture
+def job_queue(app: Flask) -> Iterator[Any]:
+    """An in-memory Huey queue the app enqueues into after each commit; `drain(queue)` runs what is due."""
+    from app.reports import queue
+
+    huey = queue.make_huey("memory://")
+    queue.use(huey, app)
+    yield huey
+    queue.use(None)
+
+
+@pytest.fixture
+def drain() -> Callable[..., int]:
+    """drain(huey, later=0): run every queued task, and scheduled retries due within `later` seconds; the count."""
+
+    def run(huey: Any, later: float = 0) -> int:
+        from datetime import timedelta
+
+        done = 0
+        while True:
+            task = huey.dequeue()
+            if task is None:
+                # Huey keeps its schedule in naive UTC.
+                due = huey.read_schedule(datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=later))
+                if not due:
+                    return done
+                for item in due:
+                    item.eta = None  # run it now: a task whose time has not come goes back to the schedule
+                    huey.enqueue(item)
+                continue
+            huey.execute(task)
+            done += 1
+
+    return run

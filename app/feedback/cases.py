@@ -30,6 +30,7 @@ from app.extensions import db
 from app.feedback.aggregate import nps_category_condition
 from app.feedback.kpi import DETRACTOR_MAX
 from app.feedback.models import FollowUpCase, SurveyResponse
+from app.notify import events as notify_events
 from app.org.models import Employee
 from app.org.scope import managed_store_ids, team_condition
 
@@ -158,6 +159,7 @@ def open_case_for_response(response: SurveyResponse) -> FollowUpCase | None:
         due_at=response.answered_at + FOLLOW_UP_DELAY,
     )
     db.session.add(case)
+    notify_events.case_opened(case)
     return case
 
 

@@ -13,6 +13,7 @@ from app.auth.models import User
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun, LineQuestion, RunLine, RunStatus, Scheme, SchemeVersion
+from app.notify import events as notify_events
 from app.org.models import Employee
 
 
@@ -59,6 +60,7 @@ def answer(question: LineQuestion, user: User, text: str) -> None:
         before=before,
         after={"answer": question.answer, "answered_by": user.email},
     )
+    notify_events.question_answered(question, user)
 
 
 def queue() -> list[LineQuestion]:

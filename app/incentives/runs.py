@@ -43,6 +43,7 @@ from app.incentives.models import (
 )
 from app.incentives.schemes import document_of, freeze, get_version
 from app.money import MoneyError, round_cents, to_decimal
+from app.notify import events as notify_events
 from app.org.models import Assignment, Employee, Region, Store
 from app.periods import Period, PeriodError
 
@@ -793,6 +794,7 @@ def submit(run: BonusRun, user: User, comment: str | None = None) -> None:
         before={"status": RunStatus.DRAFT},
         after={"status": RunStatus.SUBMITTED, "comment": note},
     )
+    notify_events.run_submitted(run, user)
 
 
 def paid_employee_ids(run: BonusRun) -> set[int]:

@@ -16,6 +16,7 @@ from app.auth.models import User
 from app.core import clock
 from app.extensions import db
 from app.feedback.models import SurveyResponse
+from app.notify import events as notify_events
 from app.org.models import Employee
 from app.org.scope import managed_store_ids, team_condition
 from app.periods import Period
@@ -174,6 +175,8 @@ def award_points(
             "response": response.id if response else None,
         },
     )
+    giver_name = giver.employee.full_name if giver.employee else giver.email
+    notify_events.points_awarded(employee, points_given, giver_name, message, f"award:{award.id}")
     return award
 
 

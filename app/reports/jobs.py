@@ -15,6 +15,7 @@ from app.core import labels
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import BonusRun
+from app.notify import events as notify_events
 from app.reports.models import RenderJob
 from app.reports.statements import documents, sources
 
@@ -112,6 +113,7 @@ def run_job(job_id: int) -> None:
             ids = sources.run_employee_ids(run)
             job.total = len(ids)
             documents.store_statements(run, ids, progress)
+            notify_events.statements_ready(run.id, run.period, ids)
         else:
 
             def total(n: int) -> None:

@@ -21,12 +21,14 @@ from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey.exceptions import RetryTask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.reports import jobs
 
 QUEUE_NAME = "primo"
+NOTIFY_PENDING_KEY = "primo_notifications"  # app.notify.services.PENDING_KEY: notifications to queue on commit
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"huey": None, "app": None}
@@ -61,6 +63,8 @@ def make_huey(url: str | None = None) -> Huey:
 def _register(huey: Huey) -> None:
     # Retries cover a job picked up a moment before its row is visible (it is enqueued after the commit).
     huey.primo_render_job = huey.task(retries=2, retry_delay=2, name="render_job")(run_render_job)  # type: ignore
+    # A notification retries itself with growing delays (RetryTask); these retries cover a row not yet visible.
+    huey.primo_notify = huey.task(retries=2, retry_delay=2, name="notify")(run_notification)  # type: ignore
 
 
 def get_huey() -> Huey:
@@ -116,16 +120,33 @@ def _enqueue_committed(session: Session) -> None:
             enqueue(job_id)
         except Exception:  # the broker is down: the job stays queued and HR can queue it again
             logging.getLogger(__name__).exception("render job %s could not be queued", job_id)
+    for notification_id in session.info.pop(NOTIFY_PENDING_KEY, []):
+        try:
+            app_huey().primo_notify(notification_id)  # type: ignore[attr-defined]
+        except Exception:  # the broker is down: the row stays pending and `flask notify send-due` sends it
+            logging.getLogger(__name__).exception("notification %s could not be queued", notification_id)
 
 
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop(jobs.PENDING_KEY, None)
+    session.info.pop(NOTIFY_PENDING_KEY, None)
 
 
 def run_render_job(job_id: int) -> None:
     """The queued task: render a job's statements inside the application."""
     with _app().app_context():
         jobs.run_job(job_id)
+
+
+def run_notification(notification_id: int) -> None:
+    """The queued task: e-mail one notification; a server failure comes back later, after a growing delay."""
+    from app.notify.services import RetryLater, deliver
+
+    with _app().app_context():
+        try:
+            deliver(notification_id)
+        except RetryLater as exc:
+            raise RetryTask(str(exc), delay=exc.delay) from exc
 
 
 def __getattr__(name: str) -> Any:

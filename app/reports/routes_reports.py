@@ -13,7 +13,7 @@ from app.core.downloads import download
 from app.extensions import db
 from app.incentives.models import PAID_STATUSES, BonusRun
 from app.periods import Period
-from app.reports import charts, reporting
+from app.reports import charts, reporting, roi
 from app.reports.blueprint import bp
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -145,3 +145,27 @@ def report_recognition_xlsx():
     """Recognition use per manager, as xlsx."""
     period = _recognition_period()
     return _xlsx(reporting.manager_use_xlsx(reporting.manager_use(period) or []), f"recognition-use-{period}.xlsx")
+
+
+def _roi_query() -> tuple[Period, str]:
+    period = Period.parse(_recognition_period())
+    return period, "region" if request.args.get("by") == "region" else "store"
+
+
+@bp.route("/reports/roi")
+@allow("hr")
+def report_roi():
+    """Programme ROI per store or region: points awarded and redeemed, liability, bonus cost, NPS/CSAT change."""
+    period, by = _roi_query()
+    rows = roi.report(period, by)
+    trend = roi.redemption_trend(period)
+    return render_template("reports/roi.html", rows=rows, trend=trend, period=str(period), by=by)
+
+
+@bp.route("/reports/roi.xlsx")
+@allow("hr")
+def report_roi_xlsx():
+    """Programme ROI, as xlsx (with the monthly redemption trend and the caveat)."""
+    period, by = _roi_query()
+    content = roi.roi_xlsx(period, by, roi.report(period, by), roi.redemption_trend(period))
+    return _xlsx(content, f"programme-roi-{by}-{period}.xlsx")

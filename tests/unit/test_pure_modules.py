@@ -15,6 +15,7 @@ PURE = (
     "app.money",
     "app.periods",
     "app.pulse.anonymity",
+    "app.notify.kinds",
 )
 HEAVY = ("flask", "sqlalchemy", "pandas")
 ROOT = Path(__file__).parents[2]
