@@ -6,7 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-PURE = ("app.incentives.engine", "app.recognition.ledger", "app.feedback.kpi", "app.money", "app.periods")
+PURE = (
+    "app.incentives.engine",
+    "app.recognition.ledger",
+    "app.recognition.goals",
+    "app.feedback.kpi",
+    "app.money",
+    "app.periods",
+)
 HEAVY = ("flask", "sqlalchemy", "pandas")
 ROOT = Path(__file__).parents[2]
 
