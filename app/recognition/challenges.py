@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from app.audit.services import current_actor, record
 from app.core import clock
 from app.extensions import db
-from app.org.models import Region, Store
+from app.org.models import Employee, Region, Store
 from app.recognition import points
 from app.recognition.goals import Verdict, judge, progress
 from app.recognition.models import CHALLENGE_KPIS, Challenge, PointsEntry, Reward
@@ -179,6 +179,17 @@ def challenges_of_stores(
         regions = sa.select(Store.region_id).where(Store.id.in_(store_ids or {-1}))
         query = query.where(sa.or_(Challenge.store_id.in_(store_ids or {-1}), Challenge.region_id.in_(regions)))
     return list(db.session.scalars(query.order_by(Challenge.ends_on.desc(), Challenge.id.desc())))
+
+
+def team_challenges(store_ids: set[int] | None, today: date | None = None) -> list[Progress]:
+    """Return the progress of the challenges of these stores (all, for None) that run now or ended lately."""
+    today = today or clock.today()
+    return [progress_of(challenge, today) for challenge in challenges_of_stores(store_ids, today)]
+
+
+def employee_store_ids(employee: Employee, on: date) -> set[int]:
+    """Return the stores an employee works in on a day."""
+    return {a.store_id for a in employee.assignments if a.start_date <= on and (a.end_date is None or a.end_date >= on)}
 
 
 def all_challenges() -> list[Challenge]:

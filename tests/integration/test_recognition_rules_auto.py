@@ -333,3 +333,77 @@ def test_concurrent_settlements_pay_the_team_once(app, world, runner, add_respon
     outcomes = concurrently(*(attempt for _ in range(4)))
     assert sorted(outcomes) == ["0", "0", "0", "1"]
     assert earned(world["employee"].id) == 100
+
+
+# --- pages ----------------------------------------------------------------------------------------------------------
+
+
+def test_hr_adds_a_rule_on_its_page_and_switches_it_off(app, world, client_as, post, text):
+    hr = client_as("hr")
+    response = post(hr, "/recognition/rules", {"event": "promoter_named", "points": "25", "cap_per_month": "100"})
+    assert response.status_code == 302, text(response)
+    [rule] = rules.all_rules()
+    assert (rule.event, rule.points, rule.cap_per_month, rule.active) == ("promoter_named", 25, 100, True)
+    assert "Named by a promoter" in text(hr.get("/recognition/rules"))
+    assert post(hr, f"/recognition/rules/{rule.id}/switch").status_code == 302
+    db.session.refresh(rule)
+    assert rule.active is False
+
+
+def test_a_bad_rule_on_the_page_is_a_400_naming_the_problem_and_nothing_is_saved(app, world, client_as, post, text):
+    hr = client_as("hr")
+    response = post(hr, "/recognition/rules", {"event": "store_kpi", "points": "25", "kpi": "csat", "threshold": "x"})
+    assert response.status_code == 400
+    assert "threshold" in text(response) and "is not a number" in text(response)
+    assert rules.all_rules() == []
+
+
+def test_hr_creates_a_challenge_and_the_team_sees_its_progress_bar_in_french(
+    app, world, client_as, post, text, add_responses, frozen_time
+):
+    frozen_time(datetime(2026, 8, 8, 10, tzinfo=UTC))
+    hr = client_as("hr")
+    response = post(
+        hr,
+        "/recognition/challenges",
+        {
+            "team": "store:A1",
+            "kpi": "csat",
+            "goal": "90",
+            "min_answers": "30",
+            "starts_on": "2026-08-01",
+            "ends_on": "2026-08-14",
+            "points": "40",
+        },  # fmt: skip
+    )
+    assert response.status_code == 302, text(response)
+    add_responses(world["north"], "2026-08-05T10:00:00+00:00", csat=[5] * 15)
+    world["employee"].language = "fr"
+    db.session.commit()
+    employee = client_as("employee")
+    page = text(employee.get("/recognition/"))
+    assert 'data-test="team-challenges"' in page
+    assert 'value="100"' in page  # CSAT 100 % so far: the bar is full, but only 15 of the 30 answers are in
+    assert "15 réponses sur 30" in page and "7 jours restants" in page
+    stranger_page = text(client_as("manager").get(f"/recognition/feed?store={world['north'].id}"))
+    assert 'data-test="team-challenges"' in stranger_page
+
+
+def test_a_bad_challenge_on_the_page_is_a_400_and_nothing_is_saved(app, world, client_as, post, text):
+    hr = client_as("hr")
+    response = post(
+        hr,
+        "/recognition/challenges",
+        {
+            "team": "store:A1",
+            "kpi": "csat",
+            "goal": "90",
+            "min_answers": "30",
+            "starts_on": "2026-08-10",
+            "ends_on": "2026-08-01",
+            "points": "40",
+        },  # fmt: skip
+    )
+    assert response.status_code == 400
+    assert "ends before it starts" in text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Challenge)) == 0
