@@ -93,6 +93,11 @@ class SettingsForm(FlaskForm):
     compliment_points = IntegerField(
         _l("Points suggested to thank for a compliment"), validators=[InputRequired(), NumberRange(min=0)]
     )
+    automatic_points_per_month = IntegerField(
+        _l("Company budget for automatic points, per month (0: no limit)"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=10**9)],
+    )
 
 
 class PrivacyForm(FlaskForm):

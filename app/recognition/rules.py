@@ -4,12 +4,13 @@ Each payment is an ordinary ledger entry naming its rule and its event (``respon
 ``store:3:2026-07``, ``ack:5``, ``anniversary:2026``, ``pulse:9``); a unique key on rule, event and employee means
 an event never pays twice, whatever re-imports, retries or concurrent webhooks do. The employee's row is locked
 before the monthly cap is summed (row_locks.py), so concurrent events cannot pay past it either. The points are
-company-funded: no manager's budget is spent.
+company-funded: no manager's budget is spent, and when HR sets a monthly company budget for automatic points
+(recognition settings) the rules together pay no more than it in a month (what is left, then nothing).
 
 Events and where they come from:
 
 * ``promoter_named`` -- a promoter (9-10) named an employee (`employee_number`): the webhook and every survey import.
-* ``case_closed_fast`` -- a follow-up case closed within 48 h of its opening: to whoever closed it (the case page).
+* ``case_closed_fast`` -- a follow-up case resolved within 48 h of its opening: to whoever resolved it (case page).
 * ``store_kpi`` -- a store's KPI reached the rule's threshold in a month, with enough answers: its team, pro-rata of
   presence (`flask points rules apply`, after the month).
 * ``objectives_acknowledged`` -- an employee acknowledged the objectives published to them.
@@ -38,7 +39,8 @@ from app.recognition import points
 from app.recognition.badges import badge_by_code
 from app.recognition.goals import judge, within_cap
 from app.recognition.models import CHALLENGE_KPIS, POINT_EVENTS, BadgeGrant, PointsEntry, PointsRule
-from app.recognition.row_locks import lock_employees
+from app.recognition.row_locks import lock_company_budget, lock_employees
+from app.recognition.settings import load_settings
 from app.recognition.teams import measure, team_shares
 
 EVENT_LABELS = {
@@ -181,14 +183,33 @@ def _paid_this_month(rule: PointsRule, employee_id: int, on: date) -> int:
     )
 
 
+def _company_spent(on: date) -> int:
+    """Return the points every rule has paid in the month of `on` (what the company's budget has spent)."""
+    month = Period.containing(on, "month")
+    return (
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(PointsEntry.points), 0)).where(
+                PointsEntry.rule_id.is_not(None),
+                PointsEntry.kind == "earn",
+                PointsEntry.on_date.between(month.start, month.end),
+            )
+        )
+        or 0
+    )
+
+
 def pay(
     rule: PointsRule, employee_id: int, event: str, on: date, *, store_id: int | None, points_due: int | None = None
 ) -> PointsEntry | None:
     """Pay a rule's points for an event to an employee, within the monthly cap; None if paid before or capped out.
 
-    Locks the employee's row first, so that the check for an earlier payment and the cap's sum stay true until
-    the caller commits; the unique key on rule, event and employee backs it.
+    Locks the employee's row first (and the company's budget before it, when there is one), so that the check for
+    an earlier payment and the sums of the caps stay true until the caller commits; the unique key on rule, event
+    and employee backs it.
     """
+    budget = load_settings().automatic_points_per_month
+    if budget:
+        lock_company_budget()
     lock_employees([employee_id])
     already = db.session.scalar(
         sa.select(PointsEntry.id).where(
@@ -199,6 +220,8 @@ def pay(
         return None
     due = rule.points if points_due is None else points_due
     amount = within_cap(due, _paid_this_month(rule, employee_id, on), rule.cap_per_month)
+    if budget:
+        amount = within_cap(amount, _company_spent(on), budget)
     if amount <= 0:
         return None
     note = f"rule {rule.id}: {rule.event} ({event})"

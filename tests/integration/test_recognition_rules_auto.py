@@ -407,3 +407,38 @@ def test_a_bad_challenge_on_the_page_is_a_400_and_nothing_is_saved(app, world, c
     assert response.status_code == 400
     assert "ends before it starts" in text(response)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Challenge)) == 0
+
+
+def test_the_company_budget_for_automatic_points_stops_the_rules_once_spent(
+    app, world, runner, make_employee, add_answer, set_settings
+):
+    set_settings(automatic_points_per_month=30)
+    add_rule(runner, "--event", "promoter_named", "--points", "20")
+    colleague = make_employee(world["north"])
+    third = make_employee(world["north"])
+    for person in (world["employee"], colleague, third):
+        add_answer(world["north"], employee=person)
+    rules.apply(clock.today())
+    db.session.commit()
+    assert [earned(p.id) for p in (world["employee"], colleague, third)] == [20, 10, 0]
+
+
+def test_concurrent_events_for_different_employees_never_spend_past_the_company_budget(
+    app, world, runner, make_employee, set_settings, concurrently
+):
+    set_settings(automatic_points_per_month=50)
+    add_rule(runner, "--event", "objectives_acknowledged", "--points", "20")
+    people = [make_employee(world["north"]).id for _ in range(6)]
+    today = clock.today()
+
+    def acknowledge(employee_id: int):
+        def attempt() -> str:
+            paid = rules.on_objectives_acknowledged(employee_id, employee_id, today)
+            db.session.commit()
+            return str(paid)
+
+        return attempt
+
+    outcomes = concurrently(*(acknowledge(i) for i in people))
+    assert sorted(outcomes) == ["0", "0", "0", "10", "20", "20"]
+    assert sum(earned(i) for i in people) == 50
