@@ -9,7 +9,7 @@ changes nothing: the status moves from running only once, and a unique key pays 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -173,7 +173,7 @@ def challenges_of_stores(
     today = today or clock.today()
     query = sa.select(Challenge).where(
         Challenge.starts_on <= today,
-        sa.or_(Challenge.status == "running", Challenge.ends_on >= date.fromordinal(today.toordinal() - settled_days)),
+        sa.or_(Challenge.status == "running", Challenge.ends_on >= today - timedelta(days=settled_days)),
     )
     if store_ids is not None:
         regions = sa.select(Store.region_id).where(Store.id.in_(store_ids or {-1}))
