@@ -97,6 +97,7 @@ def register_commands(app: Flask) -> None:
     from app.org.cli import employees_cli, stores_cli
     from app.pulse.cli import pulse_cli
     from app.recognition.cli import badges_cli, budgets_cli, points_cli
+    from app.recognition.cli_rules import challenges_cli  # also adds `points rules` to the points group
     from app.reports.cli import payroll_cli, statements_cli
 
     for command in (
@@ -115,6 +116,7 @@ def register_commands(app: Flask) -> None:
         budgets_cli,
         points_cli,
         badges_cli,
+        challenges_cli,
         statements_cli,
         payroll_cli,
         pulse_cli,

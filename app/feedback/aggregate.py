@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from datetime import date
 from typing import Literal
 
 import sqlalchemy as sa
@@ -158,6 +159,16 @@ def tally(scope: Scope, period: Period) -> Tally:
     """The sums of one scope's counted responses in one period."""
     row = db.session.execute(
         sa.select(*_tally_columns()).where(_counted(), scope.condition(), _in_months(period))
+    ).one()
+    return _tally(row)
+
+
+def tally_between(scope: Scope, first: date, last: date) -> Tally:
+    """The sums of one scope's counted responses answered from `first` to `last` (local dates, both included)."""
+    row = db.session.execute(
+        sa.select(*_tally_columns()).where(
+            _counted(), scope.condition(), SurveyResponse.local_date.between(first, last)
+        )
     ).one()
     return _tally(row)
 

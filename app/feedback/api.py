@@ -53,6 +53,7 @@ def webhook(source: str):
         status, response_id = ingest.store_response(found, cells)
         if status == "created":
             flags.after_webhook(response_id, payload)
+        db.session.commit()
     except PayloadError as exc:
         db.session.rollback()
         return _error(400, str(exc))
@@ -60,10 +61,9 @@ def webhook(source: str):
         db.session.rollback()
         reasons = [{"field": e.column, "reason": e.message} for e in exc.errors]
         return _error(400, str(exc), reasons=reasons)
-    try:
-        db.session.commit()
     except IntegrityError:
-        # The same response arrived twice at once: the other request stored it.
+        # The same response arrived twice at once: the other request stored it (found at the insert, or at the
+        # commit, depending on how long the first one held the write lock).
         db.session.rollback()
         response_id = db.session.scalar(
             sa.select(SurveyResponse.id).where(

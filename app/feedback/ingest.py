@@ -507,6 +507,9 @@ def import_responses(
         summary=f"{summary.new} new, {summary.skipped} already imported (skipped) from {filename}",
         after=summary.counts(),
     )
+    from app.recognition import rules  # recognition reads feedback: imported here, not at the top
+
+    rules.on_responses(batch.responses())
     db.session.flush()
     flags.after_import(summary.per_store, summary.first_day, summary.last_day)
     return summary
@@ -544,6 +547,9 @@ def store_response(source: FeedbackSource, cells: dict[str, str]) -> tuple[str, 
     db.session.flush()
     open_case_for_response(response)
     db.session.flush()
+    from app.recognition import rules  # recognition reads feedback: imported here, not at the top
+
+    rules.on_response(response.id)
     return "created", response.id
 
 

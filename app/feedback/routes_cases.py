@@ -227,6 +227,9 @@ def case_transition(case_id: int):
         return _render_case(case, code=400, transition_form=form)
     try:
         transition_case(case, form.status.data, outcome=form.outcome.data, notes=form.notes.data)
+        from app.recognition import rules  # recognition reads feedback: imported here, not at the top
+
+        rules.on_case_closed(case, current_user.employee_id)
     except CaseOutcomeError as exc:
         db.session.rollback()
         form.outcome.errors = [str(exc)]

@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.audit.services import current_actor, record
+from app.core import clock
 from app.extensions import db
 from app.feedback.models import KpiDefinition
 from app.incentives import engine, wording
@@ -141,6 +142,9 @@ def acknowledge(publication: ObjectivePublication, employee: Employee) -> tuple[
         f"{publication.period}",
         after={"employee": employee.number, "acknowledged_at": ack.acknowledged_at},
     )
+    from app.recognition import rules  # imported here: recognition loads after incentives
+
+    rules.on_objectives_acknowledged(ack.id, employee.id, clock.local(ack.acknowledged_at).date())
     return ack, True
 
 

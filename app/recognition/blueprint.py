@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("recognition", __name__, url_prefix="/recognition")
 
-from app.recognition import routes, routes_manage  # noqa: E402, F401  (each adds its views to `bp`)
+from app.recognition import routes, routes_manage, routes_rules  # noqa: E402, F401  (each adds its views to `bp`)

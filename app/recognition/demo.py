@@ -1,4 +1,5 @@
-"""Demo recognition data for `flask seed-demo`: budgets, badges, a catalogue, a year of awards and redemptions.
+"""Demo recognition data for `flask seed-demo`: budgets, badges, a catalogue, a year of awards and redemptions,
+automatic points rules and team challenges (one settled last month, two running).
 
 Everything goes through the services (budgets, awards, badge rules, redemptions, expiry), dated in the past, in
 date order, so the demo ledger obeys the same rules as real use. The demo employee (employee@example.com) ends with
@@ -27,8 +28,10 @@ from app.recognition.awards import AwardError, award_points, team_of
 from app.recognition.badges import evaluate, save_badge
 from app.recognition.budgets import budget_status, set_budget
 from app.recognition.catalogue import RedemptionRefused, change_redemption, request_redemption, save_reward
+from app.recognition.challenges import create_challenge, settle
 from app.recognition.models import Award, Badge, Reward
 from app.recognition.points import expire_points, summary_of
+from app.recognition.rules import add_rule, apply
 
 BADGES = [
     # code, name, icon, description, criteria, points, rule
@@ -73,6 +76,16 @@ REWARDS = [
     ("Demi-journée de repos", "day_off", 700, None, 2, None, "calendar.svg", "À poser avec ton manager."),
     ("Journée de repos", "day_off", 1300, None, 2, Decimal("110.00"), "calendar.svg", "À poser avec ton manager."),
     ("Don à une association", "donation", 100, None, None, None, "donation.svg", "Nous reversons 10 € en ton nom."),
+    ("Petit-déjeuner d'équipe", "goods", 400, None, None, Decimal("60.00"), "coffee.svg", "Récompense d'équipe."),
+]
+# Automatic points rules: event, points, monthly cap, kpi, threshold, on.
+RULES = [
+    ("promoter_named", 20, 100, None, None, True),
+    ("case_closed_fast", 15, 60, None, None, True),
+    ("store_kpi", 50, None, "csat", "90", True),
+    ("objectives_acknowledged", 10, None, None, None, True),
+    ("work_anniversary", 100, None, None, None, True),
+    ("pulse_answered", 5, 20, None, None, False),  # waits for pulse surveys
 ]
 MESSAGES = [
     "Merci pour ton aide précieuse pendant l'inventaire.",
@@ -213,6 +226,7 @@ def seed_recognition(rng: random.Random, today: date) -> dict[str, int]:
 
     # Redemptions in date order: most handed over, some rejected, a few still pending.
     redemptions = _redemptions(rng, today, rewards, sophie)
+    _automatic(today, rewards)
     expire_points(today)
     db.session.flush()
     return {"awards": awards, "redemptions": redemptions, "badges": granted}
@@ -250,3 +264,40 @@ def _redemptions(rng: random.Random, today: date, rewards: dict[str, Reward], so
     # The demo employee's request waiting for HR.
     request_redemption(sophie, rewards["Mug Primo"], on=today)
     return count + 1
+
+
+def _automatic(today: date, rewards: dict[str, Reward]) -> None:
+    """Add the rules (paying what the last month owes) and challenges: last month's settled, this month's running."""
+    for event, points_given, cap, kpi, threshold, active in RULES:
+        add_rule(event, points_given, cap_per_month=cap, kpi=kpi, threshold=threshold, active=active)
+    apply(today)
+    last_month = Period.containing(today, "month").previous()
+    create_challenge(
+        store_code="S01",
+        kpi="nps",
+        goal="30",
+        starts_on=last_month.start,
+        ends_on=last_month.end,
+        points_per_member=40,
+        name="S01 : NPS ≥ 30 le mois dernier",
+    )
+    settle(today)
+    create_challenge(
+        store_code="S01",
+        kpi="csat",
+        goal="90",
+        starts_on=today - timedelta(days=14),
+        ends_on=today + timedelta(days=16),
+        points_per_member=50,
+        name="S01 : CSAT ≥ 90 % sur un mois",
+    )
+    create_challenge(
+        region_name="Île-de-France",
+        kpi="followup",
+        goal="95",
+        min_answers=10,
+        starts_on=today - timedelta(days=7),
+        ends_on=today + timedelta(days=23),
+        reward_id=rewards["Petit-déjeuner d'équipe"].id,
+        name="Île-de-France : 95 % des clients rappelés en 48 h",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -93,7 +93,41 @@ class SettingsForm(FlaskForm):
     compliment_points = IntegerField(
         _l("Points suggested to thank for a compliment"), validators=[InputRequired(), NumberRange(min=0)]
     )
+    automatic_points_per_month = IntegerField(
+        _l("Company budget for automatic points, per month (0: no limit)"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=10**9)],
+    )
 
 
 class PrivacyForm(FlaskForm):
     hide_name = BooleanField(_l("Show me as “anonymous” on leaderboards"))
+
+
+class PointsRuleForm(FlaskForm):
+    # The choices only draw the page: the rules service checks the event, the badge and the KPI.
+    event = SelectField(_l("When"), validators=[DataRequired()], validate_choice=False)
+    points = IntegerField(_l("Points"), validators=[InputRequired(), NumberRange(min=1, max=100000)])
+    badge = SelectField(_l("Badge (optional)"), validators=[Optional()], validate_choice=False)
+    cap_per_month = IntegerField(
+        _l("At most, per employee and month (optional)"), validators=[Optional(), NumberRange(min=1, max=10**6)]
+    )
+    kpi = SelectField(_l("KPI (store KPI rules)"), validators=[Optional()], validate_choice=False)
+    threshold = StringField(_l("Threshold (store KPI rules)"), validators=[Optional(), Length(max=20)])
+    min_answers = IntegerField(
+        _l("Answers needed (store KPI rules)"), default=30, validators=[Optional(), NumberRange(min=0, max=10**6)]
+    )
+
+
+class ChallengeForm(FlaskForm):
+    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=200)])
+    team = SelectField(_l("Team"), validators=[DataRequired()], validate_choice=False)
+    kpi = SelectField(_l("KPI"), validators=[DataRequired()], validate_choice=False)
+    goal = StringField(_l("Goal"), validators=[DataRequired(), Length(max=20)])
+    min_answers = IntegerField(
+        _l("Answers needed"), default=30, validators=[InputRequired(), NumberRange(min=0, max=10**6)]
+    )
+    starts_on = DateField(_l("From"), validators=[DataRequired()])
+    ends_on = DateField(_l("To"), validators=[DataRequired()])
+    points = IntegerField(_l("Points per member"), validators=[Optional(), NumberRange(min=1, max=100000)])
+    reward = SelectField(_l("Team reward (optional)"), validators=[Optional()], validate_choice=False)

@@ -14,14 +14,25 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.dbtypes import Money, UTCDateTime, utcnow
+from app.dbtypes import ExactDecimal, Money, UTCDateTime, utcnow
 from app.extensions import db
-from app.org.models import Employee, Store
+from app.org.models import Employee, Region, Store
 
 ENTRY_KINDS = ("earn", "hold", "release", "redeem", "refund", "expire", "adjust")
 BUDGET_KINDS = ("allowance", "spend")
 REWARD_KINDS = ("goods", "gift_card", "day_off", "donation")
 BADGE_RULES = ("detractors_recovered", "promoter_compliment", "nps_progression")
+# What automatic points rules listen to; "pulse_answered" waits for pulse surveys (see app/recognition/rules.py).
+POINT_EVENTS = (
+    "promoter_named",
+    "case_closed_fast",
+    "store_kpi",
+    "objectives_acknowledged",
+    "work_anniversary",
+    "pulse_answered",
+)
+CHALLENGE_KPIS = ("nps", "csat", "ces", "followup")
+CHALLENGE_STATUSES = ("running", "met", "missed")
 
 
 class RedemptionStatus(StrEnum):
@@ -228,6 +239,9 @@ class PointsEntry(db.Model):
         ),
         sa.Index("ix_recognition_points_entries_employee_on", "employee_id", "on_date"),
         sa.Index("ix_recognition_points_entries_store_on", "store_id", "on_date"),
+        # The same event never pays the same employee twice under one rule, nor one challenge twice.
+        sa.UniqueConstraint("rule_id", "event", "employee_id", name="uq_recognition_points_entries_rule_event"),
+        sa.UniqueConstraint("challenge_id", "employee_id", name="uq_recognition_points_entries_challenge"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -244,6 +258,11 @@ class PointsEntry(db.Model):
     store_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stores.id"))
     # One per row of an opening-balance file, so that importing the same file again adds nothing.
     import_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Automatic points: the rule that paid them and the event that triggered it ("response:12", "case:7", …),
+    # or the challenge they reward. Company-funded: no manager's budget is spent.
+    rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recognition_point_rules.id"))
+    event: Mapped[str | None] = mapped_column(sa.String(80))
+    challenge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recognition_challenges.id"))
     note: Mapped[str] = mapped_column(sa.String(500), default="")
     created_by: Mapped[str] = mapped_column(sa.String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -251,6 +270,73 @@ class PointsEntry(db.Model):
     award: Mapped[Award | None] = relationship()
     grant: Mapped[BadgeGrant | None] = relationship()
     redemption: Mapped[Redemption | None] = relationship()
+    rule: Mapped[PointsRule | None] = relationship()
+    challenge: Mapped[Challenge | None] = relationship()
+
+
+class PointsRule(db.Model):
+    """HR's rule "when EVENT, award N points (and perhaps a badge)", capped per employee and month, on or off."""
+
+    __tablename__ = "recognition_point_rules"
+    __table_args__ = (
+        sa.CheckConstraint(_in("event", POINT_EVENTS), name="event"),
+        sa.CheckConstraint("points > 0", name="points_positive"),
+        sa.CheckConstraint("cap_per_month IS NULL OR cap_per_month > 0", name="cap_positive"),
+        sa.CheckConstraint("kpi IS NULL OR " + _in("kpi", CHALLENGE_KPIS), name="kpi"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(sa.String(40))
+    points: Mapped[int]
+    badge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recognition_badges.id"))
+    cap_per_month: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    # Only for "store_kpi": the KPI, the threshold a month's figure must reach, and the answers it needs.
+    kpi: Mapped[str | None] = mapped_column(sa.String(20))
+    threshold: Mapped[Decimal | None] = mapped_column(ExactDecimal(8, 2))
+    min_answers: Mapped[int] = mapped_column(default=30)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    badge: Mapped[Badge | None] = relationship()
+
+
+class Challenge(db.Model):
+    """A team's goal on a KPI over some days, rewarded in points per member or a team reward; settled at its end."""
+
+    __tablename__ = "recognition_challenges"
+    __table_args__ = (
+        sa.CheckConstraint("(store_id IS NULL) <> (region_id IS NULL)", name="one_team"),
+        sa.CheckConstraint(_in("kpi", CHALLENGE_KPIS), name="kpi"),
+        sa.CheckConstraint(_in("status", CHALLENGE_STATUSES), name="status"),
+        sa.CheckConstraint("ends_on >= starts_on", name="dates"),
+        sa.CheckConstraint("points IS NULL OR points > 0", name="points_positive"),
+        sa.CheckConstraint("points IS NOT NULL OR reward_id IS NOT NULL", name="some_reward"),
+        sa.CheckConstraint("min_answers >= 0", name="min_answers"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    store_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stores.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    kpi: Mapped[str] = mapped_column(sa.String(20))
+    goal: Mapped[Decimal] = mapped_column(ExactDecimal(8, 2))
+    min_answers: Mapped[int] = mapped_column(default=30)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    points: Mapped[int | None]
+    reward_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recognition_rewards.id"))
+    status: Mapped[str] = mapped_column(sa.String(12), default="running")
+    # What settlement measured: the KPI, its answers and margin, and when.
+    result: Mapped[Decimal | None] = mapped_column(ExactDecimal(8, 2))
+    result_n: Mapped[int | None]
+    result_moe: Mapped[Decimal | None] = mapped_column(ExactDecimal(8, 2))
+    settled_on: Mapped[date | None]
+    created_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    store: Mapped[Store | None] = relationship()
+    region: Mapped[Region | None] = relationship()
+    reward: Mapped[Reward | None] = relationship()
 
 
 class RecognitionPreference(db.Model):

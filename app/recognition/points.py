@@ -88,6 +88,9 @@ def append(
     redemption_id: int | None = None,
     store_id: int | None = None,
     import_key: str | None = None,
+    rule_id: int | None = None,
+    event: str | None = None,
+    challenge_id: int | None = None,
     flush: bool = True,
 ) -> list[PointsEntry]:
     """Add postings to an employee's ledger (flushed, not committed); the caller holds the employee's lock."""
@@ -106,6 +109,9 @@ def append(
             redemption_id=redemption_id,
             store_id=store_id,
             import_key=import_key,
+            rule_id=rule_id,
+            event=event,
+            challenge_id=challenge_id,
             created_by=actor,
         )
         for posting in postings

@@ -44,8 +44,10 @@ from app.recognition.catalogue import (
     redemptions_of,
     request_redemption,
 )
+from app.recognition.challenges import employee_store_ids, team_challenges
 from app.recognition.forms import REWARD_KIND_LABELS, AwardForm, PrivacyForm
 from app.recognition.models import Award, Badge, BadgeGrant, PointsEntry, Redemption, Reward
+from app.recognition.rules import EVENT_LABELS, KPI_LABELS
 from app.recognition.settings import load_settings
 from app.recognition.social import feed, hides_name, leaderboard, set_hide_name, social_store_ids, visible_stores
 
@@ -105,6 +107,8 @@ def _history(employee_id: int) -> list[PointsEntry]:
                 selectinload(PointsEntry.award).selectinload(Award.giver),
                 selectinload(PointsEntry.grant).selectinload(BadgeGrant.badge),
                 selectinload(PointsEntry.redemption).selectinload(Redemption.reward),
+                selectinload(PointsEntry.rule),
+                selectinload(PointsEntry.challenge),
             )
             .order_by(PointsEntry.on_date.desc(), PointsEntry.id.desc())
             .limit(HISTORY_LIMIT)
@@ -157,6 +161,9 @@ def _render_employee(employee: Employee, code: int = 200):
             kind_labels=_kind_labels(),
             status_labels=_status_labels(),
             reward_kinds=REWARD_KIND_LABELS,
+            challenges=team_challenges(employee_store_ids(employee, today), today),
+            kpi_labels=KPI_LABELS,
+            event_labels=EVENT_LABELS,
         ),
         code,
     )
@@ -434,6 +441,8 @@ def feed_page():
     return render_template(
         "recognition/feed.html",
         awards=feed(ids),
+        challenges=team_challenges(ids, today),
+        kpi_labels=KPI_LABELS,
         stores=stores,
         regions=_regions(stores),
         store=store,

@@ -360,6 +360,7 @@ def settings():
         benefit_pay_code=form.benefit_pay_code.data.strip(),
         day_off_pay_code=form.day_off_pay_code.data.strip(),
         compliment_points=form.compliment_points.data,
+        automatic_points_per_month=form.automatic_points_per_month.data or 0,
     )
     try:
         save_settings(new)

@@ -33,6 +33,25 @@ def lock_employees(employee_ids: Iterable[int]) -> None:
     db.session.execute(sa.select(Employee.id).where(Employee.id.in_(ids)).order_by(Employee.id).with_for_update())
 
 
+# An arbitrary constant naming the company's automatic-points budget among PostgreSQL advisory locks.
+COMPANY_BUDGET_LOCK = 0x5052_494D_4F01
+
+
+def lock_company_budget() -> None:
+    """Serialise the payers of the company's automatic-points budget until the transaction ends.
+
+    Taken before any employee's row, so that two payers never wait on each other in a circle. PostgreSQL: a
+    transaction-level advisory lock (there is no budget row to lock); SQLite: the database's write lock.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.update(Employee).where(sa.false()).values(id=Employee.id),
+            execution_options={"synchronize_session": False},
+        )
+        return
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(COMPANY_BUDGET_LOCK)))
+
+
 def take_from_stock(reward: Reward) -> bool:
     """Take one item of a reward's stock; False when none is left (an unlimited reward always has one)."""
     taken = db.session.execute(

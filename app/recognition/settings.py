@@ -25,6 +25,8 @@ class RecognitionSettings:
     benefit_pay_code: str = "AVANTAGE_NATURE"
     day_off_pay_code: str = "CONGE_RECOMPENSE"
     compliment_points: int = 50  # pre-filled in the one-click thanks for a compliment
+    # The company's monthly budget for automatic points rules (0: no limit); managers' budgets are never touched.
+    automatic_points_per_month: int = 0
 
     @property
     def tier_list(self) -> list[tuple[str, int]]:
@@ -50,6 +52,8 @@ class RecognitionSettings:
             problems.append(_("pay codes cannot be empty"))
         if self.compliment_points < 0:
             problems.append(_("the points suggested for a compliment cannot be negative"))
+        if self.automatic_points_per_month < 0:
+            problems.append(_("the company's monthly budget for automatic points cannot be negative"))
         return problems
 
 

@@ -51,3 +51,9 @@ TABLE: dict[str, Case] = {
     "recognition.report": Case("GET", fixed("/recognition/report"), only({"hr": 200})),
     "recognition.settings": Case("GET", fixed("/recognition/settings"), only({"hr": 200})),
 }
+
+TABLE |= {
+    "recognition.rules_page": Case("GET", fixed("/recognition/rules"), only({"hr": 200})),
+    "recognition.rule_switch": Case("POST", fixed("/recognition/rules/999999/switch"), only({"hr": 400})),
+    "recognition.challenges_page": Case("GET", fixed("/recognition/challenges"), only({"hr": 200})),
+}

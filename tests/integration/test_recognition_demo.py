@@ -36,7 +36,7 @@ def test_the_demo_tells_a_year_of_recognition_that_adds_up(runner, client, froze
         assert counts["awards"] > 100 and counts["redemptions"] > 10
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Badge)) == 6
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reward)) == 8
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reward)) == 9
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Budget)) == 26
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BadgeGrant).where(BadgeGrant.rule.is_not(None)))
     statuses = set(db.session.scalars(sa.select(Redemption.status)))
@@ -63,7 +63,24 @@ def test_the_demo_tells_a_year_of_recognition_that_adds_up(runner, client, froze
     for budget in db.session.scalars(sa.select(Budget)):
         assert budget_status(budget.manager_id, budget.month).left >= 0
     assert runner.invoke(args=["points", "expire"]).output.startswith("0 points expired")
+    _automatic_points_and_challenges(runner)
     _visit_the_pages(client)
+
+
+def _automatic_points_and_challenges(runner) -> None:
+    """The demo has rules that have paid, a settled challenge and running ones; applying again pays nothing."""
+    import json
+
+    rules = json.loads(runner.invoke(args=["points", "rules", "list", "--json"]).output)
+    assert {r["event"] for r in rules if r["active"]} >= {"promoter_named", "store_kpi", "work_anniversary"}
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(PointsEntry).where(PointsEntry.rule_id.is_not(None))
+    )
+    challenges = json.loads(runner.invoke(args=["challenges", "list", "--json"]).output)
+    assert sorted(c["status"] for c in challenges)[-2:] == ["running", "running"]
+    assert any(c["status"] in ("met", "missed") for c in challenges)
+    assert runner.invoke(args=["points", "rules", "apply"]).output.startswith("0 points paid")
+    assert runner.invoke(args=["challenges", "settle"]).output.startswith("0 met, 0 missed")
 
 
 def _visit_the_pages(client) -> None:
@@ -87,6 +104,8 @@ def _visit_the_pages(client) -> None:
             "/recognition/report",
             "/recognition/settings",
             "/recognition/feed",
+            "/recognition/rules",
+            "/recognition/challenges",
         ],
     }
     for email, paths in pages.items():
@@ -98,6 +117,7 @@ def _visit_the_pages(client) -> None:
     login(client, "employee@example.com", password="primo-demo")
     page = client.get("/recognition/").get_data(as_text=True)
     assert 'data-test="expiry-notice"' in page and 'data-status="pending"' in page
+    assert 'data-test="team-challenges"' in page and 'data-status="running"' in page
 
 
 def _token(client) -> str:

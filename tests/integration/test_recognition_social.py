@@ -155,9 +155,11 @@ def test_hr_changes_the_recognition_settings(client_as, world, post):
         "benefit_pay_code": "BIK",
         "day_off_pay_code": "DAY",
         "compliment_points": "25",
+        "automatic_points_per_month": "5000",
     }
     assert post(hr, "/recognition/settings", data, "/recognition/settings").status_code == 302
     settings = load_settings()
+    assert settings.automatic_points_per_month == 5000
     assert (settings.max_award_points, settings.expiry_months, settings.leaver_policy) == (300, 18, "keep")
     assert settings.tier_list == [("bronze", 100), ("silver", 1000), ("gold", 3000)]
     wrong = post(hr, "/recognition/settings", {**data, "silver": "50"}, "/recognition/settings")

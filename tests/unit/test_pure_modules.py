@@ -16,6 +16,7 @@ PURE = (
     "app.periods",
     "app.pulse.anonymity",
     "app.notify.kinds",
+    "app.recognition.goals",
 )
 HEAVY = ("flask", "sqlalchemy", "pandas")
 ROOT = Path(__file__).parents[2]
