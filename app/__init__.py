@@ -67,6 +67,9 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, org_bp, feedback_bp, incentives_bp, recognition_bp, reports_bp, audit_bp):
         app.register_blueprint(blueprint)
+    from app.api import spec
+
+    spec.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

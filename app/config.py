@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "PRIMO_LOGIN_ACCOUNT_FAILURES": 20,
     # Failed logins one client address may make, whatever the accounts (limits' notation).
     "PRIMO_LOGIN_CLIENT_LIMIT": "20 per 10 minutes",
+    # Calls one API token may make (limits' notation); past it a 429 with Retry-After.
+    "PRIMO_API_TOKEN_LIMIT": "600 per minute",
     "PRIMO_LIMITER_URL": None,  # where login counters live; unset: Redis if PRIMO_QUEUE_URL is one, else the database
     "PRIMO_PROXY_COUNT": 0,  # reverse proxies in front of Primo whose X-Forwarded-For/-Proto are trusted
     "PRIMO_SESSION_IDLE_HOURS": 8,
@@ -63,6 +65,7 @@ ENVIRONMENT = {
     "PRIMO_LOGIN_WINDOW_MINUTES": "PRIMO_LOGIN_WINDOW_MINUTES",
     "PRIMO_LOGIN_ACCOUNT_FAILURES": "PRIMO_LOGIN_ACCOUNT_FAILURES",
     "PRIMO_LOGIN_CLIENT_LIMIT": "PRIMO_LOGIN_CLIENT_LIMIT",
+    "PRIMO_API_TOKEN_LIMIT": "PRIMO_API_TOKEN_LIMIT",
     "PRIMO_LIMITER_URL": "PRIMO_LIMITER_URL",
     "PRIMO_PROXY_COUNT": "PRIMO_PROXY_COUNT",
     "PRIMO_SESSION_IDLE_HOURS": "PRIMO_SESSION_IDLE_HOURS",

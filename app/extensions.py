@@ -29,5 +29,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Login limits and their storage are set in app/auth/limiting.py; nothing else is limited.
+# Login and API-token limits and their storage are set in app/auth/limiting.py; nothing else is limited.
 limiter = Limiter(key_func=get_remote_address)

@@ -1,7 +1,7 @@
 """Import every model module so that the metadata is complete wherever the app starts."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import LoginAttempt, User, UserRole
+from app.auth.models import ApiToken, LoginAttempt, User, UserRole
 from app.core.models import PendingUpload, Setting
 from app.feedback.models import (
     FeedbackSource,
@@ -38,6 +38,7 @@ from app.recognition.models import (
 from app.reports.models import PayrollExport, RenderJob, StatementDocument
 
 __all__ = [
+    "ApiToken",
     "Award",
     "Badge",
     "BadgeGrant",
