@@ -19,9 +19,16 @@ class ProblemSchema(ma.Schema):
     errors = fields.Raw(metadata={"description": "What was wrong, per item and field"})
 
 
-def Money(**kwargs) -> fields.Decimal:  # noqa: N802  (a field factory, used like a field class)
-    """An amount as a string with two decimals ("1234.50"), never a float."""
-    return fields.Decimal(as_string=True, places=2, **kwargs)
+class DecimalString(fields.Decimal):
+    """An exact decimal written as a JSON string ("0.6000"), documented as a string, never a float."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(as_string=True, **kwargs)
+
+
+def Money(**kwargs) -> DecimalString:  # noqa: N802  (a field factory, used like a field class)
+    """An amount as a string with two decimals ("1234.50")."""
+    return DecimalString(places=2, **kwargs)
 
 
 class PageArgs(ma.Schema):
@@ -55,7 +62,7 @@ class EmployeeSchema(ma.Schema):
     store_since = fields.Date(allow_none=True, required=True)
     hire_date = fields.Date(required=True)
     exit_date = fields.Date(allow_none=True, required=True)
-    fte = fields.Decimal(as_string=True, required=True)
+    fte = DecimalString(required=True)
     annual_base_salary = Money(required=True)
     cost_center = fields.String(required=True)
     language = fields.String(required=True)

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
 
+from app.api import schemas
 from app.api.schemas import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
             "info": {"description": "Stores, employees, survey responses, bonus runs and payroll for integrations."},
         },
     )
+    api.register_field(schemas.DecimalString, "string", "decimal")
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(v1.blp)
     app.register_blueprint(docs.bp)
