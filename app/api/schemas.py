@@ -196,3 +196,38 @@ class SubmitSchema(ma.Schema):
 class PayrollArgs(ma.Schema):
     format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"]))
     decimal_separator = fields.String(load_default=",", validate=validate.OneOf([",", "."]))
+
+
+class SchemeVersionSchema(ma.Schema):
+    version = fields.Integer(required=True)
+    name = fields.String(required=True)
+    period_type = fields.String(required=True)
+    pay_code = fields.String(required=True)
+    frozen = fields.Boolean(required=True, metadata={"description": "a run was submitted on it: it no longer changes"})
+
+
+class SchemeSchema(ma.Schema):
+    code = fields.String(required=True)
+    versions = fields.List(fields.Nested(SchemeVersionSchema), required=True)
+
+
+class SchemePage(PageSchema):
+    items = fields.List(fields.Nested(SchemeSchema), required=True)
+
+
+class PointsArgs(ma.Schema):
+    as_of = fields.Date(metadata={"description": "YYYY-MM-DD; default today"})
+
+
+class ExpiringSchema(ma.Schema):
+    points = fields.Integer(required=True)
+    date = fields.Date(required=True)
+
+
+class PointsSchema(ma.Schema):
+    employee_number = fields.String(required=True)
+    balance = fields.Integer(required=True)
+    held = fields.Integer(required=True)
+    lifetime = fields.Integer(required=True)
+    tier = fields.String(allow_none=True, required=True)
+    expiring = fields.List(fields.Nested(ExpiringSchema), required=True)

@@ -37,6 +37,7 @@ from app.incentives.models import BonusRun, RunLine, Scheme, SchemeVersion
 from app.incentives.schemes import SchemeError
 from app.org import services as org
 from app.org.models import Assignment, Employee, Store
+from app.recognition import points
 from app.reports import payroll
 
 blp = Blueprint(
@@ -249,6 +250,27 @@ def upsert_employees(batch):
     return summary
 
 
+@blp.route("/employees/<number>/points")
+@allow_token("points:read")
+@blp.arguments(schemas.PointsArgs, location="query")
+@blp.response(200, schemas.PointsSchema)
+@_doc(404)
+def get_points(args, number: str):
+    """Show an employee's recognition points: balance, held, lifetime, tier and upcoming expiries."""
+    employee = db.session.scalar(sa.select(Employee).where(Employee.number == number))
+    if employee is None:
+        return problem(404, _("No employee %(number)s.", number=number[:40]))
+    summary = points.summary_of(employee, args.get("as_of"))
+    return {
+        "employee_number": employee.number,
+        "balance": summary.balance,
+        "held": summary.held,
+        "lifetime": summary.lifetime,
+        "tier": summary.tier,
+        "expiring": [{"points": item.points, "date": item.date} for item in summary.expiring],
+    }
+
+
 # --- survey responses -----------------------------------------------------------------------------------------
 
 
@@ -293,7 +315,31 @@ def create_responses(batch):
     return {"created": created, "duplicates": len(items) - created, "items": items}
 
 
-# --- bonus runs -----------------------------------------------------------------------------------------------
+# --- bonus runs and schemes ------------------------------------------------------------------------------
+
+
+@blp.route("/schemes")
+@allow_token("runs:read")
+@blp.arguments(schemas.PageArgs, location="query")
+@blp.response(200, schemas.SchemePage)
+@_doc()
+def list_schemes(args):
+    """List bonus schemes by code, with their versions (what a run is created from)."""
+
+    def dump(scheme: Scheme) -> dict[str, Any]:
+        versions = [
+            {
+                "version": v.version,
+                "name": v.name,
+                "period_type": v.period_type,
+                "pay_code": v.pay_code,
+                "frozen": v.frozen,
+            }
+            for v in scheme.versions
+        ]
+        return {"code": scheme.code, "versions": versions}
+
+    return _page(sa.select(Scheme).options(selectinload(Scheme.versions)), Scheme.code, str, args, dump)
 
 
 def _run(run: BonusRun) -> dict[str, Any]:

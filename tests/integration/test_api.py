@@ -303,3 +303,25 @@ def test_hr_creates_a_token_on_the_page_sees_it_once_and_revokes_it(app, client,
     assert api(token, "GET", "/api/v1/employees").status_code == 401
     actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.object_type == "api_token")).all()
     assert {"api_token.create", "api_token.revoke"} <= set(actions)
+
+
+def test_schemes_list_their_versions_for_creating_runs(api, api_token, build_worked_example):
+    build_worked_example()
+    token = api_token("runs:read")
+    schemes = api(token, "GET", "/api/v1/schemes").get_json()["items"]
+    assert [s["code"] for s in schemes] == ["STORE-NPS-CSAT"]
+    assert schemes[0]["versions"][0]["version"] == 1
+
+
+def test_points_balance_of_an_employee(api, api_token, world, runner, tmp_path):
+    number = world["employee"].number
+    opening = tmp_path / "points.csv"
+    opening.write_text(f"employee_number,points,earned_on,reason\n{number},120,{date.today().isoformat()},opening\n")
+    imported = runner.invoke(args=["points", "import", str(opening)])
+    assert imported.exit_code == 0, imported.output
+    token = api_token("points:read")
+    response = api(token, "GET", f"/api/v1/employees/{number}/points")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["balance"] == 120
+    assert response.get_json()["lifetime"] == 120
+    assert api(token, "GET", "/api/v1/employees/NOPE/points").status_code == 404
