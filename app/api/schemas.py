@@ -231,3 +231,16 @@ class PointsSchema(ma.Schema):
     lifetime = fields.Integer(required=True)
     tier = fields.String(allow_none=True, required=True)
     expiring = fields.List(fields.Nested(ExpiringSchema), required=True)
+
+
+class KpiValueSchema(ma.Schema):
+    """One value of a KPI HR defined, for a store and a period (the columns of the KPI file)."""
+
+    kpi_code = fields.String(required=True)
+    store_code = fields.String(required=True)
+    period = fields.String(required=True, metadata={"description": "YYYY-MM, YYYY-Qn or YYYY"})
+    value = fields.String(required=True, metadata={"description": 'a decimal as a string, e.g. "12.5"'})
+
+
+class KpiBatchSchema(ma.Schema):
+    values = fields.List(fields.Nested(KpiValueSchema), required=True, validate=validate.Length(1, MAX_BATCH))

@@ -29,7 +29,7 @@ from app.core.tabular import ImportRejected, RowError, Table
 from app.core.web import problem
 from app.dbtypes import utcnow
 from app.extensions import csrf, db, limiter
-from app.feedback import ingest
+from app.feedback import ingest, other_kpis
 from app.feedback.models import FeedbackSource
 from app.feedback.webhook import PayloadError, generic_cells
 from app.incentives import runs
@@ -229,6 +229,12 @@ def _row_errors(errors: Sequence[RowError], items: str) -> list[dict[str, Any]]:
     return [{items: e.row or None, "field": e.column or None, "message": e.message} for e in errors]
 
 
+def _table(items: Sequence[dict[str, str]], columns: Sequence[str]) -> Table:
+    """A batch as the table a file of those columns gives the import services: item 1 is row 1."""
+    rows = [(number, {c: item[c].strip() for c in columns}) for number, item in enumerate(items, start=1)]
+    return Table(columns=list(columns), rows=rows)
+
+
 @blp.route("/employees/bulk", methods=["POST"])
 @allow_token("employees:write")
 @blp.arguments(schemas.EmployeeBatchSchema)
@@ -236,11 +242,7 @@ def _row_errors(errors: Sequence[RowError], items: str) -> list[dict[str, Any]]:
 @_doc(422)
 def upsert_employees(batch):
     """Create or update employees, all or nothing, with the checks of the employee file import."""
-    rows = [
-        (number, {column: row[column].strip() for column in org.EMPLOYEE_COLUMNS})
-        for number, row in enumerate(batch["employees"], start=1)
-    ]
-    table = Table(columns=list(org.EMPLOYEE_COLUMNS), rows=rows)
+    table = _table(batch["employees"], org.EMPLOYEE_COLUMNS)
     try:
         summary = org.apply_employees(org.plan_employees(table))
     except ImportRejected as exc:
@@ -313,6 +315,26 @@ def create_responses(batch):
         return problem(409, _("Another request stored some of these responses meanwhile; send the batch again."))
     created = sum(1 for item in items if item["status"] == "created")
     return {"created": created, "duplicates": len(items) - created, "items": items}
+
+
+# --- KPI values -----------------------------------------------------------------------------------------------
+
+
+@blp.route("/kpi-values", methods=["POST"])
+@allow_token("kpis:write")
+@blp.arguments(schemas.KpiBatchSchema)
+@blp.response(200, schemas.UpsertSummarySchema)
+@_doc(422)
+def put_kpi_values(batch):
+    """Store values of the KPIs HR defined, all or nothing, with the checks of the KPI file import; a value already
+    stored for the same KPI, store and period is replaced."""
+    try:
+        summary = other_kpis.import_values(_table(batch["values"], other_kpis.IMPORT_COLUMNS))
+    except ImportRejected as exc:
+        db.session.rollback()
+        return problem(422, str(exc), errors=_row_errors(exc.errors, "item"))
+    db.session.commit()
+    return summary
 
 
 # --- bonus runs and schemes ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ HR_NAV = [
     "users",
     "audit",
     "settings",
+    "api-tokens",
 ]
 MANAGER_NAV = [
     "dashboard",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 import openpyxl
 import sqlalchemy as sa
@@ -325,3 +326,24 @@ def test_points_balance_of_an_employee(api, api_token, world, runner, tmp_path):
     assert response.get_json()["balance"] == 120
     assert response.get_json()["lifetime"] == 120
     assert api(token, "GET", "/api/v1/employees/NOPE/points").status_code == 404
+
+
+def test_kpi_values_are_stored_all_or_nothing_and_replaced_when_sent_again(api, api_token, world):
+    from app.feedback import other_kpis
+    from app.feedback.models import KpiValue
+
+    other_kpis.define_kpi("shrink", "Shrinkage", "%", "lower", "mean")
+    db.session.commit()
+    token = api_token("kpis:write")
+    values = [{"kpi_code": "shrink", "store_code": "A1", "period": "2026-10", "value": "1.25"}]
+    first = api(token, "POST", "/api/v1/kpi-values", json={"values": values})
+    assert first.status_code == 200, first.get_json()
+    assert first.get_json() == {"new": 1, "changed": 0, "unchanged": 0}
+    again = api(token, "POST", "/api/v1/kpi-values", json={"values": [values[0] | {"value": "1.50"}]})
+    assert again.get_json() == {"new": 0, "changed": 1, "unchanged": 0}
+    bad = values + [{"kpi_code": "nope", "store_code": "A1", "period": "2026-11", "value": "3"}]
+    refused = api(token, "POST", "/api/v1/kpi-values", json={"values": bad})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == [{"item": 2, "field": "kpi_code", "message": "unknown KPI 'nope'"}]
+    stored = db.session.scalars(sa.select(KpiValue)).all()
+    assert [v.value for v in stored] == [Decimal("1.50")]
