@@ -89,7 +89,7 @@ def _unstorable(value: Any) -> bool:
 @blp.before_request
 def refuse_unstorable_text():
     """Refuse, before any query, text PostgreSQL cannot take (a 400 rather than a database error)."""
-    if _unstorable(request.path) or _unstorable(list(request.args.values())):
+    if _unstorable(request.path) or _unstorable([[key, *values] for key, values in request.args.lists()]):
         return problem(400, _("The request holds a NUL character or invalid text."))
     if request.is_json:
         body = request.get_json(silent=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.services import record
 from app.auth.access import SCOPES
@@ -42,14 +43,14 @@ def create_token(name: str, scopes: Iterable[str], expires_on: date, user: User)
     name = name.strip()
     chosen = sorted(set(scopes))
     if not name or len(name) > 120:
-        raise TokenError("name: 1 to 120 characters")
+        raise TokenError(_("Give the integration a name of at most 120 characters."))
     unknown = [s for s in chosen if s not in SCOPES]
     if not chosen or unknown:
-        raise TokenError(f"scopes: choose among {', '.join(SCOPES)}")
+        raise TokenError(_("Choose the token's scopes among %(scopes)s.", scopes=", ".join(SCOPES)))
     # The token works until the end of its last day, on the company's clock.
     expires_at = datetime.combine(expires_on, time.max, tzinfo=zone())
     if expires_at <= utcnow():
-        raise TokenError("expires_on: a day in the future")
+        raise TokenError(_("A token must be valid until a day in the future."))
     prefix = secrets.token_hex(PREFIX_BYTES)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     token = ApiToken(

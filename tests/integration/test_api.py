@@ -347,3 +347,17 @@ def test_kpi_values_are_stored_all_or_nothing_and_replaced_when_sent_again(api, 
     assert refused.get_json()["errors"] == [{"item": 2, "field": "kpi_code", "message": "unknown KPI 'nope'"}]
     stored = db.session.scalars(sa.select(KpiValue)).all()
     assert [v.value for v in stored] == [Decimal("1.50")]
+
+
+def test_a_token_cannot_be_created_already_expired(app, client, world):
+    login(client, world["users"]["hr"].email)
+    form = {
+        "csrf_token": csrf_token(client, "/settings/api-tokens"),
+        "name": "Old",
+        "scopes": ["stores:read"],
+        "expires_on": (date.today() - timedelta(days=1)).isoformat(),
+    }
+    response = client.post("/settings/api-tokens", data=form)
+    assert response.status_code == 400
+    assert "a day in the future" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(ApiToken)) is None
