@@ -126,18 +126,14 @@ def _decode(cursor: str | None, kind: type) -> Any:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         key = None
-    # A bool is an int to Python, and the database's integers stop at 2**63 - 1.
-    if not isinstance(key, kind) or isinstance(key, bool) or (kind is int and not 0 <= key < 2**63):
-        return _bad_cursor()
+    # A bool is an int to Python, the database's integers stop at 2**63 - 1, and a key is text it can store.
+    if not isinstance(key, kind) or isinstance(key, bool) or (kind is int and not 0 <= key < 2**63) or _unstorable(key):
+        raise _BadCursor
     return key
 
 
 class _BadCursor(Exception):
-    pass
-
-
-def _bad_cursor():
-    raise _BadCursor
+    """A cursor this API did not give."""
 
 
 def _page(query: sa.Select, key: sa.ColumnElement[Any], kind: type, args: dict[str, Any], dump) -> dict[str, Any]:
