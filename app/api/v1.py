@@ -107,7 +107,10 @@ def audit_call(response):
     db.session.rollback()  # whatever a failed view left behind is not ours to keep
     token = db.session.merge(token)
     token.last_used_at = utcnow()
-    record("api.call", "api_token", token.id, summary=f"{request.method} {request.path} → {response.status_code}")
+    call = f"{request.method} {request.path} → {response.status_code}"
+    # The path of a refused call may hold what no database stores (a NUL, a lone surrogate): keep it escaped.
+    call = call.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    record("api.call", "api_token", token.id, summary=call)
     db.session.commit()
     return response
 

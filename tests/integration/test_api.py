@@ -178,6 +178,8 @@ def test_a_body_that_does_not_match_the_schema_is_a_422_problem(api, api_token, 
 def test_text_with_a_nul_character_is_a_400_before_any_query(api, api_token, world):
     token = api_token("employees:read", "employees:write")
     assert api(token, "GET", "/api/v1/employees/A%00B").status_code == 400
+    audited = db.session.scalar(sa.select(AuditEvent.summary).where(AuditEvent.action == "api.call"))
+    assert audited == "GET /api/v1/employees/A\\x00B → 400"
     response = api(token, "POST", "/api/v1/employees/bulk", json={"employees": [_employee_row("E\x00", "A1")]})
     assert response.status_code == 400
 
