@@ -82,6 +82,9 @@ def register_blueprints(app: Flask) -> None:
         notify_bp,
     ):
         app.register_blueprint(blueprint)
+    from app.api import spec
+
+    spec.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

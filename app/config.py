@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     # a store code (a store's staff on the shop's Wi-Fi share one address).
     "PRIMO_PULSE_CODE_LIMIT": "30 per hour",
     "PRIMO_PULSE_ANSWER_LIMIT": "60 per hour",
+    # Calls one API token may make (limits' notation); past it a 429 with Retry-After.
+    "PRIMO_API_TOKEN_LIMIT": "600 per minute",
     "PRIMO_LIMITER_URL": None,  # where login counters live; unset: Redis if PRIMO_QUEUE_URL is one, else the database
     "PRIMO_PROXY_COUNT": 0,  # reverse proxies in front of Primo whose X-Forwarded-For/-Proto are trusted
     "PRIMO_SESSION_IDLE_HOURS": 8,
@@ -78,6 +80,7 @@ ENVIRONMENT = {
     "PRIMO_LOGIN_WINDOW_MINUTES": "PRIMO_LOGIN_WINDOW_MINUTES",
     "PRIMO_LOGIN_ACCOUNT_FAILURES": "PRIMO_LOGIN_ACCOUNT_FAILURES",
     "PRIMO_LOGIN_CLIENT_LIMIT": "PRIMO_LOGIN_CLIENT_LIMIT",
+    "PRIMO_API_TOKEN_LIMIT": "PRIMO_API_TOKEN_LIMIT",
     "PRIMO_LIMITER_URL": "PRIMO_LIMITER_URL",
     "PRIMO_PULSE_CODE_LIMIT": "PRIMO_PULSE_CODE_LIMIT",
     "PRIMO_PULSE_ANSWER_LIMIT": "PRIMO_PULSE_ANSWER_LIMIT",

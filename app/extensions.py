@@ -41,5 +41,5 @@ def _enforce_sqlite_foreign_keys(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
-# Limits and their storage are set in app/auth/limiting.py: failed logins, and pulse survey store codes.
+# Limits and their storage are set in app/auth/limiting.py: failed logins, pulse survey store codes, API tokens.
 limiter = Limiter(key_func=get_remote_address)

@@ -2,7 +2,7 @@
 
 from app.absences.models import Absence, AbsenceKind
 from app.audit.models import AuditEvent
-from app.auth.models import LoginAttempt, User, UserRole
+from app.auth.models import ApiToken, LoginAttempt, User, UserRole
 from app.core.models import PendingUpload, Setting
 from app.feedback.models import (
     EngagementFigure,
@@ -48,6 +48,7 @@ __all__ = [
     "EngagementFigure",
     "Absence",
     "AbsenceKind",
+    "ApiToken",
     "Award",
     "Badge",
     "BadgeGrant",

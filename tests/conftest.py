@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -657,3 +657,31 @@ def drain() -> Callable[..., int]:
             done += 1
 
     return run
+
+
+@pytest.fixture
+def api_token(app: Flask, make_user) -> Callable[..., str]:
+    """Make an integration token (by an HR user) with the scopes given; returns the bearer string."""
+    from app.auth import api_tokens
+    from app.auth.access import SCOPES
+
+    def make(*scopes: str, days: int = 30, hr_email: str = "api-hr@test.example") -> str:
+        from app.auth.models import User
+
+        hr = db.session.scalar(sa.select(User).where(User.email == hr_email)) or make_user(hr_email, "hr")
+        created = api_tokens.create_token("integration", scopes or SCOPES, date.today() + timedelta(days=days), hr)
+        db.session.commit()
+        return created.plaintext
+
+    return make
+
+
+@pytest.fixture
+def api(app: Flask) -> Callable[..., Any]:
+    """Call the JSON API with a bearer token: api(token, "GET", "/api/v1/…", json=…)."""
+
+    def call(token: str | None, method: str, path: str, **kwargs: Any):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return app.test_client().open(path, method=method, headers=headers, **kwargs)
+
+    return call

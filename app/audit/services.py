@@ -26,7 +26,9 @@ def _plain(value: Any) -> Any:
 
 
 def current_actor() -> tuple[int | None, str]:
-    """Who is acting: the logged-in user, the CLI's --user, or the system."""
+    """Who is acting: an API token, the logged-in user, the CLI's --user, or the system."""
+    if has_request_context() and g.get("api_token") is not None:
+        return None, g.primo_actor_label
     if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.id, current_user.email
     actor = g.get("primo_actor")

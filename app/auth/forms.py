@@ -2,12 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import DateField, EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.auth.access import ROLES
+from app.auth.access import ROLES, SCOPES
 from app.core import labels
 
 
@@ -65,3 +65,11 @@ class LanguageForm(FlaskForm):
         ],
     )
     next = HiddenField()
+
+
+class ApiTokenForm(FlaskForm):
+    """A new integration token: its name, what it may do, until when."""
+
+    name = StringField(_l("Integration name"), validators=[DataRequired(), Length(max=120)])
+    scopes = MultiCheckboxField(_l("Scopes"), choices=[SelectChoice(s, s) for s in SCOPES], validators=[DataRequired()])
+    expires_on = DateField(_l("Valid until"), validators=[DataRequired()])

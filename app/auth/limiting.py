@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask.wrappers import Response
 from limits import parse_many
 from limits.storage import Storage
@@ -149,6 +149,16 @@ def answer_taken(response: Response) -> bool:
     return response.status_code == 302
 
 
+def api_token_limit() -> str:
+    return current_app.config["PRIMO_API_TOKEN_LIMIT"]
+
+
+def api_token_key() -> str:
+    """Count API calls per token (the access check found it before the limiter runs)."""
+    token = g.get("api_token")
+    return f"api-token:{token.id}" if token is not None else f"api-client:{client_address()}"
+
+
 def failed_login(response: Response) -> bool:
     """Whether a login answer counts against the client: anything but the redirect of a successful login."""
     return response.status_code != 302
@@ -165,17 +175,16 @@ def seconds_until_reset() -> int:
 def init_app(app: Flask) -> None:
     """Check the limits, pick the counters' storage and bind Flask-Limiter to the application."""
     config = app.config
-    try:
-        parse_many(config["PRIMO_LOGIN_CLIENT_LIMIT"])
-    except ValueError:
-        raise ConfigError(
-            f"PRIMO_LOGIN_CLIENT_LIMIT must read like '20 per 10 minutes', not {config['PRIMO_LOGIN_CLIENT_LIMIT']!r}"
-        ) from None
-    for name in ("PRIMO_PULSE_CODE_LIMIT", "PRIMO_PULSE_ANSWER_LIMIT"):
+    for name, example in (
+        ("PRIMO_LOGIN_CLIENT_LIMIT", "20 per 10 minutes"),
+        ("PRIMO_API_TOKEN_LIMIT", "600 per minute"),
+        ("PRIMO_PULSE_CODE_LIMIT", "30 per hour"),
+        ("PRIMO_PULSE_ANSWER_LIMIT", "60 per hour"),
+    ):
         try:
             parse_many(config[name])
         except ValueError:
-            raise ConfigError(f"{name} must read like '30 per hour', not {config[name]!r}") from None
+            raise ConfigError(f"{name} must read like '{example}', not {config[name]!r}") from None
     uri = config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(config))
     in_database = uri.startswith(f"{SCHEME}:")
     if in_database and sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() not in _INSERTS:

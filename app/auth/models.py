@@ -106,3 +106,27 @@ class RateLimitCounter(db.Model):
     count: Mapped[int]
     # Seconds since the epoch, as `limits` counts them: the window ends (and the row may go) then.
     expires_at: Mapped[float] = mapped_column(sa.Float(), index=True)
+
+
+class ApiToken(db.Model):
+    """An integration's key to the JSON API: only the SHA-256 of its secret is kept, with its scopes and limits."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    # The public part of the token (`primo_<prefix>_<secret>`), used to find the row before comparing hashes.
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(sa.String(64))
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON())
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(sa.String(254))
+
+    created_by: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.name}>"

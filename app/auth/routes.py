@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -10,9 +11,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from app.auth import api_tokens
 from app.auth.access import AUTHENTICATED, PUBLIC, allow
 from app.auth.forms import (
     ActionForm,
+    ApiTokenForm,
     ChangePasswordForm,
     InviteForm,
     LanguageForm,
@@ -21,7 +24,7 @@ from app.auth.forms import (
     RolesForm,
 )
 from app.auth.limiting import client_address, failed_login, login_client_limit
-from app.auth.models import User
+from app.auth.models import ApiToken, User
 from app.auth.services import (
     AccountError,
     LoginThrottle,
@@ -36,6 +39,7 @@ from app.auth.services import (
     user_for_reset_token,
 )
 from app.auth.sessions import EXPIRED, LANGUAGE, end_session, start_session
+from app.core import clock
 from app.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -282,3 +286,52 @@ def user_reset_link(user_id: int):
         action=ActionForm(),
         reset_link=link,
     )
+
+
+@bp.route("/settings/api-tokens", methods=["GET", "POST"])
+@allow("hr")
+def api_tokens_page():
+    """List integration tokens and create one, whose secret is shown once, on this answer only (HR)."""
+    form = ApiTokenForm()
+    if request.method == "GET":
+        form = ApiTokenForm(formdata=None, expires_on=clock.today() + timedelta(days=365))
+    created = None
+    if form.validate_on_submit():
+        try:
+            created = api_tokens.create_token(form.name.data, form.scopes.data, form.expires_on.data, current_user)
+        except api_tokens.TokenError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return _tokens_page(form, None), 400
+        db.session.commit()
+        flash(_("Token created. Copy it now: it will not be shown again."), "success")
+        form = ApiTokenForm(formdata=None, expires_on=form.expires_on.data)
+    elif request.method == "POST":
+        return _tokens_page(form, None), 400
+    return _tokens_page(form, created.plaintext if created else None)
+
+
+def _tokens_page(form: ApiTokenForm, plaintext: str | None) -> str:
+    return render_template(
+        "auth/api_tokens.html",
+        form=form,
+        tokens=api_tokens.all_tokens(),
+        status=api_tokens.status,
+        plaintext=plaintext,
+        action=ActionForm(),
+    )
+
+
+@bp.route("/settings/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@allow("hr")
+def api_token_revoke(token_id: int):
+    """Revoke an integration token for good (HR)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    api_tokens.revoke(token, current_user)
+    db.session.commit()
+    flash(_("Token revoked."), "success")
+    return redirect(url_for("auth.api_tokens_page"))

@@ -97,6 +97,9 @@ BUILTIN_KPIS = {
     "response_rate": _l("Response rate %"),
 }
 AUDIT_OBJECTS = {
+    "api_token": _l("API token"),
+    "challenge": _l("challenge"),
+    "points_rule": _l("automatic points rule"),
     "absence": _l("absence"),
     "absence_kind": _l("absence kind"),
     "award": _l("award"),
@@ -126,6 +129,16 @@ AUDIT_OBJECTS = {
     "user": _l("user"),
 }
 AUDIT_ACTIONS = {
+    "api.call": _l("API call"),
+    "api_token.create": _l("API token created"),
+    "api_token.revoke": _l("API token revoked"),
+    "challenge.create": _l("challenge created"),
+    "challenge.settle": _l("challenge settled"),
+    "notify.preferences": _l("notification choices changed"),
+    "points.rule": _l("automatic points awarded"),
+    "points.rules_apply": _l("automatic points rules applied"),
+    "points_rule.add": _l("automatic points rule added"),
+    "points_rule.switch": _l("automatic points rule switched on or off"),
     "absence.create": _l("absence imported"),
     "absence.delete": _l("absence removed"),
     "absence_kind.create": _l("absence kind added"),

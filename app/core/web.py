@@ -14,9 +14,11 @@ from flask_login import current_user
 from sqlalchemy.exc import DataError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import IntegerConverter
 
-from app.auth.access import AUTHENTICATED, PUBLIC, declared
+from app.auth import api_tokens
+from app.auth.access import AUTHENTICATED, PUBLIC, TOKEN, declared, required_scopes
 from app.auth.limiting import seconds_until_reset
 from app.auth.models import User
 from app.auth.sessions import session_is_current, session_language
@@ -50,7 +52,26 @@ def is_api() -> bool:
     return request.path.startswith("/api/")
 
 
+def is_json_api() -> bool:
+    """Whether the request is for the JSON API (`/api/v1`), whose errors are `application/problem+json`."""
+    return request.path == "/api/v1" or request.path.startswith("/api/v1/")
+
+
+def problem(status: int, detail: str, headers: dict[str, str] | None = None, **extra: object):
+    """An RFC 9457 problem document: the status, its title and what was wrong."""
+    body = {"type": "about:blank", "title": HTTP_STATUS_CODES.get(status, "Error"), "status": status, "detail": detail}
+    response = jsonify({**body, **extra})
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    response.headers.update(headers or {})
+    return response
+
+
 def unauthorized():
+    if is_json_api():
+        return problem(
+            401, _("A valid API token is required (Authorization: Bearer …)."), {"WWW-Authenticate": "Bearer"}
+        )
     if is_api():
         return jsonify(error="authentication required"), 401
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -75,12 +96,31 @@ def enforce_access():
         return _error_response(403)
     if PUBLIC in who:
         return None
+    if TOKEN in who:
+        return authorize_token(required_scopes(view))
     if not current_user.is_authenticated:
         return unauthorized()
     if AUTHENTICATED in who:
         return None
     if not current_user.roles.intersection(who):
         return _error_response(403)
+    return None
+
+
+def authorize_token(scopes: frozenset[str]):
+    """Let an API call through with a live bearer token holding every scope the view needs: 401 or 403 otherwise.
+
+    A person's session never opens an API route; the token's name is who acts in the audit log.
+    """
+    kind, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    token = api_tokens.find(value.strip()) if kind.lower() == "bearer" else None
+    if token is None:
+        return unauthorized()
+    missing = sorted(scopes.difference(token.scopes))
+    if missing:
+        return problem(403, _("This token lacks the scope %(scopes)s.", scopes=", ".join(missing)))
+    g.api_token = token
+    g.primo_actor_label = f"api-token:{token.id}:{token.name}"[:254]
     return None
 
 
@@ -112,6 +152,8 @@ def _error_response(code: int, description: str | None = None):
         500: _("Something went wrong on our side. Nothing was saved."),
     }
     message = description or messages.get(code, "")
+    if is_json_api():
+        return problem(code, message)
     if is_api():
         return jsonify(error=message), code
     return render_template("errors/error.html", code=code, message=message), code
@@ -229,12 +271,23 @@ def handle_http_error(exc: HTTPException):
     if isinstance(exc, RateLimitExceeded):
         return too_many_requests()
     description = exc.description if getattr(exc, "primo_message", False) else None
+    data = getattr(exc, "data", None)
+    if is_json_api() and isinstance(data, dict) and "messages" in data:
+        # The API's request schemas refused the input (webargs): say which field, and why.
+        return problem(code, _("The request does not match the API's schema."), errors=data["messages"])
     return _error_response(code, description)
 
 
 def too_many_requests():
     """The error page for a broken rate limit, saying when to come back (Retry-After, in seconds)."""
     seconds = seconds_until_reset()
+    if is_json_api():
+        message = ngettext(
+            "Too many calls with this token. Try again in %(num)d second.",
+            "Too many calls with this token. Try again in %(num)d seconds.",
+            seconds,
+        )
+        return problem(429, message, {"Retry-After": str(seconds)})
     message = ngettext(
         "Too many attempts from your address. Try again in %(num)d minute.",
         "Too many attempts from your address. Try again in %(num)d minutes.",

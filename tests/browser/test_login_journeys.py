@@ -31,6 +31,7 @@ HR_NAV = [
     "users",
     "audit",
     "settings",
+    "api-tokens",
 ]
 MANAGER_NAV = [
     "dashboard",

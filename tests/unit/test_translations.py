@@ -43,6 +43,7 @@ def test_french_puts_a_space_before_a_colon_or_question_mark():
         if not message.id or not message.string:
             continue
         for form in _forms(message.string):
+            form = form.replace("Authorization: Bearer", "")  # an HTTP header, written as HTTP has it
             if re.search(r"[^\s\u00a0\u202f%(][:;?!](\s|$)", form):
                 tight.append(form)
     assert tight == []

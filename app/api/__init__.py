@@ -1,0 +1,1 @@
+"""The JSON API (`/api/v1`): resources for integrations, used with HR-issued tokens, documented by OpenAPI 3.1."""
