@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import DateField, EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
@@ -71,5 +72,9 @@ class ApiTokenForm(FlaskForm):
     """A new integration token: its name, what it may do, until when."""
 
     name = StringField(_l("Integration name"), validators=[DataRequired(), Length(max=120)])
-    scopes = MultiCheckboxField(_l("Scopes"), choices=[SelectChoice(s, s) for s in SCOPES], validators=[DataRequired()])
+    scopes = MultiCheckboxField(
+        _l("Scopes"),
+        choices=[SelectChoice(s, Markup('<code translate="no">%s</code>') % s) for s in SCOPES],
+        validators=[DataRequired()],
+    )
     expires_on = DateField(_l("Valid until"), validators=[DataRequired()])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
 from app.extensions import db
-from app.feedback import ingest
+from app.feedback import sources
 from app.feedback.models import SurveyResponse
 from app.incentives.models import BonusRun
 from app.org.models import Employee
@@ -194,7 +194,7 @@ def _survey(external_id: str, **overrides: object) -> dict[str, object]:
 
 
 def test_survey_responses_are_stored_once_per_source_and_external_id(api, api_token, world):
-    ingest.create_source("kiosk", "generic")
+    sources.create_source("kiosk", "generic")
     db.session.commit()
     token = api_token("responses:write")
     batch = {"source": "kiosk", "responses": [_survey("r1"), _survey("r2", nps=3, csat=2)]}
@@ -207,7 +207,7 @@ def test_survey_responses_are_stored_once_per_source_and_external_id(api, api_to
 
 
 def test_a_batch_with_one_bad_response_stores_nothing(api, api_token, world):
-    ingest.create_source("kiosk", "generic")
+    sources.create_source("kiosk", "generic")
     db.session.commit()
     token = api_token("responses:write")
     batch = {"source": "kiosk", "responses": [_survey("r1"), _survey("r2", nps=11)]}

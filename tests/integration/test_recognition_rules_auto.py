@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from app.core import clock
 from app.extensions import db
-from app.feedback import ingest
+from app.feedback import ingest, sources
 from app.feedback.webhook import signature
 from app.recognition import rules
 from app.recognition.models import BadgeGrant, BudgetEntry, Challenge, PointsEntry
@@ -160,7 +160,7 @@ def _post(client, source, payload: dict) -> int:
 
 def test_concurrent_webhooks_pay_each_response_once_and_never_past_the_cap(app, world, runner, concurrently):
     add_rule(runner, "--event", "promoter_named", "--points", "20", "--cap-per-month", "50")
-    created = ingest.create_source("shop-app", "generic")
+    created = sources.create_source("shop-app", "generic")
     db.session.commit()
     source = {"name": created.name, "secret": created.secret}
     eve = world["employee"]
