@@ -2,7 +2,7 @@
 
 A naive "read the balance, then insert" lets concurrent requests spend the same points twice (PITFALLS.md).
 Every award, redemption step, budget change and expiry run therefore starts by locking the employees' rows it
-touches, in id order so that two writers never wait on each other in a circle: `SELECT … FOR UPDATE` on
+touches, in id order so that two writers never wait on each other in a circle: `SELECT … FOR NO KEY UPDATE` on
 PostgreSQL; on SQLite a no-op UPDATE, which takes the database's write lock for the rest of the transaction
 (SQLite has no row locks, and pysqlite only opens a transaction on the first write). The sums read after the
 lock are then current, and stay so until the caller commits.
@@ -30,7 +30,11 @@ def lock_employees(employee_ids: Iterable[int]) -> None:
             execution_options={"synchronize_session": False},
         )
         return
-    db.session.execute(sa.select(Employee.id).where(Employee.id.in_(ids)).order_by(Employee.id).with_for_update())
+    # FOR NO KEY UPDATE: writers still queue on each other, but not behind the key-share lock a foreign key takes
+    # when the same transaction (or another) inserts a row naming the employee, such as a survey response. With
+    # FOR UPDATE two webhook calls that each inserted a response naming one employee waited on each other forever.
+    locked = sa.select(Employee.id).where(Employee.id.in_(ids)).order_by(Employee.id).with_for_update(key_share=True)
+    db.session.execute(locked)
 
 
 # An arbitrary constant naming the company's automatic-points budget among PostgreSQL advisory locks.
