@@ -6,7 +6,6 @@ evidence a person needs to judge them); nothing here decides to exclude anything
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections import defaultdict
@@ -17,7 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from app.money import round_half_up
+from app.feedback.kpi import percent_of
 
 RULES = ("burst", "same_contact", "same_device", "silent_tens", "score_begging")
 
@@ -132,7 +131,7 @@ def is_silent_ten(answer: Answer) -> bool:
 
 
 def _share(part: int, whole: int) -> Decimal:
-    return round_half_up(Decimal(100 * part) / Decimal(whole), 1)
+    return percent_of(part, whole, 1)
 
 
 def silent_tens_unusual(answers: int, silent: int, history_answers: int, history_silent_tens: int) -> bool:
@@ -142,7 +141,7 @@ def silent_tens_unusual(answers: int, silent: int, history_answers: int, history
     usual = Decimal(history_silent_tens) / Decimal(history_answers)
     now = Decimal(silent) / Decimal(answers)
     # Three standard errors of a share of this month's size, around the store's usual share.
-    spread = Decimal(3 * math.sqrt(float(usual * (1 - usual)) / answers))
+    spread = 3 * (usual * (1 - usual) / answers).sqrt()
     return (now - usual) * 100 >= max(SILENT_TENS_MARGIN, spread * 100)
 
 

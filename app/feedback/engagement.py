@@ -20,6 +20,7 @@ from app.audit.services import record
 from app.core.tabular import CellError, ImportRejected, RowError, Table, missing_columns, parse_decimal, write_csv
 from app.extensions import db
 from app.feedback.aggregate import month_range
+from app.feedback.kpi import percent_of
 from app.feedback.models import EngagementFigure, SurveyInvitations, SurveyResponse
 from app.money import round_half_up
 from app.org.models import Store
@@ -78,7 +79,7 @@ class ResponseRate:
     def value(self) -> Decimal | None:
         if not self.invitations:
             return None
-        return round_half_up(Decimal(100 * self.responses) / Decimal(self.invitations), PLACES)
+        return percent_of(self.responses, self.invitations, PLACES)
 
 
 # --- imports -----------------------------------------------------------------------------------------------

@@ -245,6 +245,12 @@ def _wilson_percent(satisfied: int, n: int) -> tuple[Decimal, Decimal]:
     return _round_surd(m, -1, r, den, 2), _round_surd(m, 1, r, den, 2)
 
 
+def percent_of(part: int, whole: int, places: int) -> Decimal:
+    """`part` out of `whole` in %, rounded half-up to `places` decimals, exactly (a share of counts: CSAT, the
+    follow-up rate, a response rate, a share of silent 10s)."""
+    return _round_ratio(100 * part, whole, places)
+
+
 def _round_ratio(numerator: int, denominator: int, places: int) -> Decimal:
     """Round numerator/denominator half-up (away from zero) to `places` decimals, exactly."""
     quotient, remainder = divmod(abs(numerator) * 10**places, denominator)

@@ -23,6 +23,7 @@ from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback import engagement
 from app.feedback.aggregate import Scope, month_range
+from app.feedback.kpi import percent_of
 from app.feedback.models import KPI_AGGREGATES, KPI_DIRECTIONS, FollowUpCase, KpiDefinition, KpiValue, SurveyResponse
 from app.money import round_half_up
 from app.org.models import Store
@@ -80,7 +81,7 @@ class FollowupShare:
     def value(self) -> Decimal | None:
         if self.n == 0:
             return None
-        return round_half_up(Decimal(100 * self.handled) / Decimal(self.n), 2)
+        return percent_of(self.handled, self.n, 2)
 
 
 # --- definitions -------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.conftest import PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -26,6 +28,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 BROWSER_DIR = Path(__file__).parent
+DEMO_PASSWORD = "primo-demo"  # every user of `flask seed-demo`
+
+__all__ = ["DEMO_PASSWORD", "log_in"]
+
+
+def log_in(page, base_url: str, email: str, password: str = PASSWORD, next_path: str | None = None) -> None:
+    """Log in through the login form (then land on `next_path` when given, which is checked)."""
+    page.goto(f"{base_url}/login" + (f"?next={next_path}" if next_path else ""))
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', password)
+    with page.expect_navigation():
+        page.click('form:has(input[name="password"]) button[type="submit"]')
+    if next_path:
+        assert page.url == f"{base_url}{next_path}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -6,25 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("english")]
-
-
-def _login(page, base_url: str, email: str, next_path: str) -> None:
-    page.goto(f"{base_url}/login?next={next_path}")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('form:has(input[name="password"]) button[type="submit"]')
-    assert page.url == f"{base_url}{next_path}"
 
 
 def test_a_store_meets_its_challenge_and_its_employees_see_the_points(
     live_server, page, console_errors, world, runner, add_responses, frozen_time
 ):
     frozen_time(datetime(2026, 8, 8, 10, tzinfo=UTC))
-    _login(page, live_server, world["users"]["hr"].email, "/recognition/challenges")
+    log_in(page, live_server, world["users"]["hr"].email, next_path="/recognition/challenges")
     form = page.locator('[data-test="challenge-form"]')
     form.locator('input[name="name"]').fill("A1: delight 90 % of customers")
     form.locator('select[name="team"]').select_option("store:A1")
@@ -41,7 +32,7 @@ def test_a_store_meets_its_challenge_and_its_employees_see_the_points(
     add_responses(world["north"], "2026-08-05T10:00:00+00:00", csat=[5] * 20)
     with page.expect_navigation():
         page.click('[data-test="logout"]')
-    _login(page, live_server, world["users"]["employee"].email, "/recognition/")
+    log_in(page, live_server, world["users"]["employee"].email, next_path="/recognition/")
     challenge = page.locator('[data-test="team-challenges"] [data-test="challenge"]')
     assert challenge.get_attribute("data-status") == "running"
     assert challenge.locator("progress").get_attribute("value") == "100"
@@ -55,7 +46,7 @@ def test_a_store_meets_its_challenge_and_its_employees_see_the_points(
     result = runner.invoke(args=["challenges", "settle"])
     assert result.output.startswith("1 met, 0 missed, 200 points paid"), result.output  # two members, 100 each
 
-    _login(page, live_server, world["users"]["employee"].email, "/recognition/")
+    log_in(page, live_server, world["users"]["employee"].email, next_path="/recognition/")
     challenge = page.locator('[data-test="team-challenges"] [data-test="challenge"]')
     assert challenge.get_attribute("data-status") == "met"
     assert "Goal met!" in challenge.inner_text()

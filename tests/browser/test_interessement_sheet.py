@@ -7,23 +7,15 @@ import subprocess
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 SPACES = re.compile(r"[\u00a0\u202f ]+")
 
 
-def _login(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('form:has(input[name="password"]) button[type="submit"]')
-
-
 def test_an_employee_reads_their_intéressement_sheet(live_server, interessement_run, page, console_errors, tmp_path):
     run_id = interessement_run("approved")
-    _login(page, live_server, "chloe@test.example")
+    log_in(page, live_server, "chloe@test.example")
     page.goto(f"{live_server}/my/statements")
     with page.expect_navigation():
         page.click('[data-test="open-statement"]')

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.browser.conftest import log_in
+
 pytestmark = pytest.mark.browser
 
 DEMO_PASSWORD = "primo-demo"
@@ -57,17 +59,9 @@ EXPECTED_NAV = {
 }
 
 
-def _login(page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', password)
-    with page.expect_navigation():
-        page.click('form:has(input[name="password"]) button[type="submit"]')
-
-
 @pytest.mark.parametrize("email", list(EXPECTED_NAV))
 def test_login_nav_and_logout(live_server, seeded, page, console_errors, email):
-    _login(page, live_server, email, DEMO_PASSWORD)
+    log_in(page, live_server, email, DEMO_PASSWORD)
     assert page.url == f"{live_server}/"
     assert page.locator("nav .who").inner_text() == email
 
@@ -86,8 +80,8 @@ def test_login_nav_and_logout(live_server, seeded, page, console_errors, email):
     assert console_errors == []
 
 
-def test_wrong_password_shows_error_and_stays_on_login(live_server, seeded, page, console_errors):
-    _login(page, live_server, "hr@example.com", "not-the-password")
+def test_wrong_password_shows_error_and_stays_onlog_in(live_server, seeded, page, console_errors):
+    log_in(page, live_server, "hr@example.com", "not-the-password")
     assert page.url == f"{live_server}/login"
     error = page.locator(".flash-error")
     assert error.is_visible()
@@ -118,7 +112,7 @@ def test_language_switch_on_the_login_page_and_in_the_account(live_server, seede
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.locator("h1").inner_text() == "Se connecter à Primo"
 
-    _login(page, live_server, "hr@example.com", DEMO_PASSWORD)
+    log_in(page, live_server, "hr@example.com", DEMO_PASSWORD)
     assert page.locator("html").get_attribute("lang") == "fr", "the choice made on the login page carries on"
 
     with page.expect_navigation():

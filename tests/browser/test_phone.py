@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tests.browser.conftest import DEMO_PASSWORD, log_in
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 375, "height": 740}
@@ -25,14 +27,6 @@ def phone(browser, seeded):
         context.close()
 
 
-def _login(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', "primo-demo")
-    with page.expect_navigation():
-        page.click('form:has(input[name="password"]) button[type="submit"]')
-
-
 def _fits(page) -> None:
     """The page is no wider than the phone: nothing to scroll sideways."""
     width = page.evaluate(SCROLL_WIDTH)
@@ -47,7 +41,7 @@ def _inside(page, locator) -> None:
 
 
 def test_an_employee_reads_their_bonus_statements_and_recognition_on_a_phone(live_server, phone):
-    _login(phone, live_server, "employee@example.com")
+    log_in(phone, live_server, "employee@example.com", DEMO_PASSWORD)
     phone.goto(f"{live_server}/my/bonus")
     _fits(phone)
 
@@ -75,7 +69,7 @@ def test_an_employee_reads_their_bonus_statements_and_recognition_on_a_phone(liv
 
 
 def test_a_manager_works_their_cases_and_dashboard_on_a_phone(live_server, phone):
-    _login(phone, live_server, "manager@example.com")
+    log_in(phone, live_server, "manager@example.com", DEMO_PASSWORD)
     phone.goto(f"{live_server}/cases?status=all")  # open and closed: every kind of card
     _fits(phone)
     cards = phone.locator('[data-test="case-queue"] tbody tr[data-case]')
@@ -95,7 +89,7 @@ def test_a_manager_works_their_cases_and_dashboard_on_a_phone(live_server, phone
 
 
 def test_on_a_wide_screen_the_case_list_stays_a_table(live_server, page, seeded):
-    _login(page, live_server, "manager@example.com")
+    log_in(page, live_server, "manager@example.com", DEMO_PASSWORD)
     page.goto(f"{live_server}/cases")
     assert page.locator('[data-test="case-queue"] thead').is_visible()
     assert page.locator('[data-test="case-queue"] thead th').first.bounding_box()["height"] > 10

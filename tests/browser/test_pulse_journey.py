@@ -7,17 +7,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.pulse.models import PulseAnswer
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("english")]
-
-
-def _login(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('form:has(input[name="password"]) button[type="submit"]')
 
 
 def _store_row(page, code: str):
@@ -35,7 +27,7 @@ def test_an_employee_answers_a_pulse_and_hr_sees_the_store_hidden_below_five_ans
     add_pulse_answers(survey, south_two, [10, 10, 9, 6, 3, 8])
 
     # The employee finds the survey on their home page and answers it.
-    _login(page, live_server, world["users"]["employee"].email)
+    log_in(page, live_server, world["users"]["employee"].email)
     with page.expect_navigation():
         page.locator('[data-test="pulse-link"]').click()
     form = page.locator('[data-test="pulse-answer"]')
@@ -56,7 +48,7 @@ def test_an_employee_answers_a_pulse_and_hr_sees_the_store_hidden_below_five_ans
     hr = browser.new_context()
     hr_page = hr.new_page()
     try:
-        _login(hr_page, live_server, world["users"]["hr"].email)
+        log_in(hr_page, live_server, world["users"]["hr"].email)
         hr_page.goto(f"{live_server}/pulse/{survey.id}")
         assert _store_row(hr_page, "A1").get_attribute("data-hidden") == "yes"
         assert "not enough answers" in _store_row(hr_page, "A1").inner_text()

@@ -7,18 +7,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.recognition.models import Award, Redemption
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("english")]
-
-
-def _login(page, base_url: str, email: str, next_path: str) -> None:
-    page.goto(f"{base_url}/login?next={next_path}")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('form:has(input[name="password"]) button[type="submit"]')
-    assert page.url == f"{base_url}{next_path}"
 
 
 def test_a_manager_awards_points_and_the_employee_redeems_them(
@@ -28,7 +19,7 @@ def test_a_manager_awards_points_and_the_employee_redeems_them(
     reward = make_reward(name="Cinema ticket", cost=100, stock=2)
     employee = world["employee"]
 
-    _login(page, live_server, world["users"]["manager"].email, "/recognition/award")
+    log_in(page, live_server, world["users"]["manager"].email, next_path="/recognition/award")
     assert page.locator('[data-test="budget"]').get_attribute("data-left") == "400"
     form = page.locator('[data-test="award-form"]')
     form.locator('select[name="employee"]').select_option(str(employee.id))
@@ -44,7 +35,7 @@ def test_a_manager_awards_points_and_the_employee_redeems_them(
     with page.expect_navigation():
         page.click('[data-test="logout"]')
 
-    _login(page, live_server, world["users"]["employee"].email, "/recognition/")
+    log_in(page, live_server, world["users"]["employee"].email, next_path="/recognition/")
     assert page.locator('[data-test="balance"]').inner_text() == "150"
     assert "superb window display" in page.locator('[data-test="awards"]').inner_text()
     page.on("dialog", lambda dialog: dialog.accept())  # "Use 100 points for Cinema ticket?"

@@ -10,16 +10,9 @@ import pytest
 
 from app.core import clock
 from app.periods import Period
+from tests.browser.conftest import DEMO_PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', "primo-demo")
-    with page.expect_navigation():
-        page.click('form:has(input[name="password"]) button[type="submit"]')
 
 
 def _logout(page) -> None:
@@ -28,7 +21,7 @@ def _logout(page) -> None:
 
 
 def test_hr_designs_a_scheme_and_two_hr_users_take_a_run_to_approval(live_server, seeded, page, console_errors):
-    _login(page, live_server, "hr@example.com")
+    log_in(page, live_server, "hr@example.com", DEMO_PASSWORD)
     page.goto(f"{live_server}/schemes/new")
     preview = page.locator('[data-test="curve-preview-0"]')
     assert preview.locator(".chart-empty").count() == 1  # nothing to draw yet
@@ -89,7 +82,7 @@ def test_hr_designs_a_scheme_and_two_hr_users_take_a_run_to_approval(live_server
     assert main.count() == 0
     _logout(page)
 
-    _login(page, live_server, "hr2@example.com")
+    log_in(page, live_server, "hr2@example.com", DEMO_PASSWORD)
     page.goto(run_url)
     assert main.get_attribute("data-test") == "approve"
     with page.expect_navigation():

@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('form:has(input[name="password"]) button[type="submit"]')
 
 
 def _text(path: Path) -> str:
@@ -28,7 +20,7 @@ def _text(path: Path) -> str:
 
 
 def test_employee_opens_and_downloads_their_statement(live_server, paid_run, page, console_errors, tmp_path):
-    _login(page, live_server, "whole@test.example")
+    log_in(page, live_server, "whole@test.example")
     page.goto(f"{live_server}/my/statements")
     with page.expect_navigation():
         page.click('[data-test="open-statement"]')
@@ -46,7 +38,7 @@ def test_employee_opens_and_downloads_their_statement(live_server, paid_run, pag
 
 
 def test_payroll_user_exports_the_run(live_server, paid_run, page, console_errors, tmp_path):
-    _login(page, live_server, "pay@test.example")
+    log_in(page, live_server, "pay@test.example")
     page.goto(f"{live_server}/payroll")
     form = page.locator(f'[data-run="{paid_run.id}"] [data-test="export-form"]')
     form.locator("select[name=fmt]").select_option("xlsx")

@@ -12,16 +12,9 @@ from app.core import clock
 from app.extensions import db
 from app.feedback.models import ImportBatch
 from app.periods import Period
+from tests.browser.conftest import DEMO_PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', "primo-demo")
-    with page.expect_navigation():
-        page.click('form:has(input[name="password"]) button[type="submit"]')
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def demo_feedback(seeded) -> None:
 
 
 def test_manager_reads_the_store_dashboard_and_changes_the_period(live_server, demo_feedback, page, console_errors):
-    _login(page, live_server, "manager@example.com")
+    log_in(page, live_server, "manager@example.com", DEMO_PASSWORD)
     page.goto(f"{live_server}/dashboard")
     assert re.search(r"/dashboard/store/\d+$", page.url), page.url
     assert "S01" in page.locator('[data-test="dashboard-title"]').inner_text()
