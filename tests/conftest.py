@@ -22,6 +22,7 @@ import time_machine
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from hypothesis import HealthCheck, settings
 
 from app import create_app
 from app.auth.services import create_user
@@ -30,6 +31,10 @@ from app.extensions import db
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 from tests import helpers
 from tests.helpers import CUSTOMER_CONTACT, CUSTOMER_NAME, EXAMPLE_SCHEME, INTERESSEMENT_SCHEME, csrf_token
+
+# Properties judge results, not speed: on 2 shared cores an example can take longer than Hypothesis's 200 ms.
+settings.register_profile("primo", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("primo")
 
 # What test modules may import from here besides fixtures: constants, and the login helpers.
 __all__ = [

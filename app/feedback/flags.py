@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -128,6 +129,12 @@ def _shift(month: int, step: int) -> int:
     return Period.from_month_key(month).shifted(step).month_key
 
 
+@lru_cache(maxsize=512)
+def _history(month: int) -> tuple[int, ...]:
+    """The yyyymm keys of the HISTORY_MONTHS months before `month` (asked for every store-month of an import)."""
+    return tuple(_shift(month, -step) for step in range(1, HISTORY_MONTHS + 1))
+
+
 def _epoch() -> sa.ColumnElement[int]:
     """A response's instant in whole seconds since 1970 (UTC), on either database."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -173,8 +180,11 @@ def _burst_answers(
     return {key: list(answers.values()) for key, answers in found.items()}
 
 
-def _telling_answers(store_ids: set[int], low: int, high: int) -> dict[tuple[int, int], list[anomalies.Answer]]:
-    """The answers with a comment, a contact or a device fingerprint: what the other rules read."""
+def _telling_answers(
+    store_ids: set[int], low: int, high: int
+) -> Iterator[tuple[tuple[int, int], list[anomalies.Answer]]]:
+    """The answers with a comment, a contact or a device fingerprint (what the other rules read), one store-month at
+    a time in (store, month) order: streamed, so that memory holds one store-month however large the import."""
     rows = db.session.execute(
         sa.select(
             SurveyResponse.id,
@@ -196,14 +206,27 @@ def _telling_answers(store_ids: set[int], low: int, high: int) -> dict[tuple[int
                 ResponseFingerprint.fingerprint.is_not(None),
             ),
         )
+        .order_by(SurveyResponse.store_id, SurveyResponse.local_month)
+        .execution_options(yield_per=5000)
     )
-    found: dict[tuple[int, int], list[anomalies.Answer]] = defaultdict(list)
+    try:
+        yield from _grouped(rows)
+    finally:
+        rows.close()
+
+
+def _grouped(rows: Iterable[Any]) -> Iterator[tuple[tuple[int, int], list[anomalies.Answer]]]:
+    """Rows in (store, month) order as one list of answers per store-month."""
+    key, answers = None, []
     for row in rows:
+        if (row.store_id, row.local_month) != key:
+            if answers:
+                yield key, answers
+            key, answers = (row.store_id, row.local_month), []
         contact = "".join((row.customer_contact or "").lower().split()) or None
-        found[(row.store_id, row.local_month)].append(
-            anomalies.Answer(row.id, row.answered_at, row.nps, row.comment, contact, row.fingerprint)
-        )
-    return found
+        answers.append(anomalies.Answer(row.id, row.answered_at, row.nps, row.comment, contact, row.fingerprint))
+    if answers:
+        yield key, answers
 
 
 def _silent() -> sa.ColumnElement[bool]:
@@ -227,7 +250,7 @@ def _silent_ten_counts(store_ids: set[int], low: int, high: int) -> dict[tuple[i
 
 def _silent_tens(store_id: int, month: int, counts: dict[tuple[int, int], tuple[int, int]]) -> list[anomalies.Finding]:
     answers, silent = counts.get((store_id, month), (0, 0))
-    past = [counts.get((store_id, _shift(month, -step)), (0, 0)) for step in range(1, HISTORY_MONTHS + 1)]
+    past = [counts.get((store_id, earlier), (0, 0)) for earlier in _history(month)]
     history_answers, history_silent = sum(n for n, _k in past), sum(k for _n, k in past)
     if not anomalies.silent_tens_unusual(answers, silent, history_answers, history_silent):
         return []  # the usual case: no need to load the month's silent 10s
@@ -247,38 +270,54 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
     count, minutes, repeats = _limits()
     lists = phrases()
     burst_answers = _burst_answers(store_ids, low, high, count, minutes)
-    telling = _telling_answers(store_ids, low, high)
     counts = _silent_ten_counts(store_ids, _shift(low, -HISTORY_MONTHS), high)
-    by_store: dict[int, list[int]] = defaultdict(list)
-    for store_id, month in chosen:
-        by_store[store_id].append(month)
-    for store_id, months in by_store.items():
-        db.session.execute(
-            sa.delete(ResponseFlag).where(ResponseFlag.store_id == store_id, ResponseFlag.month.in_(months))
-        )
-    made = 0
-    for store_id, month in chosen:
-        key = (store_id, month)
-        findings = (
-            anomalies.bursts(burst_answers.get(key, []), count, minutes)
-            + anomalies.repeated(telling.get(key, []), repeats)
-            + _silent_tens(store_id, month, counts)
-            + anomalies.score_begging(telling.get(key, []), lists)
-        )
-        for finding in findings:
-            evidence = dict(finding.evidence, month=str(Period.from_month_key(month)))
-            db.session.add(
-                ResponseFlag(
-                    rule=finding.rule,
-                    store_id=store_id,
-                    month=month,
-                    response_ids=list(finding.response_ids),
-                    evidence=evidence,
-                )
+    _forget(chosen)
+    findings: list[tuple[int, int, anomalies.Finding]] = []
+    # The streamed answers come in (store, month) order, as `chosen` is sorted; a pair without any gets none.
+    stream = _telling_answers(store_ids, low, high)
+    try:
+        pending = next(stream, None)
+        for key in chosen:
+            while pending is not None and pending[0] < key:
+                pending = next(stream, None)
+            telling = pending[1] if pending is not None and pending[0] == key else []
+            store_id, month = key
+            found = (
+                anomalies.bursts(burst_answers.get(key, []), count, minutes)
+                + anomalies.repeated(telling, repeats)
+                + _silent_tens(store_id, month, counts)
+                + anomalies.score_begging(telling, lists)
             )
-            made += 1
+            findings += [(store_id, month, finding) for finding in found]
+    finally:
+        stream.close()
+    for store_id, month, finding in findings:
+        evidence = dict(finding.evidence, month=str(Period.from_month_key(month)))
+        db.session.add(
+            ResponseFlag(
+                rule=finding.rule,
+                store_id=store_id,
+                month=month,
+                response_ids=list(finding.response_ids),
+                evidence=evidence,
+            )
+        )
     db.session.flush()
-    return made
+    return len(findings)
+
+
+def _forget(pairs: list[tuple[int, int]]) -> None:
+    """Delete the stored flags of these store-months: one statement per set of months, so one for an import."""
+    by_store: dict[int, list[int]] = defaultdict(list)
+    for store_id, month in pairs:
+        by_store[store_id].append(month)
+    by_months: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for store_id, months in by_store.items():
+        by_months[tuple(months)].append(store_id)
+    for months, stores in by_months.items():
+        db.session.execute(
+            sa.delete(ResponseFlag).where(ResponseFlag.store_id.in_(stores), ResponseFlag.month.in_(months))
+        )
 
 
 # --- reading -----------------------------------------------------------------------------------------------
