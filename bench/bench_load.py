@@ -83,33 +83,42 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int, chdir: Path = ROOT) -> Iterator[str]:
-    """Serve `app` with gunicorn's sync workers on a free local port until the block ends; yield its base URL."""
+def gunicorn(app: str, env: dict[str, str], workers: int, chdir: Path = ROOT, ready: str = "/") -> Iterator[str]:
+    """Serve `app` with gunicorn's sync workers on a free local port until the block ends; yield its base URL once
+    `ready` answers (the master listens before its workers have imported the app)."""
     port = free_port()
     log = open(tempfile.mktemp(prefix="primo-bench-gunicorn.", suffix=".log"), "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [VENV_BIN / "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir", str(chdir), app],
+        [VENV_BIN / "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir", str(chdir)]
+        + ["--timeout", "120", app],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            if process.poll() is not None:
-                sys.exit(f"gunicorn stopped, see {log.name}")
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 300
+        while True:
+            with contextlib.suppress(OSError):
+                if get(base, ready)[0] == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"gunicorn did not serve {ready}, see {log.name}")
+            time.sleep(0.5)
+        yield base
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         log.close()
 
 
 def get(base: str, path: str, cookie: str = "") -> tuple[int, bytes, http.client.HTTPResponse]:
     url = urllib.parse.urlsplit(base)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
     connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
     response = connection.getresponse()
     body = response.read()
@@ -238,7 +247,7 @@ def main() -> None:
             print(f"demo seeded in {time.perf_counter() - started:.0f} s")
         paths = resolved_paths(database)
         env["BENCH_PATHS"] = json.dumps(paths)
-        base = stack.enter_context(gunicorn("wsgi:app", env, workers=2))
+        base = stack.enter_context(gunicorn("wsgi:app", env, workers=2, ready="/login"))
         bare = stack.enter_context(gunicorn("bare_page:app", env, workers=1, chdir=BENCH))
         one_at_a_time(base, bare, paths, args.requests)
         if not args.skip_load:
