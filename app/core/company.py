@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 
 from app.audit.services import record
+from app.core.memo import remembered
 from app.core.models import Setting
 from app.extensions import db
 
@@ -21,7 +22,8 @@ KEY = "company"
 
 def saved_setting(key: str, default: Any = None) -> Any:
     """The value HR saved under `key`, or `default` while nothing is saved."""
-    row = db.session.get(Setting, key)
+    # The identity map remembers a saved row, not a missing one: a page reading an unsaved setting asked again.
+    row = remembered(("setting", key), lambda: db.session.get(Setting, key))
     return row.value if row is not None else default
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
@@ -40,7 +41,8 @@ def load_user(user_id: str) -> User | None:
     raw_id, _sep, token = user_id.partition(":")
     if not raw_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(raw_id))
+    # One query for what every page reads: the roles (access, navigation) and the employee record (locale, notices).
+    user = db.session.get(User, int(raw_id), options=[joinedload(User.role_rows), joinedload(User.employee)])
     if user is None or not user.active or user.session_token != token:
         return None
     if not session_is_current():  # idle too long, or open longer than the absolute lifetime

@@ -5,6 +5,7 @@ Nothing here touches Flask or the database: callers pass frozen facts in and sto
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -1040,9 +1041,15 @@ def _decode(value: object, hint: Any) -> object:
     return value
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    # Resolving string annotations compiles each one: once per class, not once per trace read.
+    return typing.get_type_hints(cls)
+
+
 def _from_dict(cls: type, data: Mapping[str, Any], special: Mapping[str, Any]) -> Any:
     """Build a trace dataclass from stored data, decoding each field by its declared type."""
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     values = {}
     for f in fields(cls):
         if f.name in special:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.auth.access import allow
 from app.core import clock
@@ -54,7 +54,7 @@ def _paid_runs(employee: Employee) -> list[dict]:
         sa.select(RunLine)
         .join(BonusRun, BonusRun.id == RunLine.run_id)
         .where(RunLine.employee_id == employee.id, BonusRun.status.in_(PAID_STATUSES))
-        .options(selectinload(RunLine.run).selectinload(BonusRun.version).selectinload(SchemeVersion.scheme))
+        .options(joinedload(RunLine.run).joinedload(BonusRun.version).joinedload(SchemeVersion.scheme))
         .order_by(BonusRun.period.desc(), BonusRun.id.desc(), RunLine.id)
     ).all()
     adjustments = db.session.scalars(

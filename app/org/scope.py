@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.core.company import managers_read_statements
+from app.core.memo import remembered
 from app.extensions import db
 from app.org.models import Assignment, Employee, ManagerScope, Store
 
@@ -37,7 +38,11 @@ def managed_store_ids(user: User) -> set[int]:
         .join(ManagerScope, ManagerScope.region_id == Store.region_id)
         .where(ManagerScope.employee_id == user.employee_id)
     )
-    return set(db.session.scalars(direct.union(via_region)))
+    # Access checks, filters and notices all ask on one page: once per transaction; a copy, callers may change it.
+    found = remembered(
+        ("managed stores", user.employee_id), lambda: frozenset(db.session.scalars(direct.union(via_region)))
+    )
+    return set(found)
 
 
 def sees_everything(user: User) -> bool:

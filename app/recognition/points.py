@@ -58,11 +58,16 @@ def leaving_of(employee: Employee, settings: RecognitionSettings) -> Leaving:
     return Leaving(exit_date=employee.exit_date, forfeit=settings.forfeit_on_exit)
 
 
-def summary_of(employee: Employee, as_of: date | None = None, settings: RecognitionSettings | None = None) -> Summary:
+def summary_of(
+    employee: Employee,
+    as_of: date | None = None,
+    settings: RecognitionSettings | None = None,
+    entries: list[Entry] | None = None,
+) -> Summary:
     """Return an employee's balance, held, lifetime, tier and upcoming expiries as of a date (default today)."""
     settings = settings or load_settings()
     return account_summary(
-        entries_of(employee.id),
+        entries_of(employee.id) if entries is None else entries,
         as_of or clock.today(),
         settings.expiry_months,
         settings.tier_list,
@@ -70,11 +75,19 @@ def summary_of(employee: Employee, as_of: date | None = None, settings: Recognit
     )
 
 
-def notices_of(employee: Employee, as_of: date | None = None) -> list[ExpiringPoints]:
+def notices_of(
+    employee: Employee,
+    as_of: date | None = None,
+    settings: RecognitionSettings | None = None,
+    entries: list[Entry] | None = None,
+) -> list[ExpiringPoints]:
     """Return the points of an employee that expire within 30 days."""
-    settings = load_settings()
+    settings = settings or load_settings()
     return expiry_notices(
-        entries_of(employee.id), as_of or clock.today(), settings.expiry_months, leaving_of(employee, settings)
+        entries_of(employee.id) if entries is None else entries,
+        as_of or clock.today(),
+        settings.expiry_months,
+        leaving_of(employee, settings),
     )
 
 

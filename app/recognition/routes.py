@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
@@ -103,12 +103,12 @@ def _history(employee_id: int) -> list[PointsEntry]:
         db.session.scalars(
             sa.select(PointsEntry)
             .where(PointsEntry.employee_id == employee_id)
-            .options(
-                selectinload(PointsEntry.award).selectinload(Award.giver),
-                selectinload(PointsEntry.grant).selectinload(BadgeGrant.badge),
-                selectinload(PointsEntry.redemption).selectinload(Redemption.reward),
-                selectinload(PointsEntry.rule),
-                selectinload(PointsEntry.challenge),
+            .options(  # each entry has at most one of each: joined in the same query
+                joinedload(PointsEntry.award).joinedload(Award.giver),
+                joinedload(PointsEntry.grant).joinedload(BadgeGrant.badge),
+                joinedload(PointsEntry.redemption).joinedload(Redemption.reward),
+                joinedload(PointsEntry.rule),
+                joinedload(PointsEntry.challenge),
             )
             .order_by(PointsEntry.on_date.desc(), PointsEntry.id.desc())
             .limit(HISTORY_LIMIT)
@@ -121,7 +121,7 @@ def _badges_of(employee_id: int) -> list[BadgeGrant]:
         db.session.scalars(
             sa.select(BadgeGrant)
             .where(BadgeGrant.employee_id == employee_id)
-            .options(selectinload(BadgeGrant.badge))
+            .options(joinedload(BadgeGrant.badge))
             .order_by(BadgeGrant.granted_on.desc(), BadgeGrant.id.desc())
         )
     )
@@ -131,7 +131,7 @@ def _awards_received(employee: Employee) -> list[Award]:
     query = (
         sa.select(Award)
         .where(Award.employee_id == employee.id, visible_award_condition(current_user))
-        .options(selectinload(Award.giver), selectinload(Award.badge))
+        .options(joinedload(Award.giver), joinedload(Award.badge))
         .order_by(Award.awarded_on.desc(), Award.id.desc())
         .limit(50)
     )
@@ -142,14 +142,15 @@ def _render_employee(employee: Employee, code: int = 200):
     today = clock.today()
     own = employee.id == current_user.employee_id
     settings = load_settings()
-    summary = points.summary_of(employee, today, settings)
+    entries = points.entries_of(employee.id)  # read once for the summary and the notices
+    summary = points.summary_of(employee, today, settings, entries)
     return (
         render_template(
             "recognition/employee.html",
             employee=employee,
             own=own,
             summary=summary,
-            notices=points.notices_of(employee, today),
+            notices=points.notices_of(employee, today, settings, entries),
             tiers=settings.tier_list,
             history=_history(employee.id),
             history_limit=HISTORY_LIMIT,

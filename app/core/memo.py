@@ -1,0 +1,31 @@
+"""Facts read once per database transaction: what every part of a page asks again (the user's stores, a setting
+that is not saved) is looked up once, and forgotten at any flush, commit or rollback so that a write is always seen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+T = TypeVar("T")
+KEY = "primo_memo"
+
+
+def remembered(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`, once per transaction of the current session for the same `key`."""
+    store = db.session.info.setdefault(KEY, {})
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+@sa.event.listens_for(Session, "after_flush")
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, *_args: object) -> None:
+    session.info.pop(KEY, None)
