@@ -21,7 +21,11 @@ MAX_URL = 2000
 
 
 class UrlRefused(ValueError):
-    """A URL Primo does not send to."""
+    """A URL Primo does not send to; `code` says why (length, scheme, host, credentials, port, private, resolve)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -46,24 +50,26 @@ def check_url(url: str, allow_private: bool) -> SplitResult:
     """Refuse what is not an http(s) URL with a host, carries credentials, or names a private address."""
     url = (url or "").strip()
     if not url or len(url) > MAX_URL:
-        raise UrlRefused(f"a URL of at most {MAX_URL} characters")
+        raise UrlRefused("length", f"a URL of at most {MAX_URL} characters")
     parts = urlsplit(url)
     if parts.scheme.lower() not in SCHEMES:
-        raise UrlRefused("only http:// and https:// URLs")
+        raise UrlRefused("scheme", "only http:// and https:// URLs")
     if not parts.hostname:
-        raise UrlRefused("the URL has no host")
+        raise UrlRefused("host", "the URL has no host")
     if parts.username is not None or parts.password is not None:
-        raise UrlRefused("no user name or password in the URL: receivers check the signature")
+        raise UrlRefused("credentials", "no user name or password in the URL: receivers check the signature")
     try:
         parts.port  # noqa: B018  (raises on a port out of range)
     except ValueError:
-        raise UrlRefused("the URL's port is not a number from 1 to 65535") from None
+        raise UrlRefused("port", "the URL's port is not a number from 1 to 65535") from None
     try:
         literal = ipaddress.ip_address(parts.hostname)
     except ValueError:
         literal = None
     if literal is not None and not allow_private and not _public(str(literal)):
-        raise UrlRefused("a private, loopback or link-local address (PRIMO_WEBHOOK_ALLOW_PRIVATE allows them)")
+        raise UrlRefused(
+            "private", "a private, loopback or link-local address (PRIMO_WEBHOOK_ALLOW_PRIVATE allows them)"
+        )
     return parts
 
 
@@ -72,13 +78,13 @@ def _address(host: str, port: int, allow_private: bool) -> tuple[int, str]:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UrlRefused(f"cannot resolve {host}: {exc}") from None
+        raise UrlRefused("resolve", f"cannot resolve {host}: {exc}") from None
     if not found:
-        raise UrlRefused(f"cannot resolve {host}")
+        raise UrlRefused("resolve", f"cannot resolve {host}")
     if not allow_private:
         for _family, _type, _proto, _name, sockaddr in found:
             if not _public(sockaddr[0]):
-                raise UrlRefused(f"{host} resolves to a private address {sockaddr[0]}")
+                raise UrlRefused("private", f"{host} resolves to a private address {sockaddr[0]}")
     family, _type, _proto, _name, sockaddr = found[0]
     return family, sockaddr[0]
 

@@ -63,6 +63,18 @@ def allow_private() -> bool:
     return bool(current_app.config.get("PRIMO_WEBHOOK_ALLOW_PRIVATE"))
 
 
+def _url_refusal(code: str) -> str:
+    reasons = {
+        "length": _("a URL of at most 2000 characters"),
+        "scheme": _("only http:// and https:// addresses"),
+        "host": _("the URL has no host"),
+        "credentials": _("no user name or password in the URL (receivers check the signature)"),
+        "port": _("the port is not a number from 1 to 65535"),
+        "private": _("a private, loopback or link-local address"),
+    }
+    return reasons.get(code, code)
+
+
 def create_endpoint(url: str, events: Iterable[str], description: str, by: str) -> Created:
     """Register an endpoint for some events, with a fresh signing secret (flush only)."""
     chosen = sorted(set(events))
@@ -71,7 +83,7 @@ def create_endpoint(url: str, events: Iterable[str], description: str, by: str) 
     try:
         sending.check_url(url, allow_private())
     except sending.UrlRefused as exc:
-        raise EndpointError(_("This URL is refused: %(reason)s.", reason=str(exc)), "url") from None
+        raise EndpointError(_("This URL is refused: %(reason)s.", reason=_url_refusal(exc.code)), "url") from None
     description = (description or "").strip()
     if len(description) > 200:
         raise EndpointError(_("A description of at most 200 characters."), "description")

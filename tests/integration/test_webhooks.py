@@ -383,3 +383,18 @@ def test_a_redemption_fires_points_redeemed(
         "status": "pending",
         "requested_on": clock.today().isoformat(),
     }
+
+
+def test_the_webhook_pages_read_in_french(world, client_as, text, webhook_endpoint, webhook_receiver, job_queue, drain):
+    endpoint = webhook_endpoint("run.approved")
+    webhook_receiver.answers = [500]
+    emit_one()
+    drain(job_queue)
+    world["users"]["hr"].language = "fr"
+    db.session.commit()
+    hr = client_as("hr")
+    endpoints = text(hr.get("/settings/webhooks"))
+    assert "Webhooks sortants" in endpoints and "Calcul de primes approuvé" in endpoints
+    assert "Enregistrer le point de réception" in endpoints
+    log = text(hr.get(f"/settings/webhooks/{endpoint.id}"))
+    assert "Tentatives" in log and "en attente" in log and "prochain essai" in log and "Renvoyer" in log
