@@ -9,6 +9,7 @@ notifications' schedule), then the delivery is failed. HR may replay any deliver
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -322,6 +323,16 @@ def send_due(now: datetime | None = None) -> int:
     for delivery_id in ids:
         try:
             delivered += deliver(delivery_id)
-        except RetryLater:
-            continue
+        except RetryLater as exc:
+            _retry_on_queue(delivery_id, exc.delay)
     return delivered
+
+
+def _retry_on_queue(delivery_id: int, delay: int) -> None:
+    """Put a delivery's next try on the queue (if the broker is down, the next send-due finds it again)."""
+    from app.reports.queue import app_huey  # the queue module imports the reports: not at the top
+
+    try:
+        app_huey().primo_webhook.schedule((delivery_id,), delay=delay)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001  (any broker error: the row stays pending with its time)
+        logging.getLogger(__name__).exception("webhook delivery %s could not be queued", delivery_id)
