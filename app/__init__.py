@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from app.pulse.routes import bp as pulse_bp
     from app.recognition.blueprint import bp as recognition_bp
     from app.reports.blueprint import bp as reports_bp
+    from app.webhooks.routes import bp as webhooks_bp
 
     for blueprint in (
         core_bp,
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
         audit_bp,
         pulse_bp,
         notify_bp,
+        webhooks_bp,
     ):
         app.register_blueprint(blueprint)
     from app.api import spec
@@ -102,6 +104,7 @@ def register_commands(app: Flask) -> None:
     from app.recognition.cli import badges_cli, budgets_cli, points_cli
     from app.recognition.cli_rules import challenges_cli  # also adds `points rules` to the points group
     from app.reports.cli import payroll_cli, statements_cli
+    from app.webhooks.cli import webhooks_cli
 
     for command in (
         users_cli,
@@ -124,6 +127,7 @@ def register_commands(app: Flask) -> None:
         payroll_cli,
         pulse_cli,
         notify_cli,
+        webhooks_cli,
         seed_demo,
     ):
         app.cli.add_command(command)

@@ -43,6 +43,7 @@ from app.recognition.models import (
     Reward,
 )
 from app.reports.models import PayrollExport, RenderJob, StatementDocument
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "EngagementFigure",
@@ -98,4 +99,8 @@ __all__ = [
     "SurveyInvitations",
     "User",
     "UserRole",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

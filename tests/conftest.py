@@ -690,3 +690,67 @@ def api(app: Flask) -> Callable[..., Any]:
         return app.test_client().open(path, method=method, headers=headers, **kwargs)
 
     return call
+
+
+# --- outgoing webhooks: a real HTTP server that receives deliveries ---------------------------------------------
+
+
+class WebhookReceiver:
+    """What a local HTTP server received (headers and raw bodies); `answers` are the status codes it gives next
+    (200 once they run out)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.answers: list[int] = []
+        self.url = ""
+
+    def bodies(self) -> list[dict[str, Any]]:
+        import json
+
+        return [json.loads(r["body"]) for r in self.requests]
+
+
+@pytest.fixture
+def webhook_receiver(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
+    """A real HTTP server (http.server in a thread) on 127.0.0.1; private addresses are allowed to receive."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    receiver = WebhookReceiver()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with lock:
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                status = receiver.answers.pop(0) if receiver.answers else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:  # keep the test output clean
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/primo"
+    monkeypatch.setitem(app.config, "PRIMO_WEBHOOK_ALLOW_PRIVATE", True)
+    yield receiver
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def webhook_endpoint(app: Flask, webhook_receiver: WebhookReceiver) -> Callable[..., Any]:
+    """webhook_endpoint(*events): an endpoint posting to the local receiver (every event by default)."""
+    from app.webhooks.services import EVENT_TYPES, create_endpoint
+
+    def make(*events: str) -> Any:
+        created = create_endpoint(webhook_receiver.url, events or EVENT_TYPES, "test receiver", "hr@test.example")
+        db.session.commit()
+        return created.endpoint
+
+    return make

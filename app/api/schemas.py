@@ -244,3 +244,40 @@ class KpiValueSchema(ma.Schema):
 
 class KpiBatchSchema(ma.Schema):
     values = fields.List(fields.Nested(KpiValueSchema), required=True, validate=validate.Length(1, MAX_BATCH))
+
+
+class StoreRowSchema(ma.Schema):
+    """One store to create or update, with the columns of the store file (text, as a file cell holds it)."""
+
+    store_code = fields.String(required=True)
+    name = _cell()
+    region = _cell()
+    opened_on = _cell(metadata={"description": "YYYY-MM-DD"})
+
+
+class StoreBatchSchema(ma.Schema):
+    stores = fields.List(fields.Nested(StoreRowSchema), required=True, validate=validate.Length(1, MAX_BATCH))
+
+
+class AwardSchema(ma.Schema):
+    """An award a manager gives, within their monthly budget, as on the award page."""
+
+    manager = fields.String(
+        required=True, metadata={"description": "the awarding manager: their login e-mail or employee number"}
+    )
+    employee_number = fields.String(required=True)
+    points = fields.Integer(required=True, validate=validate.Range(0, 2**31 - 1))
+    message = fields.String(required=True, metadata={"description": "at least 10 characters"})
+    badge = fields.String(allow_none=True, load_default=None, metadata={"description": "a badge code"})
+    public = fields.Boolean(load_default=True)
+
+
+class AwardResultSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    manager = fields.String(required=True)
+    employee_number = fields.String(required=True)
+    points = fields.Integer(required=True)
+    badge = fields.String(allow_none=True, required=True)
+    public = fields.Boolean(required=True)
+    awarded_on = fields.Date(required=True)
+    budget_left = fields.Integer(required=True, metadata={"description": "points left in the manager's month"})

@@ -24,6 +24,7 @@ from app.api import schemas
 from app.audit.services import record
 from app.auth.access import allow_token
 from app.auth.limiting import api_token_key, api_token_limit
+from app.auth.models import User
 from app.core.downloads import download
 from app.core.tabular import ImportRejected, RowError, Table
 from app.core.web import problem
@@ -37,8 +38,11 @@ from app.incentives.models import BonusRun, RunLine, Scheme, SchemeVersion
 from app.incentives.schemes import SchemeError
 from app.org import services as org
 from app.org.models import Assignment, Employee, Store
-from app.recognition import points
+from app.recognition import budgets, points
+from app.recognition.awards import AwardError, AwardRefused, award_points, month_of
+from app.recognition.badges import badge_by_code
 from app.reports import payroll
+from app.reports.statements import documents
 
 blp = Blueprint(
     "api_v1",
@@ -156,6 +160,28 @@ def bad_cursor(_exc):
     return problem(400, _("The cursor is not one this API gave: start again without it."))
 
 
+def _row_errors(errors: Sequence[RowError], items: str) -> list[dict[str, Any]]:
+    """Row errors of a batch: item 1 is the first of the list (row 0 is the whole batch)."""
+    return [{items: e.row or None, "field": e.column or None, "message": e.message} for e in errors]
+
+
+def _table(items: Sequence[dict[str, str]], columns: Sequence[str]) -> Table:
+    """A batch as the table a file of those columns gives the import services: item 1 is row 1."""
+    rows = [(number, {c: item[c].strip() for c in columns}) for number, item in enumerate(items, start=1)]
+    return Table(columns=list(columns), rows=rows)
+
+
+def _all_or_nothing(apply: Callable[[], dict[str, int]]):
+    """Run an import service over a batch and commit, or answer every problem by item and field, writing nothing."""
+    try:
+        summary = apply()
+    except ImportRejected as exc:
+        db.session.rollback()
+        return problem(422, str(exc), errors=_row_errors(exc.errors, "item"))
+    db.session.commit()
+    return summary
+
+
 # --- stores ---------------------------------------------------------------------------------------------------
 
 
@@ -184,6 +210,17 @@ def get_store(code: str):
     if store is None:
         return problem(404, _("No store %(code)s.", code=code[:40]))
     return _store(store)
+
+
+@blp.route("/stores/bulk", methods=["POST"])
+@allow_token("stores:write")
+@blp.arguments(schemas.StoreBatchSchema)
+@blp.response(200, schemas.UpsertSummarySchema)
+@_doc(422)
+def upsert_stores(batch):
+    """Create or update stores, all or nothing, with the checks of the store file import (`flask stores import`)."""
+    table = _table(batch["stores"], org.STORE_COLUMNS)
+    return _all_or_nothing(lambda: org.apply_stores(org.plan_stores(table)))
 
 
 # --- employees ------------------------------------------------------------------------------------------------
@@ -223,17 +260,6 @@ def get_employee(number: str):
     return _employee(employee)
 
 
-def _row_errors(errors: Sequence[RowError], items: str) -> list[dict[str, Any]]:
-    """Row errors of a batch: item 1 is the first of the list (row 0 is the whole batch)."""
-    return [{items: e.row or None, "field": e.column or None, "message": e.message} for e in errors]
-
-
-def _table(items: Sequence[dict[str, str]], columns: Sequence[str]) -> Table:
-    """A batch as the table a file of those columns gives the import services: item 1 is row 1."""
-    rows = [(number, {c: item[c].strip() for c in columns}) for number, item in enumerate(items, start=1)]
-    return Table(columns=list(columns), rows=rows)
-
-
 @blp.route("/employees/bulk", methods=["POST"])
 @allow_token("employees:write")
 @blp.arguments(schemas.EmployeeBatchSchema)
@@ -242,13 +268,7 @@ def _table(items: Sequence[dict[str, str]], columns: Sequence[str]) -> Table:
 def upsert_employees(batch):
     """Create or update employees, all or nothing, with the checks of the employee file import."""
     table = _table(batch["employees"], org.EMPLOYEE_COLUMNS)
-    try:
-        summary = org.apply_employees(org.plan_employees(table))
-    except ImportRejected as exc:
-        db.session.rollback()
-        return problem(422, str(exc), errors=_row_errors(exc.errors, "item"))
-    db.session.commit()
-    return summary
+    return _all_or_nothing(lambda: org.apply_employees(org.plan_employees(table)))
 
 
 @blp.route("/employees/<number>/points")
@@ -270,6 +290,60 @@ def get_points(args, number: str):
         "tier": summary.tier,
         "expiring": [{"points": item.points, "date": item.date} for item in summary.expiring],
     }
+
+
+def _manager(who: str) -> User | None:
+    """The manager's account, named by its login e-mail or by the manager's employee number."""
+    who = who.strip()
+    if "@" in who:
+        return db.session.scalar(sa.select(User).where(User.email == who.lower()))
+    return db.session.scalar(
+        sa.select(User).join(Employee, User.employee_id == Employee.id).where(Employee.number == who)
+    )
+
+
+@blp.route("/awards", methods=["POST"])
+@allow_token("points:write")
+@blp.arguments(schemas.AwardSchema)
+@blp.response(201, schemas.AwardResultSchema)
+@_doc(409, 422)
+def create_award(body):
+    """Award points (and a badge) in a manager's name: to an employee of their team, within the per-award maximum and
+    what is left of their monthly budget, exactly as on the award page."""
+    manager = _manager(body["manager"])
+    if manager is None or not manager.active:
+        message = _("No active user %(who)s.", who=body["manager"][:80])
+        return problem(422, message, errors=[{"field": "manager", "message": message}])
+    employee = db.session.scalar(sa.select(Employee).where(Employee.number == body["employee_number"].strip()))
+    if employee is None:
+        message = _("No employee %(number)s.", number=body["employee_number"][:40])
+        return problem(422, message, errors=[{"field": "employee_number", "message": message}])
+    badge = None
+    if body["badge"]:
+        badge = badge_by_code(body["badge"])
+        if badge is None:
+            message = _("No badge %(code)s.", code=body["badge"][:40])
+            return problem(422, message, errors=[{"field": "badge", "message": message}])
+    try:
+        award = award_points(manager, employee, body["points"], body["message"], badge=badge, public=body["public"])
+    except AwardRefused as exc:
+        db.session.rollback()
+        return problem(409, str(exc), errors=[{"field": exc.field, "message": str(exc)}])
+    except (AwardError, budgets.BudgetError) as exc:
+        db.session.rollback()
+        return problem(422, str(exc), errors=[{"field": getattr(exc, "field", None), "message": str(exc)}])
+    left = budgets.budget_status(manager.employee_id, month_of(award.awarded_on)).left
+    db.session.commit()
+    return {
+        "id": award.id,
+        "manager": manager.email,
+        "employee_number": employee.number,
+        "points": award.points,
+        "badge": badge.code if badge else None,
+        "public": award.public,
+        "awarded_on": award.awarded_on,
+        "budget_left": left,
+    }, 201
 
 
 # --- survey responses -----------------------------------------------------------------------------------------
@@ -327,13 +401,7 @@ def create_responses(batch):
 def put_kpi_values(batch):
     """Store values of the KPIs HR defined, all or nothing, with the checks of the KPI file import; a value already
     stored for the same KPI, store and period is replaced."""
-    try:
-        summary = other_kpis.import_values(_table(batch["values"], other_kpis.IMPORT_COLUMNS))
-    except ImportRejected as exc:
-        db.session.rollback()
-        return problem(422, str(exc), errors=_row_errors(exc.errors, "item"))
-    db.session.commit()
-    return summary
+    return _all_or_nothing(lambda: other_kpis.import_values(_table(batch["values"], other_kpis.IMPORT_COLUMNS)))
 
 
 # --- bonus runs and schemes ------------------------------------------------------------------------------
@@ -510,6 +578,65 @@ def submit_run(body, run_id: int):
         return run
 
     return _run_action(act)
+
+
+# --- statements -----------------------------------------------------------------------------------------------
+
+
+def _statement(run_id: int, number: str, fmt: str):
+    """An employee's statement of an approved (or exported) run: its stored copy of record, as on the web."""
+    run = _run_or_none(run_id)
+    if run is None:
+        return _no_run(run_id)
+    if not documents.is_final(run):
+        return problem(
+            409,
+            _(
+                "Run %(id)d is %(status)s: its statements are published once it is approved.",
+                id=run.id,
+                status=run.status,
+            ),
+        )
+    employee = db.session.scalar(sa.select(Employee).where(Employee.number == number))
+    if employee is None:
+        return problem(404, _("No employee %(number)s.", number=number[:40]))
+    try:
+        statement = documents.obtain(run, employee, fmt)
+    except documents.DocumentError:
+        db.session.rollback()
+        return problem(404, _("Run %(id)d pays nobody numbered %(number)s.", id=run.id, number=number[:40]))
+    db.session.commit()
+    headers = {"X-Content-SHA256": statement.sha256}
+    return download(statement.content, documents.filename(run, employee, fmt), documents.MIMETYPES[fmt], headers)
+
+
+def _file_doc(mimetype: str) -> Callable[[Any], Any]:
+    return blp.doc(
+        responses={
+            "200": {
+                "description": "the statement (the copy of record stored at approval)",
+                "content": {mimetype: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+
+
+@blp.route("/runs/<int:run_id>/statements/<number>.pdf")
+@allow_token("statements:read")
+@_file_doc(documents.MIMETYPES["pdf"])
+@_doc(404, 409)
+def statement_pdf(run_id: int, number: str):
+    """Download an employee's statement of an approved run as PDF, in the employee's language."""
+    return _statement(run_id, number, "pdf")
+
+
+@blp.route("/runs/<int:run_id>/statements/<number>.xlsx")
+@allow_token("statements:read")
+@_file_doc(documents.MIMETYPES["xlsx"])
+@_doc(404, 409)
+def statement_xlsx(run_id: int, number: str):
+    """Download an employee's statement of an approved run as an Excel workbook, in the employee's language."""
+    return _statement(run_id, number, "xlsx")
 
 
 # --- payroll --------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ AUTHENTICATED = "authenticated"
 TOKEN = "token"
 SCOPES = (
     "stores:read",
+    "stores:write",
     "employees:read",
     "employees:write",
     "responses:write",
@@ -19,6 +20,7 @@ SCOPES = (
     "runs:read",
     "runs:write",
     "payroll:read",
+    "statements:read",
     "points:read",
     "points:write",
 )

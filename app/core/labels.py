@@ -127,6 +127,7 @@ AUDIT_OBJECTS = {
     "store": _l("store"),
     "survey_response": _l("response"),
     "user": _l("user"),
+    "webhook_endpoint": _l("webhook endpoint"),
 }
 AUDIT_ACTIONS = {
     "api.call": _l("API call"),
@@ -208,6 +209,22 @@ AUDIT_ACTIONS = {
     "user.password": _l("password changed"),
     "user.reset_link": _l("password reset link made"),
     "user.roles": _l("roles changed"),
+    "webhook.create": _l("webhook endpoint registered"),
+    "webhook.disable": _l("webhook endpoint switched off"),
+    "webhook.enable": _l("webhook endpoint switched on"),
+    "webhook.replay": _l("webhook delivery replayed"),
+}
+WEBHOOK_EVENTS = {
+    "run.approved": _l("Bonus run approved"),
+    "statements.ready": _l("Statements ready"),
+    "case.opened": _l("Follow-up case opened"),
+    "points.redeemed": _l("Points redeemed for a reward"),
+}
+WEBHOOK_STATUSES = {
+    "pending": lazy_pgettext("webhook delivery", "waiting"),
+    "sending": lazy_pgettext("webhook delivery", "sending"),
+    "delivered": lazy_pgettext("webhook delivery", "delivered"),
+    "failed": lazy_pgettext("webhook delivery", "failed"),
 }
 
 KINDS: Mapping[str, Mapping[str, object]] = {
@@ -227,6 +244,8 @@ KINDS: Mapping[str, Mapping[str, object]] = {
     "kpi": BUILTIN_KPIS,
     "audit_object": AUDIT_OBJECTS,
     "audit_action": AUDIT_ACTIONS,
+    "webhook_event": WEBHOOK_EVENTS,
+    "webhook_status": WEBHOOK_STATUSES,
 }
 
 

@@ -33,6 +33,7 @@ from app.feedback.models import FollowUpCase, SurveyResponse
 from app.notify import events as notify_events
 from app.org.models import Employee
 from app.org.scope import managed_store_ids, team_condition
+from app.webhooks import events as webhook_events
 
 FOLLOW_UP_DELAY = timedelta(hours=48)
 NOTES_MAX = 20_000
@@ -160,6 +161,7 @@ def open_case_for_response(response: SurveyResponse) -> FollowUpCase | None:
     )
     db.session.add(case)
     notify_events.case_opened(case)
+    webhook_events.case_opened(case)
     return case
 
 

@@ -500,6 +500,10 @@ def import_responses(
     batch.rows_inserted, batch.rows_skipped = summary.new, summary.skipped
     batch.first_day, batch.last_day = summary.first_day, summary.last_day
     batch.first_response_id, batch.last_response_id = run.first_id, run.last_id
+    if summary.cases:
+        from app.webhooks import events as webhook_events  # webhooks read feedback: imported here, not at the top
+
+        webhook_events.cases_opened_by(batch.responses())
     record(
         "surveys.import",
         "import_batch",

@@ -46,6 +46,7 @@ from app.money import MoneyError, round_cents, to_decimal
 from app.notify import events as notify_events
 from app.org.models import Assignment, Employee, Region, Store
 from app.periods import Period, PeriodError
+from app.webhooks import events as webhook_events
 
 # The only moves a run can make; anything else is refused with RunStateError.
 TRANSITIONS = {
@@ -858,6 +859,7 @@ def approve(run: BonusRun, user: User, comment: str | None = None) -> None:
     from app.reports.jobs import queue_statements_for  # reports imports incentives, so not at module level
 
     queue_statements_for(run)
+    webhook_events.run_approved(run)
 
 
 def reject(run: BonusRun, user: User, comment: str) -> None:

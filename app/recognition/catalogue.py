@@ -34,6 +34,7 @@ from app.recognition.ledger import InsufficientPoints
 from app.recognition.models import REWARD_KINDS, Redemption, RedemptionStatus, Reward
 from app.recognition.row_locks import lock_employees, put_back_in_stock, take_from_stock
 from app.recognition.settings import load_settings
+from app.webhooks import events as webhook_events
 
 S = RedemptionStatus
 TRANSITIONS: dict[RedemptionStatus, dict[str, RedemptionStatus]] = {
@@ -245,6 +246,7 @@ def request_redemption(employee: Employee, reward: Reward, on: date | None = Non
         summary=f"{employee.number} asked for {reward.name} ({reward.cost} points)",
         after={"reward": reward.id, "points": reward.cost, "status": redemption.status},
     )
+    webhook_events.points_redeemed(redemption, employee.number)
     return redemption
 
 

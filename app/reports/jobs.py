@@ -16,8 +16,10 @@ from app.dbtypes import utcnow
 from app.extensions import db
 from app.incentives.models import BonusRun
 from app.notify import events as notify_events
+from app.org.models import Employee
 from app.reports.models import RenderJob
 from app.reports.statements import documents, sources
+from app.webhooks import events as webhook_events
 
 KINDS = ("store", "zip", "pdf")
 ACTIVE = ("queued", "running")
@@ -114,6 +116,8 @@ def run_job(job_id: int) -> None:
             job.total = len(ids)
             documents.store_statements(run, ids, progress)
             notify_events.statements_ready(run.id, run.period, ids)
+            numbers = db.session.scalars(sa.select(Employee.number).where(Employee.id.in_(ids)))
+            webhook_events.statements_ready(run, list(numbers))
         else:
 
             def total(n: int) -> None:

@@ -29,6 +29,7 @@ from app.reports import jobs
 
 QUEUE_NAME = "primo"
 NOTIFY_PENDING_KEY = "primo_notifications"  # app.notify.services.PENDING_KEY: notifications to queue on commit
+WEBHOOK_PENDING_KEY = "primo_webhook_deliveries"  # app.webhooks.services.PENDING_KEY: deliveries to queue on commit
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"huey": None, "app": None}
@@ -65,6 +66,8 @@ def _register(huey: Huey) -> None:
     huey.primo_render_job = huey.task(retries=2, retry_delay=2, name="render_job")(run_render_job)  # type: ignore
     # A notification retries itself with growing delays (RetryTask); these retries cover a row not yet visible.
     huey.primo_notify = huey.task(retries=2, retry_delay=2, name="notify")(run_notification)  # type: ignore
+    # A webhook delivery likewise retries itself after a failed POST (1 min, 5 min, 30 min, 2 h).
+    huey.primo_webhook = huey.task(retries=2, retry_delay=2, name="webhook")(run_webhook_delivery)  # type: ignore
 
 
 def get_huey() -> Huey:
@@ -125,11 +128,17 @@ def _enqueue_committed(session: Session) -> None:
             app_huey().primo_notify(notification_id)  # type: ignore[attr-defined]
         except Exception:  # the broker is down: the row stays pending and `flask notify send-due` sends it
             logging.getLogger(__name__).exception("notification %s could not be queued", notification_id)
+    for delivery_id in session.info.pop(WEBHOOK_PENDING_KEY, []):
+        try:
+            app_huey().primo_webhook(delivery_id)  # type: ignore[attr-defined]
+        except Exception:  # the broker is down: the delivery stays pending and `flask webhooks send-due` sends it
+            logging.getLogger(__name__).exception("webhook delivery %s could not be queued", delivery_id)
 
 
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop(jobs.PENDING_KEY, None)
     session.info.pop(NOTIFY_PENDING_KEY, None)
+    session.info.pop(WEBHOOK_PENDING_KEY, None)
 
 
 def run_render_job(job_id: int) -> None:
@@ -145,6 +154,18 @@ def run_notification(notification_id: int) -> None:
     with _app().app_context():
         try:
             deliver(notification_id)
+        except RetryLater as exc:
+            raise RetryTask(str(exc), delay=exc.delay) from exc
+
+
+def run_webhook_delivery(delivery_id: int) -> None:
+    """The queued task: POST one webhook delivery; a failure comes back later, after a growing delay."""
+    from app.notify.services import RetryLater
+    from app.webhooks.services import deliver
+
+    with _app().app_context():
+        try:
+            deliver(delivery_id)
         except RetryLater as exc:
             raise RetryTask(str(exc), delay=exc.delay) from exc
 

@@ -26,6 +26,10 @@ TABLE: dict[str, Case] = {
     "api_v1.get_points": Case("GET", lambda w, r: f"/api/v1/employees/{w['employee'].number}/points", NEEDS_TOKEN),
     "api_v1.put_kpi_values": Case("POST", fixed("/api/v1/kpi-values"), NEEDS_TOKEN),
     "api_v1.list_schemes": Case("GET", fixed("/api/v1/schemes"), NEEDS_TOKEN),
+    "api_v1.upsert_stores": Case("POST", fixed("/api/v1/stores/bulk"), NEEDS_TOKEN),
+    "api_v1.create_award": Case("POST", fixed("/api/v1/awards"), NEEDS_TOKEN),
+    "api_v1.statement_pdf": Case("GET", fixed("/api/v1/runs/1/statements/N0001.pdf"), NEEDS_TOKEN),
+    "api_v1.statement_xlsx": Case("GET", fixed("/api/v1/runs/1/statements/N0001.xlsx"), NEEDS_TOKEN),
     "auth.api_tokens_page": Case("GET", fixed("/settings/api-tokens"), only({"hr": 200})),
     "auth.api_token_revoke": Case("POST", fixed("/settings/api-tokens/999/revoke"), only({"hr": 400})),  # no CSRF
 }
