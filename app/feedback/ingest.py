@@ -628,7 +628,8 @@ def purge_contacts(as_of: date | None = None) -> int:
     ).rowcount
     uploads = db.session.execute(
         sa.delete(PendingUpload).where(
-            PendingUpload.kind.startswith(UPLOAD_KIND + ":"),
+            # survey files, and samples drawn into column mappings, hold customer details
+            sa.or_(PendingUpload.kind.startswith(UPLOAD_KIND + ":"), PendingUpload.kind.startswith("mapping:")),
             PendingUpload.created_at < utcnow() - PENDING_UPLOAD_LIFETIME,
         ),
         execution_options={"synchronize_session": False},

@@ -106,7 +106,7 @@ class Translator:
     """Translate one file's records, whose header gave `names`, into the target's columns."""
 
     def __init__(self, mapping: Mapping, target: Target, names: Sequence[str]) -> None:
-        self.mapping, self.target = mapping, target
+        self.mapping, self.target, self.names = mapping, target, list(names)
         by_key: dict[str, int] = {}
         for index, name in enumerate(names):
             by_key.setdefault(key(name), index)

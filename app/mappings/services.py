@@ -177,3 +177,30 @@ def plan_employees(content: bytes, filename: str, spec: Mapping) -> tuple[org.Im
         merged.sort(key=lambda e: (e.row, order.get(e.column, 99)))
         raise ImportRejected(translator.rename(merged)) from None
     return plan, table
+
+
+# --- the editor's preview ---------------------------------------------------------------------------------
+
+
+def file_columns(content: bytes, filename: str, kind: str, header_rows: int) -> list[str]:
+    """A sample file's column names, from its header rows, as a mapping names them."""
+    if kind == "employees":
+        table = read_table(content, filename)
+        return table.headers or table.columns
+    reader = survey_rows.SurveyFile(content, filename, Mapping(columns=(), header_rows=header_rows))
+    next(reader.rows(), None)
+    return reader.translator.names if reader.translator else []
+
+
+def mapped_rows(content: bytes, filename: str, kind: str, spec: Mapping, limit: int = 10) -> list[tuple[int, list]]:
+    """The first rows of a file as the mapping translates them, in the import's columns (for the preview)."""
+    if kind == "employees":
+        table, _translator, _errors = employee_table(content, filename, spec)
+        return [(n, [cells[c] for c in table.columns]) for n, cells in table.rows[:limit]]
+    rows = []
+    for number, cells in survey_rows.SurveyFile(content, filename, spec).rows():
+        if any(cells):
+            rows.append((number, list(cells)))
+        if len(rows) >= limit:
+            break
+    return rows
