@@ -4,6 +4,8 @@ idempotent, with errors naming the file's own rows and columns; a mapping is che
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +21,7 @@ from app.mappings import services
 from app.mappings.columns import Mapping
 from app.mappings.models import ImportMapping
 from app.org.models import Employee
+from tests.conftest import csrf_token
 
 EXPORTS = Path(__file__).parent.parent / "fixtures" / "exports"
 PARIS = ZoneInfo("Europe/Paris")
@@ -297,3 +300,87 @@ def test_saving_a_mapping_is_audited_and_an_edit_keeps_the_before(app, saved):
     assert len(events) == 2
     assert events[1].before["spec"]["timezone"] == "UTC" and events[1].after["spec"]["timezone"] == ""
     assert Mapping.from_dict(db.session.get(ImportMapping, mapping.id).spec).header_rows == 3
+
+
+# --- the pages ---------------------------------------------------------------------------------------------
+
+
+def draw(client, path: Path, kind: str, header_rows: int = 1) -> str:
+    """Upload a tool's export on the mappings page; the editor's address."""
+    token = csrf_token(client, "/import/mappings")
+    with path.open("rb") as handle:
+        response = client.post(
+            "/import/mappings",
+            data={"csrf_token": token, "kind": kind, "header_rows": header_rows, "file": (handle, path.name)},
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def editor_form(client, editor: str, spec: Mapping, name: str, action: str, **extra: str) -> dict:
+    page = client.get(editor).get_data(as_text=True)
+    columns = re.findall(r'name="column-(\d+)" value="([^"]*)"', page)
+    fed: dict[str, list[str]] = {}
+    for column, field in spec.columns:
+        fed.setdefault(column, []).append(field)
+    data: dict = {"csrf_token": csrf_token(client, editor), "columns": str(len(columns)), "action": action}
+    for index, column in columns:
+        data[f"column-{index}"] = html.unescape(column)
+        data[f"field-{index}"] = fed.get(html.unescape(column), [])
+    values = "\n".join(f"{f}: {k} = {v}" for f, pairs in spec.values.items() for k, v in pairs.items())
+    constants = "\n".join(f"{f} = {v}" for f, v in spec.constants.items())
+    return data | {
+        "name": name,
+        "header_rows": str(spec.header_rows),
+        "date_format": spec.date_format,
+        "timezone": spec.timezone,
+        "values": values,
+        "constants": constants,
+        **extra,
+    }
+
+
+def test_the_editor_refuses_a_field_fed_twice_naming_it_and_saves_nothing(client_as, stores):
+    hr = client_as("hr")
+    editor = draw(hr, EXPORTS / "qualtrics.csv", "surveys", header_rows=3)
+    twice = Mapping(columns=(*QUALTRICS.columns, ("StartDate", "answered_at")), header_rows=3)
+    response = hr.post(editor, data=editor_form(hr, editor, twice, "qualtrics", "save"))
+    assert response.status_code == 400
+    assert "answered_at" in html.unescape(response.get_data(as_text=True))
+    assert "StartDate" in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportMapping)) == 0
+
+
+def test_the_editor_preview_lists_the_imports_errors_under_the_files_names(client_as, stores, tmp_path):
+    hr = client_as("hr")
+    bad = copy(tmp_path, "qualtrics.csv", lambda t: t.replace(",PAR01\n", ",ZZZ99\n"))
+    editor = draw(hr, bad, "surveys", header_rows=3)
+    response = hr.post(editor, data=editor_form(hr, editor, QUALTRICS, "qualtrics", "preview"))
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert re.search(r"<td>4</td><td>store</td><td>unknown store 'ZZZ99'</td>", page), page
+    assert not responses()
+
+
+def test_hr_maps_an_hris_export_on_the_page_and_imports_it_through_the_employee_import(client_as, stores):
+    hr = client_as("hr")
+    editor = draw(hr, EXPORTS / "hris_fr.csv", "employees")
+    assert "Date d&#39;entrée" in hr.get(editor).get_data(as_text=True)  # decoded from Windows-1252
+    saved = hr.post(editor, data=editor_form(hr, editor, HRIS, "sirh", "save"))
+    assert saved.status_code == 200
+    assert "3 nouveaux" in saved.get_data(as_text=True) or "3 new" in saved.get_data(as_text=True)
+    token = re.search(r"/import/employees/([^/]+)/confirm", saved.get_data(as_text=True)).group(1)
+    done = hr.post(f"/import/employees/{token}/confirm", data={"csrf_token": csrf_token(hr, "/import/employees")})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Employee.first_name).where(Employee.number == "00127")) == "Hélène"
+    # the same export again, with the saved mapping chosen on the employee import page: nothing changes
+    with (EXPORTS / "hris_fr.csv").open("rb") as handle:
+        again = hr.post(
+            "/import/employees",
+            data={"csrf_token": csrf_token(hr, "/import/employees"), "mapping": "sirh", "file": (handle, "x.csv")},
+            content_type="multipart/form-data",
+        )
+    assert again.status_code == 200
+    assert re.search(r"0 \w+, 0 \w+, 3 \w+", again.get_data(as_text=True))
