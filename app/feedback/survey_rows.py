@@ -129,16 +129,20 @@ class SurveyFile:
     def _records(self, header: Sequence[Any], records: Iterator[Sequence[str]]) -> Iterator[tuple[int, Cells]]:
         if self.mapping is None:
             return _records(header, records)
-        _limits(wide=True).check_width(1, len(header))
+        _mapped_limits().check_width(1, len(header))
         headers = [header, *(next(records, ()) for _ in range(self.mapping.header_rows - 1))]
         self.translator = Translator(self.mapping, TARGET, column_names(headers))
         return self.translator.records(records, self.mapping.header_rows + 1)
 
 
-def _limits(wide: bool = False) -> Limits:
-    """A fresh count of a file's cells against the survey limits (wide: another tool's export, read mapped)."""
-    columns = MAPPED_MAX_COLUMNS if wide else MAX_COLUMNS
-    return Limits(columns, columns * 1_048_576)
+def _limits() -> Limits:
+    """A fresh count of a file's cells against the survey limits."""
+    return Limits(MAX_COLUMNS, MAX_COLUMNS * 1_048_576)
+
+
+def _mapped_limits() -> Limits:
+    """The same for another tool's export, read through a mapping: wider, since only a few columns are read."""
+    return Limits(MAPPED_MAX_COLUMNS, MAPPED_MAX_COLUMNS * 1_048_576)
 
 
 def _records(header: Sequence[Any], records: Iterable[Sequence[str]]) -> Iterator[tuple[int, Cells]]:
@@ -211,7 +215,7 @@ def _xlsx_text(value: Any) -> str:
 def _xlsx_rows(handle: BinaryIO, records: Records, wide: bool) -> Iterator[tuple[int, Cells]]:
     import openpyxl
 
-    check_xlsx_size(handle, _limits(wide), MAX_XLSX_XML_BYTES)
+    check_xlsx_size(handle, _mapped_limits() if wide else _limits(), MAX_XLSX_XML_BYTES)
     handle.seek(0)
     try:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
