@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core.routes import bp as core_bp
     from app.feedback.blueprint import bp as feedback_bp
     from app.incentives.blueprint import bp as incentives_bp
+    from app.mappings.routes import bp as mappings_bp
     from app.notify.routes import bp as notify_bp
     from app.org.routes import bp as org_bp
     from app.pulse.routes import bp as pulse_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         org_bp,
         absences_bp,
         feedback_bp,
+        mappings_bp,
         incentives_bp,
         recognition_bp,
         reports_bp,

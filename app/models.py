@@ -28,6 +28,7 @@ from app.incentives.models import (
     Scheme,
     SchemeVersion,
 )
+from app.mappings.models import ImportMapping
 from app.notify.models import Notification, NotificationPreference
 from app.org.models import Assignment, Employee, ManagerScope, Region, Store
 from app.pulse.models import PulseAnswer, PulseParticipation, PulseQuestion, PulseStore, PulseSurvey
@@ -78,6 +79,7 @@ __all__ = [
     "FeedbackSource",
     "FollowUpCase",
     "ImportBatch",
+    "ImportMapping",
     "KpiDefinition",
     "KpiValue",
     "PeriodLock",

@@ -23,6 +23,8 @@ class PendingUpload(db.Model):
     filename: Mapped[str] = mapped_column(sa.String(255))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # The column mapping the file is read with, if it is another tool's export.
+    mapping_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_mappings.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -48,6 +48,7 @@ class Table:
     decimal_comma: bool = False
     errors: list[RowError] = field(default_factory=list)
     encoding: str = "utf-8"
+    headers: list[str] = field(default_factory=list)  # the column names as the file writes them
 
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -167,7 +168,8 @@ def _read_csv(content: bytes, limits: Limits) -> Table:
             _keep(rows, number, columns, values)
     except csv.Error as exc:
         raise ImportRejected([RowError(0, "", f"the file cannot be read as CSV: {exc}")]) from None
-    return Table(columns=columns, rows=rows, decimal_comma=separator == ";", encoding=encoding)
+    headers = [c.strip() for c in header]
+    return Table(columns=columns, rows=rows, decimal_comma=separator == ";", encoding=encoding, headers=headers)
 
 
 def _read_xlsx(content: bytes, limits: Limits) -> Table:
@@ -186,12 +188,14 @@ def _read_xlsx(content: bytes, limits: Limits) -> Table:
         sheet.reset_dimensions()  # then read every row there is, whatever the declared size says (as pandas does)
         rows: list[tuple[int, dict[str, str]]] = []
         columns: list[str] = []
+        headers: list[str] = []
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             limits.add(number, len(values))
             if number == 1:
-                columns = [_excel_text(v).lower() for v in values]
-                while columns and not columns[-1]:
-                    columns.pop()
+                headers = [_excel_text(v) for v in values]
+                while headers and not headers[-1]:
+                    headers.pop()
+                columns = [h.lower() for h in headers]
             else:
                 _keep(rows, number, columns, values)
     except ImportRejected:
@@ -202,7 +206,7 @@ def _read_xlsx(content: bytes, limits: Limits) -> Table:
         workbook.close()
     if not columns:
         raise ImportRejected([RowError(0, "", "the file is empty")])
-    return Table(columns=columns, rows=rows)
+    return Table(columns=columns, rows=rows, headers=headers)
 
 
 def check_xlsx_size(content: bytes | IO[bytes], limits: Limits, max_xml_bytes: int | None = None) -> None:

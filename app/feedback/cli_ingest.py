@@ -15,15 +15,27 @@ from app.feedback.cli import feedback_cli, surveys_cli
 from app.feedback.models import SOURCE_FORMATS, FeedbackSource
 from app.feedback.sources import create_source
 from app.feedback.webhook import REF_KEYS
+from app.mappings import services as mappings
 
 
 @surveys_cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--source", default=ingest.DEFAULT_SOURCE, show_default=True, help="Source the external ids belong to.")
-def import_surveys(file: str, source: str) -> None:
+@click.option(
+    "--source",
+    help=f"Source the external ids belong to [default: the mapping's source, else {ingest.DEFAULT_SOURCE}].",
+)
+@click.option("--mapping", "mapping_name", help="Read another tool's export through this saved column mapping.")
+def import_surveys(file: str, source: str | None, mapping_name: str | None) -> None:
     """Import survey responses from CSV or XLSX, all or nothing; ids already stored are skipped."""
+    spec = None
+    if mapping_name:
+        try:
+            mapping = mappings.find_mapping(mapping_name, "surveys")
+        except mappings.MappingNotFound as exc:
+            fail(str(exc))
+        spec, source = mappings.spec_of(mapping), source or mapping.source
     try:
-        summary = ingest.import_responses(file, file, source)
+        summary = ingest.import_responses(file, file, source or ingest.DEFAULT_SOURCE, mapping=spec)
     except ImportRejected as exc:
         fail_import(exc)
     except ingest.IngestError as exc:

@@ -15,6 +15,8 @@ NAME_MESSAGE = _l("Letters, digits, '.', '_' and '-' only.")
 
 
 class SurveyUploadForm(FlaskForm):
+    # Saved column mappings of the kind (the page sets the choices); empty: the file has Primo's own columns.
+    mapping = SelectField(_l("Column mapping"), choices=[], validate_choice=False)
     file = FileField(
         _l("File (CSV or XLSX)"), validators=[FileRequired(), FileAllowed(ALLOWED, _l("CSV or XLSX only."))]
     )

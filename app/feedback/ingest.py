@@ -34,6 +34,7 @@ from app.feedback.cases import DETRACTOR_MAX, FOLLOW_UP_DELAY, open_case_for_res
 from app.feedback.models import FeedbackSource, ImportBatch, ResponseContact, SurveyResponse
 from app.feedback.paid_months import locked_months, month_label
 from app.feedback.survey_rows import ALL_COLUMNS, COLUMN_ORDER, Response, RowChecker, SurveyFile
+from app.mappings.columns import Mapping, TranslatedChecker
 from app.org.models import Employee, Store
 
 DEFAULT_SOURCE = "import"
@@ -384,7 +385,7 @@ class _Import:
 
 
 def _checked(
-    records: Iterator[tuple[int, Sequence[str]]], checker: RowChecker, chunk_rows: int
+    records: Iterator[tuple[int, Sequence[str]]], checker: RowChecker | TranslatedChecker, chunk_rows: int
 ) -> Iterator[tuple[int, list[RowError], list[Response]]]:
     """Chunks of the file, checked: (rows read, their problems, the good rows); blank rows are not counted."""
     read, problems, good = 0, [], []
@@ -465,22 +466,27 @@ def import_responses(
     filename: str = "",
     source: str = DEFAULT_SOURCE,
     *,
+    mapping: Mapping | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> ImportSummary:
     """Import a survey file as one batch, all or nothing: raises ImportRejected listing every bad row.
 
-    Ids already stored for the source are skipped and counted. The caller commits, or rolls back for a preview.
+    Ids already stored for the source are skipped and counted. With a column mapping, another tool's export is
+    translated row by row and the problems name the file's own columns. The caller commits, or rolls back for a
+    preview.
     """
     source = check_source_name(source)
     filename = Path(filename or ("upload" if isinstance(file, bytes) else str(file))).name[:255]
-    checker = _checker()
+    checker: RowChecker | TranslatedChecker = _checker()
+    if mapping is not None:
+        checker = TranslatedChecker(checker, COLUMN_ORDER)
     batch = ImportBatch(source=source, filename=filename, created_by=current_actor()[1][:254])
     db.session.add(batch)
     db.session.flush()
     postgres = db.session.get_bind().dialect.name == "postgresql"
     writer = (_PostgresWriter if postgres else _SqliteWriter)(source, batch.id)
     run = _Import(batch, writer, dict(db.session.execute(sa.select(Store.id, Store.code)).tuples().all()))
-    survey = SurveyFile(file, filename)
+    survey = SurveyFile(file, filename, mapping)
     try:
         with _Ahead(_checked(survey.rows(), checker, chunk_rows)) as chunks:
             for read, problems, rows in chunks:
@@ -496,7 +502,8 @@ def import_responses(
     if not summary.rows and not run.errors.count:
         run.errors.extend([RowError(0, "", "the file holds no responses")])
     if run.errors.count:
-        raise ImportRejected(run.errors.listed())
+        listed = run.errors.listed()
+        raise ImportRejected(survey.translator.rename(listed) if survey.translator else listed)
     batch.rows_inserted, batch.rows_skipped = summary.new, summary.skipped
     batch.first_day, batch.last_day = summary.first_day, summary.last_day
     batch.first_response_id, batch.last_response_id = run.first_id, run.last_id
@@ -625,7 +632,8 @@ def purge_contacts(as_of: date | None = None) -> int:
     ).rowcount
     uploads = db.session.execute(
         sa.delete(PendingUpload).where(
-            PendingUpload.kind.startswith(UPLOAD_KIND + ":"),
+            # survey files, and samples drawn into column mappings, hold customer details
+            sa.or_(PendingUpload.kind.startswith(UPLOAD_KIND + ":"), PendingUpload.kind.startswith("mapping:")),
             PendingUpload.created_at < utcnow() - PENDING_UPLOAD_LIFETIME,
         ),
         execution_options={"synchronize_session": False},

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
 from app.auth.forms import ActionForm
@@ -19,9 +20,14 @@ from app.feedback.forms_ingest import SourceForm, SourceRefsForm, SurveyUploadFo
 from app.feedback.models import FeedbackSource, ImportBatch
 from app.feedback.paid_months import month_label
 from app.feedback.sources import create_source, update_source_refs
+from app.mappings import services as mappings
+from app.mappings.models import ImportMapping
 
 
 def _upload_page(form: SurveyUploadForm, errors=None, status: int = 200):
+    form.mapping.choices = [SelectChoice("", _("None: the file has Primo's columns"))] + [
+        SelectChoice(m.name, m.name) for m in mappings.mappings_of("surveys")
+    ]
     return render_template(
         "feedback/ingest_upload.html",
         form=form,
@@ -48,27 +54,47 @@ def ingest_upload():
     if not form.validate_on_submit():
         return _upload_page(form, status=400)
     upload = form.file.data
-    content = upload.read()
-    filename = upload.filename or "surveys.csv"
-    source = form.source.data.strip()
+    mapping = None
+    if form.mapping.data:
+        try:
+            mapping = mappings.find_mapping(form.mapping.data, "surveys")
+        except mappings.MappingNotFound as exc:
+            form.mapping.errors = [str(exc)]
+            return _upload_page(form, status=400)
     try:
-        summary = ingest.import_responses(content, filename, source)
+        return preview_upload(upload.read(), upload.filename or "surveys.csv", form.source.data.strip(), mapping)
     except ImportRejected as exc:
-        db.session.rollback()
         return _upload_page(form, errors=exc.errors, status=400)
     except ingest.IngestError as exc:
-        db.session.rollback()
         form.source.errors = [str(exc)]
         return _upload_page(form, status=400)
-    # A preview: nothing of the trial import stays; the file waits for the confirmation.
-    db.session.rollback()
+
+
+def preview_upload(content: bytes, filename: str, source: str, mapping: ImportMapping | None = None) -> str:
+    """Show what a survey file (read through `mapping`, if any) would add, keeping the file for the confirmation;
+    raises ImportRejected or IngestError, having rolled back."""
+    spec = mappings.spec_of(mapping) if mapping else None
+    try:
+        summary = ingest.import_responses(content, filename, source, mapping=spec)
+    finally:
+        # A preview: nothing of the trial import stays; the file waits for the confirmation.
+        db.session.rollback()
     pending = PendingUpload(
-        kind=f"{ingest.UPLOAD_KIND}:{source}", filename=filename[:255], content=content, user_id=current_user.id
+        kind=f"{ingest.UPLOAD_KIND}:{source}",
+        filename=filename[:255],
+        content=content,
+        user_id=current_user.id,
+        mapping_id=mapping.id if mapping else None,
     )
     db.session.add(pending)
     db.session.commit()
     return render_template(
-        "feedback/ingest_preview.html", summary=summary, pending=pending, source=source, action=ActionForm()
+        "feedback/ingest_preview.html",
+        summary=summary,
+        pending=pending,
+        source=source,
+        mapping=mapping,
+        action=ActionForm(),
     )
 
 
@@ -93,8 +119,10 @@ def ingest_confirm(token: str):
         abort(400)
     pending = _pending(token)
     source = pending.kind.partition(":")[2]
+    mapping = db.session.get(ImportMapping, pending.mapping_id) if pending.mapping_id else None
+    spec = mappings.spec_of(mapping) if mapping else None
     try:
-        summary = ingest.import_responses(pending.content, pending.filename, source)
+        summary = ingest.import_responses(pending.content, pending.filename, source, mapping=spec)
     except ImportRejected as exc:
         db.session.rollback()
         return _upload_page(SurveyUploadForm(source=source), errors=exc.errors, status=400)

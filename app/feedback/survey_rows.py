@@ -29,6 +29,7 @@ from app.core.tabular import (
     unneutralise,
     write_csv,
 )
+from app.mappings.columns import Mapping, Target, Translator, column_names
 
 COLUMNS = (
     "external_id",
@@ -53,11 +54,16 @@ FRENCH_MOMENT = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})[ T](\d{1,2}):(\d{2})(?::(\d
 # Limits that refuse a hostile file before it is read whole: a file has at most the format's columns plus a margin
 # (a sheet's own notes), and an XLSX at most Excel's 1,048,576 rows of them, unpacking to at most 1 GB of XML.
 MAX_COLUMNS = len(ALL_COLUMNS) + EXTRA_COLUMNS
+MAPPED_MAX_COLUMNS = 500  # another tool's export: its metadata and every question, of which a few are read
 MAX_XLSX_XML_BYTES = 1 << 30
 WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}")
 MEMO_LIMIT = 10_000  # distinct values remembered per column: a file of all-different codes keeps memory bounded
 
 Cells = Sequence[str]  # one record's cells in ALL_COLUMNS order
+# What a column mapping may fill: every column; a response needs its id, store and moment, and one score.
+TARGET = Target(
+    ALL_COLUMNS, required=("external_id", "store_code", "answered_at"), one_of=tuple(SCORES), moments=("answered_at",)
+)
 
 
 class Response(NamedTuple):
@@ -86,11 +92,16 @@ class Response(NamedTuple):
 
 class SurveyFile:
     """A survey file (CSV or XLSX) read record by record, never held whole; once read, `encoding` says how a CSV
-    was decoded ("utf-8" or "windows-1252"; "" for XLSX)."""
+    was decoded ("utf-8" or "windows-1252"; "" for XLSX). With a column mapping, another tool's export is read
+    through it (`translator`, once the header is read, renames errors after the file's columns)."""
 
-    def __init__(self, source: bytes | str | os.PathLike[str], filename: str = "") -> None:
+    def __init__(
+        self, source: bytes | str | os.PathLike[str], filename: str = "", mapping: Mapping | None = None
+    ) -> None:
         self.source, self.encoding = source, ""
         self.name = filename or ("" if isinstance(source, bytes) else str(source))
+        self.mapping = mapping
+        self.translator: Translator | None = None
 
     def rows(self) -> Iterator[tuple[int, Cells]]:
         """Yield each record as (row number, cells in ALL_COLUMNS order).
@@ -108,16 +119,30 @@ class SurveyFile:
                 raise ImportRejected([RowError(0, "", f"cannot read the file: {exc.strerror}")]) from None
         with handle:
             spreadsheet = handle.read(len(XLSX_MAGIC)) == XLSX_MAGIC or self.name.lower().endswith((".xlsx", ".xlsm"))
+            wide = self.mapping is not None
             if spreadsheet:
-                yield from _xlsx_rows(handle)
+                yield from _xlsx_rows(handle, self._records, wide)
             else:
                 self.encoding = text_encoding(handle)
-                yield from _csv_rows(handle, self.encoding)
+                yield from _csv_rows(handle, self.encoding, self._records)
+
+    def _records(self, header: Sequence[Any], records: Iterator[Sequence[str]]) -> Iterator[tuple[int, Cells]]:
+        if self.mapping is None:
+            return _records(header, records)
+        _mapped_limits().check_width(1, len(header))
+        headers = [header, *(next(records, ()) for _ in range(self.mapping.header_rows - 1))]
+        self.translator = Translator(self.mapping, TARGET, column_names(headers))
+        return self.translator.records(records, self.mapping.header_rows + 1)
 
 
 def _limits() -> Limits:
     """A fresh count of a file's cells against the survey limits."""
     return Limits(MAX_COLUMNS, MAX_COLUMNS * 1_048_576)
+
+
+def _mapped_limits() -> Limits:
+    """The same for another tool's export, read through a mapping: wider, since only a few columns are read."""
+    return Limits(MAPPED_MAX_COLUMNS, MAPPED_MAX_COLUMNS * 1_048_576)
 
 
 def _records(header: Sequence[Any], records: Iterable[Sequence[str]]) -> Iterator[tuple[int, Cells]]:
@@ -158,14 +183,17 @@ class _Lines:
         return line
 
 
-def _csv_rows(handle: BinaryIO, encoding: str) -> Iterator[tuple[int, Cells]]:
+Records = Callable[[Sequence[Any], Iterator[Sequence[str]]], Iterator[tuple[int, Cells]]]
+
+
+def _csv_rows(handle: BinaryIO, encoding: str, records: Records) -> Iterator[tuple[int, Cells]]:
     text = io.TextIOWrapper(handle, encoding="utf-8-sig" if encoding == "utf-8" else "cp1252", newline="")
     try:
         lines = _Lines(text)
         first = next(lines, "")
         separator = ";" if first.count(";") > first.count(",") else ","
         header = next(csv.reader([first], delimiter=separator), [])
-        yield from _records(header, csv.reader(lines, delimiter=separator))
+        yield from records(header, csv.reader(lines, delimiter=separator))
     except csv.Error as exc:
         raise ImportRejected([RowError(0, "", f"the file cannot be read as CSV: {exc}")]) from None
     finally:
@@ -184,10 +212,10 @@ def _xlsx_text(value: Any) -> str:
     return str(value)
 
 
-def _xlsx_rows(handle: BinaryIO) -> Iterator[tuple[int, Cells]]:
+def _xlsx_rows(handle: BinaryIO, records: Records, wide: bool) -> Iterator[tuple[int, Cells]]:
     import openpyxl
 
-    check_xlsx_size(handle, _limits(), MAX_XLSX_XML_BYTES)
+    check_xlsx_size(handle, _mapped_limits() if wide else _limits(), MAX_XLSX_XML_BYTES)
     handle.seek(0)
     try:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
@@ -196,7 +224,7 @@ def _xlsx_rows(handle: BinaryIO) -> Iterator[tuple[int, Cells]]:
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         header = [_xlsx_text(c) for c in next(rows, ())]
-        yield from _records(header, ([_xlsx_text(v) for v in values] for values in rows))
+        yield from records(header, ([_xlsx_text(v) for v in values] for values in rows))
     finally:
         workbook.close()
 

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from app.core.cli_support import fail, fail_import, read_bytes
 from app.core.tabular import ImportRejected, Table, read_table
 from app.extensions import db
+from app.mappings import services as mappings
 from app.org import services
 
 stores_cli = AppGroup("stores", help="Stores and regions.")
@@ -19,8 +20,12 @@ employees_cli = AppGroup("employees", help="Employees and their store history.")
 
 def _import(file: str, plan_fn: Callable[[Table], services.ImportPlan], apply_fn, columns: tuple[str, ...]) -> None:
     """Check the whole file, then write it in one transaction, or print every bad row and write nothing."""
+    _apply(lambda: plan_fn(read_table(read_bytes(file), file, columns)), apply_fn)
+
+
+def _apply(plan: Callable[[], services.ImportPlan], apply_fn) -> None:
     try:
-        summary = apply_fn(plan_fn(read_table(read_bytes(file), file, columns)))
+        summary = apply_fn(plan())
     except ImportRejected as exc:
         fail_import(exc)
     db.session.commit()
@@ -36,9 +41,17 @@ def import_stores(file: str) -> None:
 
 @employees_cli.command("import")
 @click.argument("file")
-def import_employees(file: str) -> None:
+@click.option("--mapping", "mapping_name", help="Read an HRIS export through this saved column mapping.")
+def import_employees(file: str, mapping_name: str | None) -> None:
     """Import employees from CSV or XLSX, all or nothing; a changed store opens a new assignment."""
-    _import(file, services.plan_employees, services.apply_employees, services.EMPLOYEE_COLUMNS)
+    if not mapping_name:
+        _import(file, services.plan_employees, services.apply_employees, services.EMPLOYEE_COLUMNS)
+        return
+    try:
+        spec = mappings.spec_of(mappings.find_mapping(mapping_name, "employees"))
+    except mappings.MappingNotFound as exc:
+        fail(str(exc))
+    _apply(lambda: mappings.plan_employees(read_bytes(file), file, spec)[0], services.apply_employees)
 
 
 @employees_cli.command("export")

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from app.absences import services as absences
 from app.absences.services import employee_absences as absences_of
@@ -17,6 +18,8 @@ from app.core.downloads import download
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected, read_table
 from app.extensions import db
+from app.mappings import services as mappings
+from app.mappings.models import ImportMapping
 from app.org import services
 from app.org.forms import UploadForm
 from app.org.models import Assignment, Employee, Store
@@ -124,35 +127,69 @@ def _import_kind(kind: str):
     return IMPORTS[kind]
 
 
+def _import_page(kind: str, form: UploadForm, errors=None, status: int = 200):
+    form.mapping.choices = [SelectChoice("", _("None: the file has Primo's columns"))] + [
+        SelectChoice(m.name, m.name) for m in mappings.mappings_of(kind)
+    ]
+    columns = IMPORTS[kind][2]
+    return render_template("org/import.html", kind=kind, form=form, columns=columns, errors=errors), status
+
+
+def _plan(kind: str, content: bytes, filename: str, mapping: ImportMapping | None) -> tuple[services.ImportPlan, str]:
+    """What a file changes, and how it was decoded; an employee file may be an HRIS export read through a mapping."""
+    plan_fn, _apply, columns = IMPORTS[kind]
+    if mapping is not None and kind == "employees":
+        plan, table = mappings.plan_employees(content, filename, mappings.spec_of(mapping))
+        return plan, table.encoding
+    table = read_table(content, filename, columns)
+    return plan_fn(table), table.encoding
+
+
 @bp.route("/import/<kind>", methods=["GET", "POST"])
 @allow("hr")
 def import_upload(kind: str):
     """Upload a store or employee file and show what it would change before anything is written."""
-    plan_fn, _apply, columns = _import_kind(kind)
+    _import_kind(kind)
     form = UploadForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            return render_template("org/import.html", kind=kind, form=form, columns=columns), 400
-        upload = form.file.data
-        content = upload.read()
+    if request.method == "GET":
+        return _import_page(kind, form)
+    if not form.validate_on_submit():
+        return _import_page(kind, form, status=400)
+    mapping = None
+    if form.mapping.data and kind == "employees":
         try:
-            table = read_table(content, upload.filename or "", columns)
-            plan = plan_fn(table)
-        except ImportRejected as exc:
-            db.session.rollback()
-            return render_template("org/import.html", kind=kind, form=form, columns=columns, errors=exc.errors), 400
-        pending = PendingUpload(kind=kind, filename=upload.filename or kind, content=content, user_id=current_user.id)
-        db.session.add(pending)
-        db.session.commit()
-        return render_template(
-            "org/import_preview.html",
-            kind=kind,
-            plan=plan,
-            pending=pending,
-            action=ActionForm(),
-            encoding=table.encoding,
-        )
-    return render_template("org/import.html", kind=kind, form=form, columns=columns)
+            mapping = mappings.find_mapping(form.mapping.data, kind)
+        except mappings.MappingNotFound as exc:
+            form.mapping.errors = [str(exc)]
+            return _import_page(kind, form, status=400)
+    upload = form.file.data
+    try:
+        return preview_upload(kind, upload.read(), upload.filename or kind, mapping)
+    except ImportRejected as exc:
+        return _import_page(kind, form, errors=exc.errors, status=400)
+
+
+def preview_upload(kind: str, content: bytes, filename: str, mapping: ImportMapping | None = None) -> str:
+    """Show what an organisation file would change, keeping it for the confirmation; raises ImportRejected."""
+    try:
+        plan, encoding = _plan(kind, content, filename, mapping)
+    except ImportRejected:
+        db.session.rollback()
+        raise
+    pending = PendingUpload(
+        kind=kind, filename=filename, content=content, user_id=current_user.id, mapping_id=mapping and mapping.id
+    )
+    db.session.add(pending)
+    db.session.commit()
+    return render_template(
+        "org/import_preview.html",
+        kind=kind,
+        plan=plan,
+        pending=pending,
+        action=ActionForm(),
+        encoding=encoding,
+        mapping=mapping,
+    )
 
 
 @bp.route("/import/<kind>/template.csv")
@@ -168,7 +205,7 @@ def import_template(kind: str):
 @allow("hr")
 def import_confirm(kind: str, token: str):
     """Apply a previewed file; it is checked again, so a file that went stale is refused whole."""
-    plan_fn, apply_fn, columns = _import_kind(kind)
+    _plan_fn, apply_fn, _columns = _import_kind(kind)
     if not ActionForm().validate_on_submit():
         abort(400)
     pending = db.session.scalar(
@@ -178,11 +215,12 @@ def import_confirm(kind: str, token: str):
     )
     if pending is None:
         abort(404)
+    mapping = db.session.get(ImportMapping, pending.mapping_id) if pending.mapping_id else None
     try:
-        summary = apply_fn(plan_fn(read_table(pending.content, pending.filename, columns)))
+        summary = apply_fn(_plan(kind, pending.content, pending.filename, mapping)[0])
     except ImportRejected as exc:
         db.session.rollback()
-        return render_template("org/import.html", kind=kind, form=UploadForm(), columns=columns, errors=exc.errors), 400
+        return _import_page(kind, UploadForm(), errors=exc.errors, status=400)
     db.session.delete(pending)
     db.session.commit()
     flash(

@@ -28,6 +28,7 @@ from app.core.tabular import (
     write_csv,
 )
 from app.extensions import db
+from app.mappings.columns import Target
 from app.org.models import JOB_ROLES, Assignment, Employee, ManagerScope, Region, Store
 
 STORE_COLUMNS = ("store_code", "name", "region", "opened_on")
@@ -47,6 +48,22 @@ EMPLOYEE_COLUMNS = (
     "cost_center",
     "language",
     "manages",
+)
+# What a column mapping (an HRIS export) may fill; `manages`, `email` and the rest may stay empty.
+EMPLOYEE_TARGET = Target(
+    EMPLOYEE_COLUMNS,
+    required=(
+        "employee_number",
+        "payroll_id",
+        "first_name",
+        "last_name",
+        "job_role",
+        "store_code",
+        "hire_date",
+        "fte",
+        "annual_base_salary",
+    ),
+    dates=("store_since", "hire_date", "exit_date"),
 )
 LANGUAGE_CODES = ("fr", "en")
 ONE_DAY = timedelta(days=1)
