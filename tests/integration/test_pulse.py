@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.audit.models import AuditEvent
 from app.extensions import db
 from app.org.models import Store
 from app.pulse import services
 from app.pulse.models import PulseAnswer, PulseParticipation, PulseSurvey
+from app.recognition.models import PointsEntry
 from tests.conftest import PASSWORD, csrf_token, login
 
 
@@ -159,6 +161,41 @@ def test_one_answer_per_employee_changeable_with_the_cookie_until_the_survey_clo
     response = post(client, f"/pulse/{survey.id}/answer", {"enps": "5"})
     assert response.status_code == 409
     assert [a.enps for a in db.session.scalars(sa.select(PulseAnswer))] == [10]
+
+
+def test_a_pulse_rule_pays_once_on_the_first_answer_and_never_names_the_answer(
+    client_as, world, make_pulse, post, runner
+):
+    result = runner.invoke(args=["points", "rules", "add", "--event", "pulse_answered", "--points", "5"])
+    assert result.exit_code == 0, result.output
+    survey = make_pulse([world["north"]])
+    client = client_as("employee")
+    assert post(client, f"/pulse/{survey.id}/answer", {"enps": "4"}).status_code == 302
+    # Changing the answer (the cookie holds the change key) pays nothing more.
+    assert post(client, f"/pulse/{survey.id}/answer", {"enps": "9"}).status_code == 302
+    # Nor does a second attempt from another browser (refused: one answer each).
+    assert post(client_as("employee"), f"/pulse/{survey.id}/answer", {"enps": "0"}).status_code == 409
+    db.session.expire_all()
+    employee = world["employee"]
+    paid = list(db.session.scalars(sa.select(PointsEntry).where(PointsEntry.employee_id == employee.id)))
+    assert [(e.points, e.event, e.rule_id is not None) for e in paid] == [(5, f"pulse:{survey.id}", True)]
+
+    row = db.session.scalar(sa.select(PulseAnswer))
+    assert row.enps == 9
+    # The entry says "answered survey X" and nothing of which answer, its scores or its key.
+    entry = paid[0]
+    written = " ".join(str(getattr(entry, c.key)) for c in PointsEntry.__table__.columns)
+    assert row.id not in written and row.key_hash not in written
+    assert {c.name for c in PulseAnswer.__table__.columns} == {
+        "id",
+        "survey_id",
+        "store_id",
+        "enps",
+        "items",
+        "key_hash",
+    }
+    audit = " ".join(f"{a.summary} {a.before} {a.after}" for a in db.session.scalars(sa.select(AuditEvent)))
+    assert row.id not in audit and row.key_hash not in audit
 
 
 def test_the_change_code_shown_once_changes_the_answer_from_another_device(client_as, world, make_pulse, post):
