@@ -157,11 +157,37 @@ def test_the_employee_asks_a_question_on_the_sheet_and_hr_sees_it(app, interesse
     assert "Why is my part above the others?" in text(queue)
 
 
-def test_simulating_an_interessement_scheme_says_to_compute_a_draft_run(app, interessement_world, text):
+def test_simulating_an_interessement_scheme_shows_its_pools_and_shares_and_writes_nothing(
+    app, runner, interessement_world, text
+):
+    from app.incentives.models import BonusRun, RunLine
+
     client = app.test_client()
     login(client, "hr1@test.example")
     page = client.get("/simulation?scheme=INT-NPS:1&period=2026-Q3")
-    assert page.status_code == 400 and "compute a draft run" in text(page)
+    assert page.status_code == 200, text(page)
+    body = page.get_data(as_text=True)
+    assert 'data-test="sim-pools"' in body and 'data-test="sim-total-cap"' in body
+    words = text(page)
+    # The same total as the computed run of the worked example, to the cent, and the leaver's capped share.
+    assert "3,000.00" in words
+    total = body.split('data-test="sim-total"')[1].split("</dd>")[0]
+    assert "3,000.00" in total
+    assert 'data-test="sim-paid"' in body and "5 of 6" in words  # E07's store pool gives nothing; E03 too recent
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BonusRun)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RunLine)) == 0
+    # Compared with itself, side by side per store.
+    both = client.get("/simulation?scheme=INT-NPS:1&compare=INT-NPS:1&period=2026-Q3")
+    assert both.status_code == 200 and 'data-test="comparison"' in both.get_data(as_text=True)
+
+
+def test_simulating_an_interessement_scheme_without_someone_s_gross_pay_names_them(app, interessement_world, text):
+    db.session.execute(sa.delete(GrossPay).where(GrossPay.employee_id == interessement_world["employees"]["E05"].id))
+    db.session.commit()
+    client = app.test_client()
+    login(client, "hr1@test.example")
+    page = client.get("/simulation?scheme=INT-NPS:1&period=2026-Q3")
+    assert page.status_code == 400 and "E05" in text(page)
 
 
 def test_the_leaver_s_sheet_in_french_as_pdf_and_excel_shows_the_cap(runner, interessement_run, pdf_text, tmp_path):
