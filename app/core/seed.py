@@ -178,6 +178,11 @@ def seed_demo() -> None:
         f"Demo bonuses: approved run {incentives['approved_run']} ({incentives['approved_total']} €), "
         f"draft run {incentives['draft_run']}."
     )
+    if "interessement_run" in incentives:
+        click.echo(
+            f"Demo intéressement: INT-NPS, gross pay imported, approved run {incentives['interessement_run']} "
+            f"({incentives['interessement_total']} €); simulate it at /simulation."
+        )
     click.echo(f"Demo absences: {absences} (unpaid, sick, maternity, paternity leave and a work accident).")
     click.echo(
         f"Demo recognition: {recognition['awards']} awards, {recognition['redemptions']} redemptions, "
