@@ -290,3 +290,32 @@ def test_a_question_answered_shows_on_the_home_page_of_an_employee_without_email
     home = client_for("hired@test.example").get("/").get_data(as_text=True)
     assert 'data-test="notify-inbox"' in home
     assert "Your question about your 2026-Q3 statement was answered" in home
+
+
+def test_the_demo_leaves_notifications_sent_pending_and_on_a_home_page_and_some_choices(app, runner, frozen_time):
+    from app.auth.models import User
+    from app.notify.models import NotificationPreference
+    from tests.conftest import MID_QUARTER, login
+
+    frozen_time(MID_QUARTER)
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Demo notifications:" in result.output
+    statuses = {row.status for row in rows()}
+    assert {"sent", "pending", "inapp"} <= statuses
+    # Only the store account without an e-mail address reads its notices on the home page.
+    assert {r.user.email for r in rows() if r.status == "inapp"} == {"staff@example.com"}
+    client = app.test_client()
+    assert login(client, "staff@example.com", "primo-demo").status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert 'data-test="notify-inbox"' in home
+    manager_choices = dict(
+        db.session.execute(
+            sa.select(NotificationPreference.kind, NotificationPreference.mode)
+            .join(User, User.id == NotificationPreference.user_id)
+            .where(User.email == "manager@example.com")
+        )
+        .tuples()
+        .all()
+    )
+    assert manager_choices["case_opened"] == "digest"
