@@ -17,6 +17,7 @@ from app.extensions import db
 from app.feedback.demo import seed_feedback
 from app.feedback.demo_fairplay import seed_fairplay
 from app.incentives.demo import seed_incentives
+from app.notify.demo import STAFF, seed_notifications
 from app.org import services
 from app.org.services import EMPLOYEE_COLUMNS
 from app.pulse.demo import seed_pulse
@@ -147,6 +148,12 @@ def seed_demo() -> None:
     mover.update(store_code="S04", store_since="2026-08-17", first_name="Lucas", last_name="Transfert")
     services.apply_employees(services.plan_employees(_table(people)))
     by_email = {p["email"]: p["employee_number"] for p in people if p["email"]}
+    # A store account for an associate of S01 whose record has no e-mail: their notices wait on the home page.
+    staff = next(
+        p["employee_number"]
+        for p in people
+        if p["store_code"] == "S01" and p["job_role"] == "sales_associate" and not p["email"]
+    )
     accounts = [
         ("hr@example.com", ["hr"], None),
         ("hr2@example.com", ["hr"], None),
@@ -154,6 +161,7 @@ def seed_demo() -> None:
         ("regional@example.com", ["manager", "employee"], by_email["regional@example.com"]),
         ("employee@example.com", ["employee"], by_email["employee@example.com"]),
         ("payroll@example.com", ["payroll"], None),
+        (STAFF, ["employee"], staff),
     ]
     for email, roles, number in accounts:
         create_user(email, roles, password=DEMO_PASSWORD, employee_number=number)
@@ -168,6 +176,7 @@ def seed_demo() -> None:
     # employee@example.com is left to answer this quarter's pulse themselves.
     sophie = find_user("employee@example.com")
     pulse = seed_pulse(rng, clock.today(), keep_free=sophie.employee if sophie else None)
+    notices = seed_notifications(clock.today())
     db.session.commit()
     click.echo(f"Demo company created: 3 regions, 12 stores, {len(people)} employees.")
     click.echo(
@@ -178,6 +187,11 @@ def seed_demo() -> None:
         f"Demo bonuses: approved run {incentives['approved_run']} ({incentives['approved_total']} €), "
         f"draft run {incentives['draft_run']}."
     )
+    if "interessement_run" in incentives:
+        click.echo(
+            f"Demo intéressement: INT-NPS, gross pay imported, approved run {incentives['interessement_run']} "
+            f"({incentives['interessement_total']} €); simulate it at /simulation."
+        )
     click.echo(f"Demo absences: {absences} (unpaid, sick, maternity, paternity leave and a work accident).")
     click.echo(
         f"Demo recognition: {recognition['awards']} awards, {recognition['redemptions']} redemptions, "
@@ -186,6 +200,10 @@ def seed_demo() -> None:
     click.echo(
         f"Demo pulse: last quarter's survey {pulse['survey']} closed (two stores under 5 answers), this quarter's "
         f"open; {pulse['answers']} answers in all."
+    )
+    click.echo(
+        f"Demo notifications: {notices.get('sent', 0)} sent, {notices.get('pending', 0)} pending, "
+        f"{notices.get('inapp', 0)} on the home page of {STAFF} (no e-mail address)."
     )
     click.echo(f"Demo users (password {DEMO_PASSWORD}):")
     for email, roles, _number in accounts:

@@ -1,4 +1,6 @@
-"""Demo bonus data for `flask seed-demo`: the worked-example scheme, its objectives, an approved run and a draft one.
+"""Demo bonus data for `flask seed-demo`: the worked-example scheme, its objectives, an approved run and a draft one;
+and the quarterly intéressement scheme (store pools, three sub-pools, the legal caps) with last quarter's gross pay
+imported and its run approved, so every employee has an information sheet.
 
 Runs after the demo company, its users and its survey answers exist. The objectives of the previous and the current
 quarter are dated two weeks before each quarter began (communicated in time, as the law expects), most of the staff
@@ -8,6 +10,7 @@ hr2@example.com (four eyes), and the current quarter has a computed draft. Flush
 
 from __future__ import annotations
 
+import calendar
 import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -17,14 +20,17 @@ from flask import g
 
 from app.auth.models import User
 from app.core import clock
+from app.core.tabular import Table
 from app.extensions import db
-from app.incentives import objectives, runs
+from app.incentives import gross_pay, objectives, runs
 from app.incentives.models import BonusRun, LineQuestion, ObjectiveAck, RunLine
 from app.incentives.scheme_format import read_document
 from app.incentives.schemes import save_document
+from app.money import round_half_up
 from app.periods import Period
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "schemes" / "store-nps-csat.json"
+INTERESSEMENT_EXAMPLE = EXAMPLE.with_name("interessement-nps.json")
 SUBMITTER = "hr@example.com"
 APPROVER = "hr2@example.com"
 ASKER = "employee@example.com"
@@ -70,8 +76,11 @@ def seed_incentives(today: date) -> dict[str, object]:
         draft = runs.create_run(data["code"], str(current))
         runs.compute(draft)
         _question(approved)
+        shared = _interessement(past, hr, hr2)
         db.session.flush()
         return {
+            "interessement_run": shared.id,
+            "interessement_total": shared.total,
             "scheme": data["code"],
             "publications": [str(p) for p in publications],
             "acknowledged": acknowledged,
@@ -84,6 +93,33 @@ def seed_incentives(today: date) -> dict[str, object]:
             g.pop("primo_actor", None)
         else:
             g.primo_actor = saved_actor
+
+
+def _gross_pay(period: Period) -> Table:
+    """Payroll's gross pay of the period for everyone employed in it: the annual salary (already part-time where it
+    is) pro-rata of the days employed, to the cent."""
+    rows = []
+    for employee in runs.period_employees(period):
+        first, last = max(period.start, employee.hire_date), min(period.end, employee.exit_date or period.end)
+        days = (last - first).days + 1
+        amount = round_half_up(employee.annual_base_salary * days / (366 if calendar.isleap(period.year) else 365))
+        rows.append({"employee_number": employee.number, "period": str(period), "gross_pay": str(amount)})
+    rows.sort(key=lambda r: r["employee_number"])
+    return Table(columns=list(gross_pay.IMPORT_COLUMNS), rows=[(i + 2, r) for i, r in enumerate(rows)])
+
+
+def _interessement(period: Period, hr: User, hr2: User) -> BonusRun:
+    """The intéressement scheme, the period's gross pay, and its run approved by the HR pair."""
+    data = json.loads(INTERESSEMENT_EXAMPLE.read_text(encoding="utf-8"))
+    save_document(read_document(data))
+    gross_pay.import_gross_pay(_gross_pay(period))
+    run = runs.create_run(data["code"], str(period))
+    runs.compute(run)
+    runs.submit(run, hr)
+    g.primo_actor = hr2
+    runs.approve(run, hr2)
+    g.primo_actor = hr
+    return run
 
 
 def _acknowledge(publication) -> int:

@@ -25,7 +25,8 @@ from app.periods import Period, PeriodError
 IMPORT_COLUMNS = ("employee_number", "period", "gross_pay")
 TEMPLATE_ROWS = [["E0001", "2026-Q3", "7500,00"], ["E0002", "2026-07", "2500,00"]]
 SETTINGS_KEY = "interessement"
-# The PASS as published by decree (arrêtés of December 2023, 2024 and 2025); later years are HR's to add.
+# The PASS (plafond annuel de la sécurité sociale) set by the arrêtés of December 2023, 2024 and 2025 (monthly
+# 3 864, 3 925 and 4 005 € × 12); HR corrects a year or adds the next ones (`flask interessement settings --pass`).
 DEFAULT_PASS = {2024: Decimal("46368"), 2025: Decimal("47100"), 2026: Decimal("48060")}
 DEFAULT_PAY_CODE = "INTERESSEMENT"
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from app.incentives.engine import (
     COMPANY_KEY,
     HUNDRED,
+    AbsenceDeduction,
     ComponentSpec,
     ComponentTrace,
     EmployeeFacts,
@@ -191,11 +192,29 @@ class Beneficiary:
     exit_date: date | None
     presence_days: int
     gross_pay: Decimal | None  # None when payroll reported none: refused only for someone eligible
+    # The days assigned in the period (all stores) and the absence days taken off them, per kind, for the sheet's
+    # "92 days − 5 days unpaid leave = 87/92".
+    assigned_days: int | None = None
+    absences: tuple[AbsenceDeduction, ...] = ()
 
 
 def presence_days(employee: EmployeeFacts, period: Period) -> int:
     """Days of presence in the period: the days the bonus engine pro-rates on (its store parts), all stores."""
     return sum(part.days for part in _parts(employee, period))
+
+
+def presence_of(employee: EmployeeFacts, period: Period) -> tuple[int, int, tuple[AbsenceDeduction, ...]]:
+    """Days present, days assigned and the absence days per kind over all the employee's store parts."""
+    parts = _parts(employee, period)
+    per_kind: dict[str, AbsenceDeduction] = {}
+    for part in parts:
+        for d in part.deductions:
+            seen = per_kind.get(d.kind)
+            per_kind[d.kind] = (
+                d if seen is None else AbsenceDeduction(d.kind, seen.days + d.days, d.label_en, d.label_fr)
+            )
+    absences = tuple(per_kind[kind] for kind in sorted(per_kind))
+    return sum(p.days for p in parts), sum(p.assigned_days for p in parts), absences
 
 
 def beneficiaries_of(
@@ -221,6 +240,7 @@ def beneficiaries_of(
         last = {(p.store_code, p.region): p.start for p in parts}
         store, region = max(by_store, key=lambda k: (by_store[k], last[k]))
         pay = gross_pay.get(employee.employee_number)
+        present, assigned, absences = presence_of(employee, period)
         found.append(
             Beneficiary(
                 employee.employee_number,
@@ -228,8 +248,10 @@ def beneficiaries_of(
                 region,
                 employee.hire_date,
                 employee.exit_date,
-                presence_days(employee, period),
+                present,
                 pay,
+                assigned_days=assigned,
+                absences=absences,
             )
         )
     return found, excluded
@@ -299,6 +321,9 @@ class ShareLine:
     removed: Decimal  # full precision: what the cap took off this share
     redistributed: Decimal  # full precision: what this share received from others' caps
     amount: Decimal  # in cents
+    # None and () in traces stored before the sheet showed absences (presence_days was all there was).
+    assigned_days: int | None = None
+    absences: tuple[AbsenceDeduction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -540,6 +565,8 @@ def _share_pool(
                 removed=removed[i].quantize(SHOWN),
                 redistributed=received[i].quantize(SHOWN),
                 amount=rounded[i],
+                assigned_days=m.assigned_days,
+                absences=m.absences,
             )
             for i, m in enumerate(members)
         ]
@@ -590,6 +617,7 @@ def share_trace(line: ShareLine, result: InteressementResult) -> dict[str, Any]:
     pool = next(p for p in result.pools if p.key == line.pool_key)
     data = _plain(line)
     data["parts"] = [_plain(p) for p in line.parts]
+    data["absences"] = [_plain(a) for a in line.absences]
     data.update(
         kind=TRACE_KIND,
         format=TRACE_FORMAT,
@@ -617,7 +645,8 @@ def is_share_trace(trace: Mapping[str, Any]) -> bool:
 def share_from_dict(data: Mapping[str, Any]) -> ShareLine:
     """Rebuild a share from `share_trace` output."""
     parts = tuple(_from_dict(SharePart, p, {}) for p in data["parts"])
-    return _from_dict(ShareLine, data, {"parts": parts})
+    absences = tuple(_from_dict(AbsenceDeduction, a, {}) for a in data.get("absences") or ())
+    return _from_dict(ShareLine, data, {"parts": parts, "absences": absences})
 
 
 def pool_from_dict(data: Mapping[str, Any]) -> PoolResult:

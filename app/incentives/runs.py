@@ -549,8 +549,15 @@ def compute(run: BonusRun) -> engine.RunResult:
 def _compute_interessement(
     run: BonusRun, period: Period, facts: list[engine.EmployeeFacts]
 ) -> interessement.InteressementResult:
-    """Compute an intéressement run: beneficiaries with their gross pay, the pools' KPIs, the PASS of the year."""
-    spec = document_of(run.version).interessement_spec(run.version.version)
+    return compute_interessement(run.version, period, facts)
+
+
+def compute_interessement(
+    version: SchemeVersion, period: Period, facts: list[engine.EmployeeFacts]
+) -> interessement.InteressementResult:
+    """Compute an intéressement version over a period (a run's, or a simulation's): beneficiaries with their gross
+    pay, the pools' KPIs, the PASS of the year. Writes nothing."""
+    spec = document_of(version).interessement_spec(version.version)
     settings = gross_pay.load_settings()
     pass_amount = settings.pass_for(period.year)
     if pass_amount is None:

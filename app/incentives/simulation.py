@@ -1,7 +1,9 @@
 """Simulate a scheme version on a past period without saving anything: cost, spread, who is paid, coin flips.
 
-It reads the same facts and figures a run would (runs.period_facts, figures.gather) and runs the pure engine; it
-never adds, changes or deletes a row, so a simulation can be repeated freely and leaves no trace.
+It reads the same facts and figures a run would (runs.period_facts, figures.gather) and runs the pure engine (the
+intéressement calculator for an intéressement scheme, with the period's imported gross pay and the PASS: its pools
+and caps are shown too); it never adds, changes or deletes a row, so a simulation can be repeated freely and leaves
+no trace.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.incentives import charts, engine, figures
+from app.incentives import charts, engine, figures, interessement
 from app.incentives.models import Scheme, SchemeVersion
-from app.incentives.runs import period_facts
+from app.incentives.runs import RunError, compute_interessement, period_facts
 from app.incentives.schemes import document_of
 from app.money import ZERO
 from app.org.models import Region, Store
@@ -55,6 +57,10 @@ class Simulation:
     excluded: int
     pool_factor: Decimal
     average: Decimal
+    # Intéressement only: each pool (formula, total cap, individual caps) and the run's total cap.
+    pools: tuple[interessement.PoolResult, ...] = ()
+    total_cap: Decimal | None = None
+    total_cap_applied: bool = False
 
     @property
     def share_paid(self) -> Decimal:
@@ -86,32 +92,50 @@ def simulate(version: SchemeVersion, period_label: str) -> Simulation:
     if period.kind != version.period_type:
         raise SimulationError(f"period: {version.scheme.code} is paid per {version.period_type}, not per {period.kind}")
     document = document_of(version)
-    if document.is_interessement:
-        # The bonus simulation has no pools or sub-pools to show; a draft run shows them and can be thrown away.
-        raise SimulationError(
-            f"scheme: {version.scheme.code} is an intéressement scheme: compute a draft run to see its pools and shares"
-        )
-    spec = document.spec(version.version)
     with db.session.no_autoflush:
         facts, _employee_ids, _store_ids = period_facts(period)
-        gathered = figures.gather(spec, period)
         stores = {
             row.code: row
             for row in db.session.execute(sa.select(Store.code, Store.name, Region.name.label("region")).join(Region))
         }
+        if document.is_interessement:
+            try:
+                shared = compute_interessement(version, period, facts)
+            except RunError as exc:
+                raise SimulationError(str(exc)) from None
+            return _summary(version, document.name, period, stores, shared)
+        spec = document.spec(version.version)
+        gathered = figures.gather(spec, period)
     try:
         result = engine.compute_run(spec, period, facts, gathered)
     except engine.EngineError as exc:
         raise SimulationError(str(exc)) from None
+    fallback_pairs = {(line.store_code, c.key) for line in result.lines for c in line.components if c.fallback_used}
+    store_regions = {line.store_code: stores[line.store_code].region for line in result.lines}
+    flips = engine.coin_flips(spec, period, store_regions, gathered) if store_regions else []
+    return _summary(version, document.name, period, stores, result, flips=flips, fallbacks=len(fallback_pairs))
+
+
+def _summary(
+    version: SchemeVersion,
+    name: str,
+    period: Period,
+    stores: dict[str, sa.Row],
+    result: engine.RunResult | interessement.InteressementResult,
+    *,
+    flips: list[engine.CoinFlip] | None = None,
+    fallbacks: int | None = None,
+) -> Simulation:
+    """Cost, spread and who is paid, per store and region, from a bonus run's lines or an intéressement's shares."""
+    shared = result if isinstance(result, interessement.InteressementResult) else None
+    if shared is not None:
+        # A pool's KPIs on a fallback count once per pool, as a store × component pair counts for bonuses.
+        fallbacks = sum(1 for pool in shared.pools for c in pool.components if c.fallback_used)
     per_store: dict[str, list[Decimal]] = defaultdict(list)
     per_employee: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    fallback_pairs = set()
     for line in result.lines:
         per_store[line.store_code].append(line.amount)
         per_employee[line.employee_number] += line.amount
-        for c in line.components:
-            if c.fallback_used:
-                fallback_pairs.add((line.store_code, c.key))
     by_store = tuple(
         StoreCost(code, stores[code].name, stores[code].region, len(amounts), sum(amounts, ZERO))
         for code, amounts in sorted(per_store.items())
@@ -123,15 +147,13 @@ def simulate(version: SchemeVersion, period_label: str) -> Simulation:
         (region, len([s for s in by_store if s.region == region]), sum(amounts, ZERO))
         for region, amounts in sorted(regions.items())
     )
-    store_regions = {code: stores[code].region for code in per_store}
-    flips = engine.coin_flips(spec, period, store_regions, gathered) if store_regions else []
     amounts = list(per_employee.values())
     paid = sum(1 for a in amounts if a > 0)
     average = (result.total / len(amounts)).quantize(Decimal("0.01")) if amounts else ZERO
     return Simulation(
         code=version.scheme.code,
         version=version.version,
-        name=document.name,
+        name=name,
         period=period,
         total=result.total,
         lines=len(result.lines),
@@ -140,11 +162,14 @@ def simulate(version: SchemeVersion, period_label: str) -> Simulation:
         by_store=by_store,
         by_region=by_region,
         bins=tuple(charts.histogram_bins(amounts)),
-        coin_flips=tuple(flips),
-        fallbacks=len(fallback_pairs),
+        coin_flips=tuple(flips or ()),
+        fallbacks=fallbacks or 0,
         excluded=len(result.excluded),
-        pool_factor=result.pool_factor,
+        pool_factor=result.pool_factor if shared is None else Decimal(1),
         average=average,
+        pools=shared.pools if shared is not None else (),
+        total_cap=shared.total_cap if shared is not None else None,
+        total_cap_applied=shared.total_cap_applied if shared is not None else False,
     )
 
 

@@ -1,5 +1,6 @@
 """Pulse survey results: eNPS with n and margin per store, region and company, hidden under 5 answers (and where
-a subtraction would reveal fewer), the trend across surveys, and eNPS against the stores' customer NPS."""
+a subtraction would reveal fewer), the trend across surveys, and eNPS against the stores' customer NPS; beside
+them the customer NPS and, per store, the HR engagement figures (turnover, absenteeism) of the survey's period."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.feedback import aggregate
+from app.feedback import aggregate, engagement
 from app.feedback.kpi import NPS_CATEGORIES, NpsResult, nps_from_counts
-from app.org.models import Store
+from app.org.models import Region, Store
 from app.periods import Period
 from app.pulse.anonymity import MIN_GROUP, correlation, mean_score, suppress
 from app.pulse.models import PulseAnswer, PulseStore, PulseSurvey
@@ -209,3 +210,29 @@ def enps_against_nps(res: Results) -> Scatter:
             continue
         pairs.append(StorePair(code, figure.label, figure.result.nps, figure.result.n, nps.nps, nps.n))
     return Scatter(pairs, correlation([(p.nps, p.enps) for p in pairs]))
+
+
+@dataclass(frozen=True)
+class Beside:
+    """What the results page shows next to eNPS for the survey's period: customer NPS per store, region and company,
+    and turnover and absenteeism per store only (HR figures, not answers: no anonymity rule, but not pooled here)."""
+
+    nps: dict[str, NpsResult | None]  # by store code, region name and "company"
+    engagement: dict[str, engagement.Engagement]  # by store code; a store without imported figures is absent
+
+
+def beside(res: Results) -> Beside:
+    """Customer NPS and engagement figures of the survey's period for the stores and regions on the page."""
+    period = Period.parse(res.survey.period)
+    codes = [f.key for _region, f in res.stores]
+    stores = {s.id: s.code for s in db.session.scalars(sa.select(Store).where(Store.code.in_(codes)))}
+    by_store = aggregate.kpis_by_store(period, list(stores))
+    nps: dict[str, NpsResult | None] = {
+        code: by_store[sid].nps if sid in by_store else None for sid, code in stores.items()
+    }
+    names = [f.key for f in res.regions]
+    for region_id, name in db.session.execute(sa.select(Region.id, Region.name).where(Region.name.in_(names))):
+        nps[name] = aggregate.kpis(aggregate.Scope.region(region_id), period).nps
+    nps["company"] = aggregate.kpis(aggregate.Scope.company(), period).nps
+    figures = engagement.engagement_by_store(period, list(stores))
+    return Beside(nps, {stores[sid]: e for sid, e in figures.items()})

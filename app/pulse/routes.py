@@ -118,6 +118,7 @@ def detail(survey_id: int):
         res=res,
         scatter=scatter,
         chart=chart,
+        beside=pulse_results.beside(res),
         language=str(get_locale()),
     )
 

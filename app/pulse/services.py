@@ -35,6 +35,7 @@ from app.pulse.models import (
     PulseSurvey,
     next_status,
 )
+from app.recognition.rules import on_pulse_answered
 
 ENPS_FR = "Sur une échelle de 0 à 10, recommanderiez-vous notre entreprise comme employeur à un proche ?"
 ENPS_EN = "On a scale from 0 to 10, how likely are you to recommend working here to a friend?"
@@ -273,6 +274,9 @@ def answer(
     except sa.exc.IntegrityError:
         # Two first answers of one employee at once: the participation key lets one through.
         raise PulseError(already_answered()) from None
+    if employee is not None:
+        # Only a first answer pays, and the entry names the survey, never this row (see on_pulse_answered).
+        on_pulse_answered(survey.id, employee.id, clock.today())
     return row, new_key
 
 

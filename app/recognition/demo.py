@@ -85,7 +85,7 @@ RULES = [
     ("store_kpi", 50, None, "csat", "90", True),
     ("objectives_acknowledged", 10, None, None, None, True),
     ("work_anniversary", 100, None, None, None, True),
-    ("pulse_answered", 5, 20, None, None, False),  # waits for pulse surveys
+    ("pulse_answered", 5, 20, None, None, True),
 ]
 MESSAGES = [
     "Merci pour ton aide précieuse pendant l'inventaire.",

@@ -22,7 +22,7 @@ ENTRY_KINDS = ("earn", "hold", "release", "redeem", "refund", "expire", "adjust"
 BUDGET_KINDS = ("allowance", "spend")
 REWARD_KINDS = ("goods", "gift_card", "day_off", "donation")
 BADGE_RULES = ("detractors_recovered", "promoter_compliment", "nps_progression")
-# What automatic points rules listen to; "pulse_answered" waits for pulse surveys (see app/recognition/rules.py).
+# What automatic points rules listen to (see app/recognition/rules.py).
 POINT_EVENTS = (
     "promoter_named",
     "case_closed_fast",

@@ -1,11 +1,11 @@
 """Automatic points: HR's rules "when EVENT, award N points (and perhaps a badge)", and the events that fire them.
 
 Each payment is an ordinary ledger entry naming its rule and its event (``response:12``, ``case:7``,
-``store:3:2026-07``, ``ack:5``, ``anniversary:2026``, ``pulse:9``); a unique key on rule, event and employee means
-an event never pays twice, whatever re-imports, retries or concurrent webhooks do. The employee's row is locked
-before the monthly cap is summed (row_locks.py), so concurrent events cannot pay past it either. The points are
-company-funded: no manager's budget is spent, and when HR sets a monthly company budget for automatic points
-(recognition settings) the rules together pay no more than it in a month (what is left, then nothing).
+``store:3:2026-07``, ``ack:5``, ``anniversary:2026``, ``pulse:9`` for survey 9); a unique key on rule, event and
+employee means an event never pays twice, whatever re-imports, retries or concurrent webhooks do. The employee's
+row is locked before the monthly cap is summed (row_locks.py), so concurrent events cannot pay past it either.
+The points are company-funded: no manager's budget is spent, and when HR sets a monthly company budget for
+automatic points (recognition settings) the rules together pay no more than it in a month (what is left, then nothing).
 
 Events and where they come from:
 
@@ -15,7 +15,8 @@ Events and where they come from:
   presence (`flask points rules apply`, after the month).
 * ``objectives_acknowledged`` -- an employee acknowledged the objectives published to them.
 * ``work_anniversary`` -- each year since the hire date (`flask points rules apply`, daily).
-* ``pulse_answered`` -- declared, not fired yet: pulse surveys call :func:`on_pulse_answered` once they exist.
+* ``pulse_answered`` -- an employee answered a pulse survey for the first time (app/pulse/services.py): the entry
+  names the survey, never the answer, so the ledger says who answered (as the participation table does) but not what.
 """
 
 from __future__ import annotations
@@ -313,9 +314,13 @@ def on_objectives_acknowledged(ack_id: int, employee_id: int, on: date) -> int:
     return fire("objectives_acknowledged", f"ack:{ack_id}", employee_id, on)
 
 
-def on_pulse_answered(answer_id: int, employee_id: int, on: date) -> int:
-    """Pay the pulse rules for one answered pulse survey: the hook pulse surveys call once they exist."""
-    return fire("pulse_answered", f"pulse:{answer_id}", employee_id, on)
+def on_pulse_answered(survey_id: int, employee_id: int, on: date) -> int:
+    """Pay the pulse rules once per survey an employee answers.
+
+    The event is the survey, not the answer: answers are anonymous, and a ledger entry naming one would tie it to
+    the employee.
+    """
+    return fire("pulse_answered", f"pulse:{survey_id}", employee_id, on)
 
 
 def anniversaries(first: date, last: date) -> int:

@@ -1,5 +1,10 @@
 """Programme ROI per store or region and period: recognition points awarded and redeemed (and what the redeemed
-rewards cost), the unspent points still owed, the bonus cost, and how NPS and CSAT moved since the period before.
+rewards cost), the unspent points still owed, the bonus cost, and how NPS, CSAT and eNPS moved since the period
+before.
+
+eNPS comes from the latest pulse survey whose period overlaps the report's, exactly as that survey's results page
+shows it (app/pulse/results.py): a group hidden there for anonymity is hidden here too ("not enough answers"), so
+the report reveals nothing the results page does not.
 
 A correlation, not a cause: the report and its workbook say so. Money stays Decimal; the workbook reuses
 app.reports.xlsx_layout so every amount shows in full.
@@ -15,6 +20,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from app.core.tabular import neutralise
@@ -22,7 +28,9 @@ from app.extensions import db
 from app.feedback.aggregate import Scope, kpis
 from app.money import ZERO, round_half_up
 from app.org.models import Assignment, Region, Store
-from app.periods import Period
+from app.periods import Period, PeriodError
+from app.pulse import results as pulse_results
+from app.pulse.models import PulseSurvey
 from app.recognition.models import PointsEntry, Redemption, RedemptionStatus
 from app.reports import reporting
 from app.reports.xlsx_layout import fit_columns
@@ -31,6 +39,11 @@ BY = ("store", "region")
 CAVEAT = (
     "Correlation, not causation: scores move for many reasons (season, staffing, the survey's sample); "
     "read the change beside its margin of error."
+)
+
+ENPS_NOTE = (
+    "eNPS: the latest pulse survey whose period overlaps the report's, as its results page shows it; "
+    "'not enough answers' where a group has fewer than 5 answers or a subtraction would reveal fewer."
 )
 
 
@@ -48,6 +61,9 @@ class RoiRow:
     nps_change: Decimal | None
     csat: Decimal | None
     csat_change: Decimal | None
+    enps: Decimal | None = None
+    enps_change: Decimal | None = None  # None when either survey hides the group, or both periods share one survey
+    enps_hidden: bool = False  # fewer than 5 answers, or a subtraction would reveal fewer: nothing shown
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,29 @@ def value_per_point(until: date) -> Decimal | None:
     if not points or value is None:
         return None
     return Decimal(value) / Decimal(points)
+
+
+def survey_for(period: Period) -> PulseSurvey | None:
+    """The latest pulse survey (by the end of its period, then the newest) whose period overlaps `period`."""
+    found: list[tuple[date, int, PulseSurvey]] = []
+    for survey in db.session.scalars(sa.select(PulseSurvey)):
+        try:
+            asked = Period.parse(survey.period)
+        except PeriodError:  # pragma: no cover  (surveys are created with a checked period)
+            continue
+        if asked.start <= period.end and asked.end >= period.start:
+            found.append((asked.end, survey.id, survey))
+    return max(found, key=lambda f: (f[0], f[1]))[2] if found else None
+
+
+def _enps_figures(survey: PulseSurvey | None, by: str) -> dict[str, pulse_results.Figure]:
+    """Each store's (or region's) eNPS figure as the survey's results page shows it, hidden ones included."""
+    if survey is None:
+        return {}
+    res = pulse_results.results(survey)
+    if by == "region":
+        return {f.key: f for f in res.regions}
+    return {f.key: f for _region, f in res.stores}
 
 
 def report(period: Period, by: str = "store") -> list[RoiRow]:
@@ -143,8 +182,15 @@ def report(period: Period, by: str = "store") -> list[RoiRow]:
     if by == "region":
         for region_id, region in db.session.execute(sa.select(Region.id, Region.name)):
             keys[region] = (region, Scope.region(region_id))
+    survey, survey_before = survey_for(period), survey_for(period.previous())
+    enps_now = _enps_figures(survey, by)
+    # The same survey for both periods (a quarterly pulse in monthly reports) measures no change.
+    enps_before = _enps_figures(survey_before, by) if survey_before is not survey else {}
     for key in sorted(keys):
         label, scope = keys[key]
+        figure, figure_before = enps_now.get(key), enps_before.get(key)
+        enps = figure.result.nps if figure is not None and figure.result is not None else None
+        enps_was = figure_before.result.nps if figure_before is not None and figure_before.result is not None else None
         now, before = kpis(scope, period), kpis(scope, period.previous())
         nps = now.nps.nps if now.nps else None
         nps_before = before.nps.nps if before.nps else None
@@ -164,6 +210,9 @@ def report(period: Period, by: str = "store") -> list[RoiRow]:
                 nps_change=nps - nps_before if nps is not None and nps_before is not None else None,
                 csat=csat,
                 csat_change=csat - csat_before if csat is not None and csat_before is not None else None,
+                enps=enps,
+                enps_change=enps - enps_was if enps is not None and enps_was is not None else None,
+                enps_hidden=figure is not None and figure.hidden,
             )
         )
     return rows
@@ -205,11 +254,14 @@ HEADER = (
     "nps_change",
     "csat",
     "csat_change",
+    "enps",
+    "enps_change",
 )
 
 
 def roi_xlsx(period: Period, by: str, rows: Sequence[RoiRow], trend: Sequence[TrendPoint]) -> bytes:
     """The ROI workbook: one sheet of rows, one of the monthly redemption trend, one with the caveat."""
+    hidden = _("not enough answers")
     workbook = Workbook()
     ws = workbook.active
     ws.title = "roi"
@@ -230,6 +282,8 @@ def roi_xlsx(period: Period, by: str, rows: Sequence[RoiRow], trend: Sequence[Tr
                 r.nps_change,
                 r.csat,
                 r.csat_change,
+                hidden if r.enps_hidden else r.enps,
+                hidden if r.enps_hidden else r.enps_change,
             ]
         )
     for column, number_format in {
@@ -240,6 +294,8 @@ def roi_xlsx(period: Period, by: str, rows: Sequence[RoiRow], trend: Sequence[Tr
         11: "+0.0;-0.0;0.0",
         12: "0.00",
         13: "+0.00;-0.00;0.00",
+        14: "0.0",
+        15: "+0.0;-0.0;0.0",
     }.items():
         for (cell,) in ws.iter_rows(min_row=2, min_col=column, max_col=column):
             cell.number_format = number_format
@@ -255,6 +311,7 @@ def roi_xlsx(period: Period, by: str, rows: Sequence[RoiRow], trend: Sequence[Tr
     notes = workbook.create_sheet("read_me")
     notes.append([CAVEAT])
     notes.append([f"by {by}; liability values unspent points at what fulfilled rewards were worth per point"])
+    notes.append([ENPS_NOTE])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

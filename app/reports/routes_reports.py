@@ -155,11 +155,12 @@ def _roi_query() -> tuple[Period, str]:
 @bp.route("/reports/roi")
 @allow("hr")
 def report_roi():
-    """Programme ROI per store or region: points awarded and redeemed, liability, bonus cost, NPS/CSAT change."""
+    """Programme ROI per store or region: points awarded and redeemed, liability, bonus cost, NPS/CSAT/eNPS change."""
     period, by = _roi_query()
     rows = roi.report(period, by)
     trend = roi.redemption_trend(period)
-    return render_template("reports/roi.html", rows=rows, trend=trend, period=str(period), by=by)
+    survey = roi.survey_for(period)
+    return render_template("reports/roi.html", rows=rows, trend=trend, period=str(period), by=by, survey=survey)
 
 
 @bp.route("/reports/roi.xlsx")

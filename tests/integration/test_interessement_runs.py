@@ -157,11 +157,37 @@ def test_the_employee_asks_a_question_on_the_sheet_and_hr_sees_it(app, interesse
     assert "Why is my part above the others?" in text(queue)
 
 
-def test_simulating_an_interessement_scheme_says_to_compute_a_draft_run(app, interessement_world, text):
+def test_simulating_an_interessement_scheme_shows_its_pools_and_shares_and_writes_nothing(
+    app, runner, interessement_world, text
+):
+    from app.incentives.models import BonusRun, RunLine
+
     client = app.test_client()
     login(client, "hr1@test.example")
     page = client.get("/simulation?scheme=INT-NPS:1&period=2026-Q3")
-    assert page.status_code == 400 and "compute a draft run" in text(page)
+    assert page.status_code == 200, text(page)
+    body = page.get_data(as_text=True)
+    assert 'data-test="sim-pools"' in body and 'data-test="sim-total-cap"' in body
+    words = text(page)
+    # The same total as the computed run of the worked example, to the cent, and the leaver's capped share.
+    assert "3,000.00" in words
+    total = body.split('data-test="sim-total"')[1].split("</dd>")[0]
+    assert "3,000.00" in total
+    assert 'data-test="sim-paid"' in body and "5 of 6" in words  # E07's store pool gives nothing; E03 too recent
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BonusRun)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RunLine)) == 0
+    # Compared with itself, side by side per store.
+    both = client.get("/simulation?scheme=INT-NPS:1&compare=INT-NPS:1&period=2026-Q3")
+    assert both.status_code == 200 and 'data-test="comparison"' in both.get_data(as_text=True)
+
+
+def test_simulating_an_interessement_scheme_without_someone_s_gross_pay_names_them(app, interessement_world, text):
+    db.session.execute(sa.delete(GrossPay).where(GrossPay.employee_id == interessement_world["employees"]["E05"].id))
+    db.session.commit()
+    client = app.test_client()
+    login(client, "hr1@test.example")
+    page = client.get("/simulation?scheme=INT-NPS:1&period=2026-Q3")
+    assert page.status_code == 400 and "E05" in text(page)
 
 
 def test_the_leaver_s_sheet_in_french_as_pdf_and_excel_shows_the_cap(runner, interessement_run, pdf_text, tmp_path):
@@ -193,3 +219,43 @@ def test_an_interessement_scheme_publishes_no_objectives(app, interessement_worl
     token = csrf_token(client, "/schemes/INT-NPS")
     refused = client.post("/schemes/INT-NPS/publish", data={"version": "1", "period": "2026-Q4", "csrf_token": token})
     assert refused.status_code == 400 and "has no objectives" in text(refused)
+
+
+def test_the_sheet_words_presence_as_bonus_statements_do_on_page_pdf_and_excel(
+    app, runner, interessement_world, interessement_run, pdf_text, text, tmp_path
+):
+    leave = tmp_path / "absences.csv"
+    leave.write_text(
+        "employee_number,start,end,kind\nE04,2026-08-10,2026-08-14,unpaid_leave\nE05,2026-08-10,2026-08-14,unpaid_leave\n",
+        encoding="utf-8",
+    )
+    imported = runner.invoke(args=["absences", "import", str(leave)])
+    assert imported.exit_code == 0, imported.output
+    run_id = interessement_run("approved")
+    english, french = "92 days − 5 days unpaid leave = 87/92", "92 jours − 5 jours de congé sans solde = 87/92"
+
+    client = app.test_client()
+    login(client, "chloe@test.example")
+    chloe = interessement_world["employees"]["E04"].id
+    assert english in text(client.get(f"/runs/{run_id}/statement/{chloe}"))
+    assert english in pdf_text(client.get(f"/runs/{run_id}/statement/{chloe}.pdf").data)
+
+    for number, wording, language in (("E04", english, "en"), ("E05", french, "fr")):
+        pdf, xlsx = tmp_path / f"{number}.pdf", tmp_path / f"{number}.xlsx"
+        for fmt, out in (("pdf", pdf), ("xlsx", xlsx)):
+            done = runner.invoke(
+                args=["statements", "render", str(run_id), "--employee", number, "--format", fmt, "--out", str(out)]
+            )
+            assert done.exit_code == 0, done.output
+        assert wording in pdf_text(pdf.read_bytes()), number
+        cells = {row[0]: row[1] for row in load_workbook(xlsx).active.iter_rows(values_only=True) if row and row[0]}
+        if language == "en":
+            assert cells["Presence"] == wording
+            assert (cells["Days assigned in the period"], cells["Days present"]) == (92, 87)
+            assert cells["Less: unpaid leave (days not counted as presence)"] == -5
+        else:
+            assert cells["Présence"] == wording
+            assert (cells["Jours d'affectation sur la période"], cells["Jours de présence"]) == (92, 87)
+    # A share without absences keeps the plain "days/period" (E01 was present all quarter).
+    line = show(runner, run_id)["lines"][0]
+    assert line["employee_number"] == "E01" and line["trace"]["absences"] == []

@@ -236,3 +236,86 @@ def test_a_submitted_run_tells_the_other_hr_user_and_stored_statements_tell_the_
     assert "hr1@test.example submitted bonus run" in awaiting[0].get_content()
     ready = {r.user.employee.number for r in rows() if r.kind == "statement_ready"}
     assert ready == {"W1", "H1"}
+
+
+def _ask_and_answer(paid_run, number: str, email: str, client_for, post, answer: str) -> None:
+    """Employee `number` asks about their line of the approved run from "my bonus"; hr1 answers from the queue."""
+    from app.incentives.models import LineQuestion, RunLine
+    from app.org.models import Employee
+
+    line = db.session.scalar(
+        sa.select(RunLine.id).join(Employee).where(RunLine.run_id == paid_run.id, Employee.number == number)
+    )
+    employee = client_for(email)
+    asked = post(
+        employee, f"/my/bonus/lines/{line}/question", {"question": "Why is my NPS part not 100 %?"}, page="/my/bonus"
+    )
+    assert asked.status_code == 302
+    question = db.session.scalar(sa.select(LineQuestion).where(LineQuestion.line_id == line))
+    hr = client_for("hr1@test.example")
+    page = f"/questions/{question.id}"
+    assert post(hr, page, {"answer": answer}, page=page).status_code == 302
+
+
+def test_a_question_answered_is_emailed_to_the_employee_in_their_language(
+    paid_world, paid_run, client_for, post, smtp_server, job_queue, drain
+):
+    paid_world["whole"].email = "wanda@shop.example"  # W1 reads French
+    db.session.commit()
+    drain(job_queue)  # the approval's own notices and statements
+    smtp_server.messages.clear()
+    _ask_and_answer(paid_run, "W1", "whole@test.example", client_for, post, "Le NPS du magasin était sous la cible.")
+    drain(job_queue)
+    [message] = [m for m in smtp_server.messages if m["To"] == "wanda@shop.example"]
+    assert message["Subject"] == "Votre question sur votre relevé 2026-Q3 a reçu une réponse"
+    assert message["Content-Language"] == "fr"
+    assert "hr1@test.example a répondu : « Le NPS du magasin était sous la cible. »" in message.get_content()
+    [row] = [r for r in rows() if r.kind == "question_answered"]
+    assert row.status == "sent"
+    drain(job_queue)
+    assert len([m for m in smtp_server.messages if m["To"] == "wanda@shop.example"]) == 1  # never twice
+
+
+def test_a_question_answered_shows_on_the_home_page_of_an_employee_without_email(
+    paid_world, paid_run, client_for, post, smtp_server, job_queue, drain
+):
+    assert paid_world["hired"].email is None  # H1 reads English and has no address
+    drain(job_queue)
+    smtp_server.messages.clear()
+    _ask_and_answer(paid_run, "H1", "hired@test.example", client_for, post, "Your first month counts pro rata.")
+    drain(job_queue)
+    assert smtp_server.messages == []
+    [row] = [r for r in rows() if r.kind == "question_answered"]
+    assert row.status == "inapp"
+    home = client_for("hired@test.example").get("/").get_data(as_text=True)
+    assert 'data-test="notify-inbox"' in home
+    assert "Your question about your 2026-Q3 statement was answered" in home
+
+
+def test_the_demo_leaves_notifications_sent_pending_and_on_a_home_page_and_some_choices(app, runner, frozen_time):
+    from app.auth.models import User
+    from app.notify.models import NotificationPreference
+    from tests.conftest import MID_QUARTER, login
+
+    frozen_time(MID_QUARTER)
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Demo notifications:" in result.output
+    statuses = {row.status for row in rows()}
+    assert {"sent", "pending", "inapp"} <= statuses
+    # Only the store account without an e-mail address reads its notices on the home page.
+    assert {r.user.email for r in rows() if r.status == "inapp"} == {"staff@example.com"}
+    client = app.test_client()
+    assert login(client, "staff@example.com", "primo-demo").status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert 'data-test="notify-inbox"' in home
+    manager_choices = dict(
+        db.session.execute(
+            sa.select(NotificationPreference.kind, NotificationPreference.mode)
+            .join(User, User.id == NotificationPreference.user_id)
+            .where(User.email == "manager@example.com")
+        )
+        .tuples()
+        .all()
+    )
+    assert manager_choices["case_opened"] == "digest"

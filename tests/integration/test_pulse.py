@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,10 +11,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.audit.models import AuditEvent
 from app.extensions import db
 from app.org.models import Store
 from app.pulse import services
 from app.pulse.models import PulseAnswer, PulseParticipation, PulseSurvey
+from app.recognition.models import PointsEntry
 from tests.conftest import PASSWORD, csrf_token, login
 
 
@@ -159,6 +162,41 @@ def test_one_answer_per_employee_changeable_with_the_cookie_until_the_survey_clo
     response = post(client, f"/pulse/{survey.id}/answer", {"enps": "5"})
     assert response.status_code == 409
     assert [a.enps for a in db.session.scalars(sa.select(PulseAnswer))] == [10]
+
+
+def test_a_pulse_rule_pays_once_on_the_first_answer_and_never_names_the_answer(
+    client_as, world, make_pulse, post, runner
+):
+    result = runner.invoke(args=["points", "rules", "add", "--event", "pulse_answered", "--points", "5"])
+    assert result.exit_code == 0, result.output
+    survey = make_pulse([world["north"]])
+    client = client_as("employee")
+    assert post(client, f"/pulse/{survey.id}/answer", {"enps": "4"}).status_code == 302
+    # Changing the answer (the cookie holds the change key) pays nothing more.
+    assert post(client, f"/pulse/{survey.id}/answer", {"enps": "9"}).status_code == 302
+    # Nor does a second attempt from another browser (refused: one answer each).
+    assert post(client_as("employee"), f"/pulse/{survey.id}/answer", {"enps": "0"}).status_code == 409
+    db.session.expire_all()
+    employee = world["employee"]
+    paid = list(db.session.scalars(sa.select(PointsEntry).where(PointsEntry.employee_id == employee.id)))
+    assert [(e.points, e.event, e.rule_id is not None) for e in paid] == [(5, f"pulse:{survey.id}", True)]
+
+    row = db.session.scalar(sa.select(PulseAnswer))
+    assert row.enps == 9
+    # The entry says "answered survey X" and nothing of which answer, its scores or its key.
+    entry = paid[0]
+    written = " ".join(str(getattr(entry, c.key)) for c in PointsEntry.__table__.columns)
+    assert row.id not in written and row.key_hash not in written
+    assert {c.name for c in PulseAnswer.__table__.columns} == {
+        "id",
+        "survey_id",
+        "store_id",
+        "enps",
+        "items",
+        "key_hash",
+    }
+    audit = " ".join(f"{a.summary} {a.before} {a.after}" for a in db.session.scalars(sa.select(AuditEvent)))
+    assert row.id not in audit and row.key_hash not in audit
 
 
 def test_the_change_code_shown_once_changes_the_answer_from_another_device(client_as, world, make_pulse, post):
@@ -335,6 +373,45 @@ def test_hr_results_page_shows_not_enough_answers_and_the_correlation(
     assert 'data-n="3"' in page
     assert "r = 0.9" in page or "r = 1.0" in page
     assert "correlation, not proof" in page
+
+
+def _row(page: str, attribute: str) -> str:
+    """The HTML of the results table row carrying that data attribute (data-store="C1", data-region="North")."""
+    match = re.search(rf"<tr[^>]*{attribute}[^>]*>(.*?)</tr>", page, re.S)
+    assert match, attribute
+    return match.group(1)
+
+
+def test_the_results_page_sets_customer_nps_and_store_engagement_beside_enps(
+    client_as, runner, tmp_path, make_store, make_pulse, add_pulse_answers, add_month_responses
+):
+    shown, hidden, other = make_store("C1", region="North"), make_store("C2", region="North"), make_store("D1")
+    survey = make_pulse([shown, hidden, other], period="2026-07")
+    add_pulse_answers(survey, shown, [10] * 6)
+    add_pulse_answers(survey, hidden, [10, 10])
+    add_pulse_answers(survey, other, [0] * 5)
+    add_month_responses(shown, 7, nps=[10, 10, 10, 0], csat=[])  # customer NPS +50.0
+    add_month_responses(hidden, 7, nps=[0, 0], csat=[])  # -100.0
+    figures = tmp_path / "engagement.csv"
+    figures.write_text(
+        "store_code,period,headcount,leavers,absence_days,worked_days\nC1,2026-07,10,1,12,300\nC2,2026-07,4,1,6,80\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["engagement", "import", str(figures)])
+    assert result.exit_code == 0, result.output
+    page = client_as("hr").get(f"/pulse/{survey.id}").get_data(as_text=True)
+
+    c1 = _row(page, 'data-store="C1"')
+    assert 'data-test="enps"' in c1 and "50.0" in c1 and "10.00&nbsp;%" in c1 and "4.00&nbsp;%" in c1
+    # C2's eNPS stays hidden (2 answers; D1 with it, or North minus the others would give them); its HR figures do not.
+    c2 = _row(page, 'data-store="C2"')
+    assert "not enough answers" in _row(page, 'data-store="D1"')
+    assert "not enough answers" in c2 and "-100.0" in c2 and "25.00&nbsp;%" in c2 and "7.50&nbsp;%" in c2
+    # Turnover and absenteeism per store only: the region row carries the customer NPS, not them.
+    north = _row(page, 'data-region="North"')
+    assert "%" not in north.split('data-test="nps"')[1]
+    assert 'data-test="turnover"' not in north
+    assert "Customer NPS" in page and "Staff turnover" in page and "Absenteeism" in page
 
 
 def test_the_results_page_is_in_french_for_a_french_reader(

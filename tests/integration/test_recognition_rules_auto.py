@@ -214,7 +214,7 @@ def test_objectives_acknowledged_and_pulse_answers_pay_once_per_occurrence(app, 
     eve = world["employee"]
     for _again in range(2):
         rules.on_objectives_acknowledged(7, eve.id, clock.today())
-        rules.on_pulse_answered(3, eve.id, clock.today())
+        rules.on_pulse_answered(3, eve.id, clock.today())  # survey 3
         db.session.commit()
     assert sorted(e.event for e in entries_of(eve.id)) == ["ack:7", "pulse:3"]
 

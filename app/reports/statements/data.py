@@ -382,6 +382,9 @@ class ShareView:
     subpools: tuple[SubPoolView, ...]
     presence_days: int
     period_days: int
+    # As on a bonus part, so the sheet words presence the same way ("92 days − 5 days unpaid leave = 87/92").
+    assigned_days: int | None
+    absences: tuple[engine.AbsenceDeduction, ...]
     gross_pay: Decimal
     hire_date: date
     exit_date: date | None
@@ -441,6 +444,8 @@ def share_view(
         ),
         presence_days=line.presence_days,
         period_days=line.period_days,
+        assigned_days=line.assigned_days,
+        absences=line.absences,
         gross_pay=line.gross_pay,
         hire_date=line.hire_date,
         exit_date=line.exit_date,

@@ -14,7 +14,7 @@ from app.core import formatting, labels, numbers
 from app.core.numbers import NBSP
 from app.incentives.wording import absence_terms, presence_sum
 from app.periods import Period, PeriodError
-from app.reports.statements.data import ComponentView, PartView, StatementData
+from app.reports.statements.data import ComponentView, PartView, ShareView, StatementData
 
 
 @dataclass(frozen=True)
@@ -152,8 +152,9 @@ def weighted_formula(part: PartView, f: Numbers) -> str:
     return " + ".join(terms) + f" = {f.pct(part.weighted_achievement)}"
 
 
-def presence_formula(part: PartView, f: Numbers) -> str | None:
-    """ "92 days − 5 days unpaid leave = 87/92" when absences were taken off the part's days, else None."""
+def presence_formula(part: PartView | ShareView, f: Numbers) -> str | None:
+    """ "92 days − 5 days unpaid leave = 87/92" when absences were taken off the days (a bonus part's or an
+    intéressement share's), else None."""
     if not part.absences:
         return None
     terms = absence_terms(part.absences, f.language)
@@ -161,5 +162,5 @@ def presence_formula(part: PartView, f: Numbers) -> str | None:
     return presence_sum(assigned, terms, part.period_days, f.language)
 
 
-def part_absence_days(part: PartView) -> int:
+def part_absence_days(part: PartView | ShareView) -> int:
     return sum(a.days for a in part.absences)

@@ -23,7 +23,7 @@ from app.core import clock
 from app.core.tabular import neutralise
 from app.incentives.runs import status_label
 from app.incentives.wording import absence_terms
-from app.reports.statements.data import StatementData
+from app.reports.statements.data import PartView, ShareView, StatementData
 from app.reports.statements.labels import (
     Numbers,
     fallback_label,
@@ -147,15 +147,7 @@ def write_statement(data: StatementData) -> Workbook:
         )
         sheet.put(_("Present from"), (part.presence_start, DATE))
         sheet.put(_("Present until"), (part.presence_end, DATE))
-        if part.absences:
-            assigned = part.assigned_days if part.assigned_days is not None else part.presence_days
-            sheet.put(_("Days assigned to the store"), assigned)
-            for days, label in absence_terms(part.absences, f.language):
-                sheet.put(_("Less: %(kind)s (days not counted as presence)", kind=label), -days)
-        sheet.put(_("Days present"), part.presence_days)
-        if formula := presence_formula(part, f):
-            sheet.put(_("Presence"), formula)
-        sheet.put(_("Days in the period"), part.period_days)
+        _presence_rows(sheet, part, f, _("Days assigned to the store"))
         sheet.put(_("Presence factor"), (part.presence_factor, PERCENT))
         sheet.put(_("Period base salary"), (part.period_base, MONEY), data.currency)
         if data.target_kind == "fixed":
@@ -173,7 +165,7 @@ def write_statement(data: StatementData) -> Workbook:
         sheet.put(_("Amount of this part"), (part.amount, MONEY), data.currency, bold=True)
 
     if data.share is not None:
-        _share_rows(sheet, data)
+        _share_rows(sheet, data, f)
 
     if data.manual_adjustments:
         sheet.heading(_("Adjustments"))
@@ -258,7 +250,20 @@ def _kpi_table(sheet: _Sheet, data: StatementData, f: Numbers) -> None:
     sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(KPI_COLUMNS)}{max(sheet.row, header)}"
 
 
-def _share_rows(sheet: _Sheet, data: StatementData) -> None:
+def _presence_rows(sheet: _Sheet, view: PartView | ShareView, f: Numbers, assigned_label: str) -> None:
+    """Presence as days assigned, less each absence kind that does not count, over the period's days."""
+    if view.absences:
+        assigned = view.assigned_days if view.assigned_days is not None else view.presence_days
+        sheet.put(assigned_label, assigned)
+        for days, label in absence_terms(view.absences, f.language):
+            sheet.put(_("Less: %(kind)s (days not counted as presence)", kind=label), -days)
+    sheet.put(_("Days present"), view.presence_days)
+    if formula := presence_formula(view, f):
+        sheet.put(_("Presence"), formula)
+    sheet.put(_("Days in the period"), view.period_days)
+
+
+def _share_rows(sheet: _Sheet, data: StatementData, f: Numbers) -> None:
     """An intéressement share: the pool, the total cap, the sub-pools with the employee's bases, the individual cap."""
     share, money = data.share, data.currency
     assert share is not None
@@ -299,8 +304,7 @@ def _share_rows(sheet: _Sheet, data: StatementData) -> None:
     sheet.put(_("Hired on"), (share.hire_date, DATE))
     if share.exit_date:
         sheet.put(_("Left on"), (share.exit_date, DATE))
-    sheet.put(_("Days present"), share.presence_days)
-    sheet.put(_("Days in the period"), share.period_days)
+    _presence_rows(sheet, share, f, _("Days assigned in the period"))
     sheet.put(_("Gross pay for the period"), (share.gross_pay, MONEY), money)
     sheet.put(_("Sum of your parts"), (share.amount_before_cap, EXACT), money)
     sheet.put(_("PASS"), (share.pass_amount, MONEY), money)
