@@ -83,9 +83,7 @@ def test_every_card_says_nothing_to_do_in_an_empty_company(client_as):
     assert 'data-balance="0"' in employee
 
 
-def test_an_employee_sees_their_own_points_and_store_compliments_never_another_s(
-    client_as, world, credit, add_answer
-):
+def test_an_employee_sees_their_own_points_and_store_compliments_never_another_s(client_as, world, credit, add_answer):
     today = clock.today()
     credit(world["employee"], 120, today)
     credit(world["stranger"], 777, today)
