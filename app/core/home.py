@@ -12,7 +12,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
@@ -21,6 +20,7 @@ from app.feedback import aggregate
 from app.feedback.cases import case_notice, compliments
 from app.feedback.kpi import KpiSummary
 from app.feedback.models import ImportBatch, SurveyResponse
+from app.feedback.routes_dashboard import min_responses
 from app.incentives import engine, estimate
 from app.incentives.models import (
     PAID_STATUSES,
@@ -312,7 +312,7 @@ def hr_home(user: User, today: date) -> HrHome | None:
         sa.select(sa.func.count(), sa.func.min(LineQuestion.asked_at)).where(LineQuestion.answered_at.is_(None))
     ).one()
     period = Period.containing(today, "quarter")
-    minimum = int(current_app.config.get("PRIMO_MIN_RESPONSES", 30))
+    minimum = min_responses()
     thin, store_count = _thin_stores(period, minimum)
     return HrHome(
         to_approve=to_approve,
