@@ -39,6 +39,10 @@ CHANNELS = {
     "app": lazy_pgettext("survey channel", "mobile app"),
     "webhook": lazy_pgettext("survey channel", "survey tool"),
 }
+SOURCE_FORMATS = {
+    "generic": lazy_pgettext("source format", "generic (the import file's columns)"),
+    "typeform": lazy_pgettext("source format", "Typeform"),
+}
 PERIOD_KINDS = {
     "month": lazy_pgettext("period kind", "month"),
     "quarter": lazy_pgettext("period kind", "quarter"),
@@ -248,6 +252,7 @@ KINDS: Mapping[str, Mapping[str, object]] = {
     "audit_action": AUDIT_ACTIONS,
     "webhook_event": WEBHOOK_EVENTS,
     "webhook_status": WEBHOOK_STATUSES,
+    "source_format": SOURCE_FORMATS,
 }
 
 

@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import AUTHENTICATED, allow
+from app.core import clock, nav
+from app.core import home as home_pages
 from app.core.company import CompanySettings, is_saved, load_company_settings, save_company_settings
 from app.core.forms import CompanySettingsForm
 from app.extensions import db
@@ -17,11 +19,17 @@ bp = Blueprint("core", __name__)
 @bp.route("/")
 @allow(AUTHENTICATED)
 def home():
-    """Show the user's starting page with the shortcuts their roles give."""
-    from app.pulse.services import open_surveys_for
-
-    pulses = open_surveys_for(current_user.employee) if current_user.employee else []
-    return render_template("core/home.html", user=current_user, pulses=pulses)
+    """Show what needs the user now and how their part of the company is doing, one section per role."""
+    today = clock.today()
+    return render_template(
+        "core/home.html",
+        user=current_user,
+        today=today,
+        me=home_pages.employee_home(current_user, today),
+        team=home_pages.manager_home(current_user, today),
+        hr=home_pages.hr_home(current_user, today),
+        payroll=home_pages.payroll_home(current_user, today),
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -45,3 +53,9 @@ def company_settings():
         saved=is_saved(),
         configured=bool(current_app.config.get("PRIMO_MANAGERS_READ_STATEMENTS")),
     )
+
+
+@bp.app_context_processor
+def inject_nav_menu() -> dict[str, object]:
+    # A callable: the menu is built only on pages that draw the navigation (a logged-in user's).
+    return {"nav_menu": lambda: nav.menu_for(current_user, request.path)}

@@ -7,6 +7,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.core import labels
 from app.feedback.models import SOURCE_FORMATS
 
 ALLOWED = ["csv", "xlsx", "txt"]
@@ -54,4 +55,6 @@ class SourceForm(SourceRefsForm):
         _l("Name (used in the webhook address)"),
         validators=[DataRequired(), Length(max=80), Regexp(NAME_PATTERN, message=NAME_MESSAGE)],
     )
-    format = SelectField(_l("Format"), choices=[SelectChoice(f, f) for f in SOURCE_FORMATS], default="generic")
+    format = SelectField(
+        _l("Format"), choices=[SelectChoice(f, labels.SOURCE_FORMATS[f]) for f in SOURCE_FORMATS], default="generic"
+    )

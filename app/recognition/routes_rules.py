@@ -91,7 +91,10 @@ def _challenge_form() -> ChallengeForm:
         SelectChoice(f"region:{r.name}", _("Region %(name)s", name=r.name)) for r in regions
     ]
     form.kpi.choices = [SelectChoice(k, KPI_LABELS[k]) for k in CHALLENGE_KPIS]
-    form.reward.choices = [SelectChoice("", "—")] + [SelectChoice(str(r.id), r.name) for r in catalogue()]
+    form.reward.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(r.id), r.name, render_kw={"translate": "no"})
+        for r in catalogue()  # a name: not translated
+    ]
     return form
 
 

@@ -28,7 +28,7 @@ CODE = re.compile(r"(?<![\w@./-])[a-z]+(?:[_.][a-z]+)+(?![\w@/-])")
 EMAIL_OR_URL = re.compile(r"\S+@\S+|https?://\S+|\b[\w-]+\.(?:com|fr|org|pdf|xlsx|csv|json)\b")
 # Pages a person reads; downloads, state changes on links and the live feeds are not followed.
 SKIPPED = re.compile(r"\.(pdf|xlsx|csv|json|svg|png)$|/download|/export|logout|/static/|/api/|template")
-PAGES_PER_ROLE = 45
+PAGES_PER_ROLE = 80  # HR's home links to the pages that need HR: enough budget to reach every page behind them too
 LINKS_PER_PREFIX = 2  # /runs/1 and /runs/2 show the same texts: two of each are enough
 
 # What the JavaScript-free browser shows besides the body's text.
