@@ -21,6 +21,11 @@ def _roles(*roles: str) -> Allowed:
     return lambda user: user.has_role(*roles)
 
 
+def N_(text: str) -> str:
+    """Mark a label for the catalogue's extraction; it is translated when the menu is built."""
+    return text
+
+
 def _employee(user: User) -> bool:
     return user.employee_id is not None
 
@@ -48,59 +53,61 @@ class NavGroup:
 _MENU: tuple[tuple[str, str, tuple[tuple[str, str, str, dict, Allowed], ...]], ...] = (
     (
         "customers",
-        "Customers",
+        N_("Customers"),
         (
-            ("dashboard", "Dashboard", "feedback.dashboard", {}, _roles("manager", "hr")),
-            ("responses", "Responses", "feedback.responses", {}, _roles("hr")),
-            ("cases", "Follow-up", "feedback.cases", {}, _roles("manager", "hr", "employee")),
-            ("happy", "Happy customers", "feedback.happy", {}, _roles("manager", "hr", "employee")),
-            ("flags", "Flags", "feedback.flag_list", {}, _roles("manager", "hr")),
-            ("kpis", "KPIs", "feedback.kpi_definitions", {}, _roles("hr")),
-            ("pulse", "Pulse surveys", "pulse.index", {}, _roles("hr")),
-            ("surveys", "Survey imports", "feedback.ingest_upload", {}, _roles("hr")),
+            ("dashboard", N_("Dashboard"), "feedback.dashboard", {}, _roles("manager", "hr")),
+            ("responses", N_("Responses"), "feedback.responses", {}, _roles("hr")),
+            ("cases", N_("Follow-up"), "feedback.cases", {}, _roles("manager", "hr", "employee")),
+            ("happy", N_("Happy customers"), "feedback.happy", {}, _roles("manager", "hr", "employee")),
+            ("flags", N_("Flags"), "feedback.flag_list", {}, _roles("manager", "hr")),
+            ("kpis", N_("KPIs"), "feedback.kpi_definitions", {}, _roles("hr")),
+            ("pulse", N_("Pulse surveys"), "pulse.index", {}, _roles("hr")),
+            ("surveys", N_("Survey imports"), "feedback.ingest_upload", {}, _roles("hr")),
         ),
     ),
     (
         "pay",
-        "Pay",
+        N_("Pay"),
         (
-            ("bonus", "My bonus", "incentives.my_bonus", {}, _employee),
-            ("objectives", "My objectives", "incentives.my_objectives", {}, _employee),
-            ("statements", "My statements", "reports.my_statements", {}, _employee),
-            ("schemes", "Bonus schemes", "incentives.schemes", {}, _roles("hr")),
-            ("runs", "Bonus runs", "incentives.runs_list", {}, _roles("hr")),
-            ("questions", "Questions", "incentives.questions_queue", {}, _roles("hr")),
-            ("simulation", "Simulation", "incentives.simulation_page", {}, _roles("hr")),
-            ("payroll", "Payroll", "reports.payroll_index", {}, _roles("hr", "payroll")),
+            ("bonus", N_("My bonus"), "incentives.my_bonus", {}, _employee),
+            ("objectives", N_("My objectives"), "incentives.my_objectives", {}, _employee),
+            ("statements", N_("My statements"), "reports.my_statements", {}, _employee),
+            ("schemes", N_("Bonus schemes"), "incentives.schemes", {}, _roles("hr")),
+            ("runs", N_("Bonus runs"), "incentives.runs_list", {}, _roles("hr")),
+            ("questions", N_("Questions"), "incentives.questions_queue", {}, _roles("hr")),
+            ("simulation", N_("Simulation"), "incentives.simulation_page", {}, _roles("hr")),
+            ("payroll", N_("Payroll"), "reports.payroll_index", {}, _roles("hr", "payroll")),
         ),
     ),
     (
         "recognition",
-        "Recognition",
+        N_("Recognition"),
         (
-            ("points", "My points", "recognition.index", {}, _employee),
-            ("award", "Give an award", "recognition.award", {}, _roles("manager")),
-            ("recognition", "Recognition", "recognition.redemptions", {}, _roles("hr")),
+            ("points", N_("My points"), "recognition.index", {}, _employee),
+            ("award", N_("Give an award"), "recognition.award", {}, _roles("manager")),
+            ("recognition", N_("Recognition"), "recognition.redemptions", {}, _roles("hr")),
         ),
     ),
     (
         "people",
-        "People",
+        N_("People"),
         (
-            ("stores", "Stores", "org.stores", {}, _roles("manager", "hr")),
-            ("employees", "Employees", "org.employees", {}, _roles("manager", "hr")),
-            ("imports", "Imports", "org.import_upload", {"kind": "employees"}, _roles("hr")),
-            ("users", "Users", "auth.users", {}, _roles("hr")),
+            ("stores", N_("Stores"), "org.stores", {}, _roles("manager", "hr")),
+            ("employees", N_("Employees"), "org.employees", {}, _roles("manager", "hr")),
+            ("imports", N_("Imports"), "org.import_upload", {"kind": "employees"}, _roles("hr")),
+            ("mappings", N_("Column mappings"), "mappings.index", {}, _roles("hr")),
+            ("users", N_("Users"), "auth.users", {}, _roles("hr")),
         ),
     ),
-    ("reports", "Reports", (("reports", "Reports", "reports.reports_index", {}, _roles("hr")),)),
+    ("reports", N_("Reports"), (("reports", N_("Reports"), "reports.reports_index", {}, _roles("hr")),)),
     (
         "admin",
-        "Admin",
+        N_("Admin"),
         (
-            ("settings", "Settings", "core.company_settings", {}, _roles("hr")),
-            ("audit", "Audit log", "audit.index", {}, _roles("hr")),
-            ("api-tokens", "API tokens", "auth.api_tokens_page", {}, _roles("hr")),
+            ("settings", N_("Settings"), "core.company_settings", {}, _roles("hr")),
+            ("audit", N_("Audit log"), "audit.index", {}, _roles("hr")),
+            ("api-tokens", N_("API tokens"), "auth.api_tokens_page", {}, _roles("hr")),
+            ("webhooks", N_("Webhooks"), "webhooks.endpoints", {}, _roles("hr")),
         ),
     ),
 )

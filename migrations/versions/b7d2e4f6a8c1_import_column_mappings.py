@@ -1,7 +1,7 @@
 """import column mappings: another tool's export read into the survey and employee imports
 
 Revision ID: b7d2e4f6a8c1
-Revises: c3a9e1f2d4b6
+Revises: 4324dcfea6fe
 Create Date: 2026-12-04 21:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import app.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = "b7d2e4f6a8c1"
-down_revision = "c3a9e1f2d4b6"
+down_revision = "4324dcfea6fe"
 branch_labels = None
 depends_on = None
 
