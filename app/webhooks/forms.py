@@ -20,6 +20,11 @@ class EndpointForm(FlaskForm):
 
     url = StringField(_l("URL"), validators=[DataRequired(), Length(max=2000)])
     events = MultiCheckboxField(
-        _l("Events"), choices=[_event_choice(code) for code in WEBHOOK_EVENTS], validators=[DataRequired()]
+        _l("Events"), choices=[SelectChoice(code, code) for code in WEBHOOK_EVENTS], validators=[DataRequired()]
     )
     description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Labelled per form, in the reader's language (built once at import, they stayed in English).
+        self.events.choices = [_event_choice(code) for code in WEBHOOK_EVENTS]

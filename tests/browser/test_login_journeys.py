@@ -26,6 +26,7 @@ HR_NAV = [
     "reports",
     "pulse",
     "imports",
+    "mappings",
     "surveys",
     "kpis",
     "responses",
@@ -34,6 +35,7 @@ HR_NAV = [
     "audit",
     "settings",
     "api-tokens",
+    "webhooks",
 ]
 MANAGER_NAV = [
     "dashboard",

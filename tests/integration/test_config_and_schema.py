@@ -124,6 +124,7 @@ def test_seed_demo_builds_the_demo_company_once(runner, frozen_time):
         "regional@example.com",
         "employee@example.com",
         "payroll@example.com",
+        "staff@example.com",  # an associate without e-mail, who reads notices on their home page
     }
     # One transfer, one part-timer, one mid-period hire.
     moved = db.session.scalars(

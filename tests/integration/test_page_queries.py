@@ -13,13 +13,13 @@ from tests.conftest import MID_QUARTER, login
 
 # (account, page, most statements): today's count on the demo plus a little room, far below one per row shown.
 PAGES = [
-    ("employee@example.com", "/", 10),
-    ("employee@example.com", "/my/bonus", 19),
+    ("employee@example.com", "/", 30),  # the home page with its five cards (issue 14)
+    ("employee@example.com", "/my/bonus", 22),  # the demo now also pays an intéressement run
     ("employee@example.com", "/my/statements", 7),
     ("employee@example.com", "/runs/{run}/statement/{me}", 17),
     ("employee@example.com", "/recognition/", 16),
     ("employee@example.com", "/recognition/feed", 19),
-    ("manager@example.com", "/", 11),
+    ("manager@example.com", "/", 37),  # the home page with its four cards (issue 14)
     ("manager@example.com", "/dashboard/store/{store}", 27),
     ("manager@example.com", "/cases", 8),
     ("manager@example.com", "/happy", 10),
