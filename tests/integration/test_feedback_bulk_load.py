@@ -585,3 +585,18 @@ def test_the_preview_says_when_a_file_was_read_as_windows_1252(app, world, clien
     assert response.status_code == 200 and said in response.get_data(as_text=True)
     response = _upload(client, "utf8.csv", latin.decode("cp1252").encode("utf-8"))
     assert response.status_code == 200 and said not in response.get_data(as_text=True)
+
+
+def test_a_large_import_on_postgresql_gives_the_planner_statistics_of_its_own_rows(
+    app, world, tmp_path, survey_csv, varied_rows, monkeypatch
+):
+    """Planned on empty tables' statistics, the flags' query after a first big import read every contact for every
+    response; the import analyses the survey tables once it has written enough rows, inside its transaction."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    monkeypatch.setattr(ingest._PostgresWriter, "ANALYZE_AFTER", 50)
+    path = survey_csv(tmp_path / "big.csv", varied_rows("b", 60, world["employee"].number))
+    ingest.import_responses(path, path.name, "bulk")
+    estimated = db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'survey_responses'"))
+    assert estimated == count(SurveyResponse) == 60  # before the commit: the import's own rows
+    db.session.commit()
