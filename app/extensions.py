@@ -1,6 +1,7 @@
 """Unbound Flask extensions, initialised in `create_app`."""
 
 import sqlite3
+from typing import Any
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -10,6 +11,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -32,6 +35,17 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def insert_unless_taken(model: type[Base], values: dict[str, Any], keys: list[str]) -> int | None:
+    """Insert a row unless its unique key (`keys`) is taken: the new id, or None when it was (one statement,
+    so two transactions racing for the same key never both insert it)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite_dialect.insert
+    table = model.__table__
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
+    # RETURNING rather than rowcount: a skipped row's rowcount is not reliable on every driver.
+    return db.session.execute(statement).scalar()
 
 
 @event.listens_for(Engine, "connect")

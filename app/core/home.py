@@ -23,12 +23,9 @@ from app.feedback.models import ImportBatch, SurveyResponse
 from app.feedback.routes_dashboard import min_responses
 from app.incentives import engine, estimate
 from app.incentives.models import (
-    PAID_STATUSES,
     BonusRun,
     LineQuestion,
     ObjectivePublication,
-    RunAdjustment,
-    RunLine,
     RunStatus,
     Scheme,
     SchemeVersion,
@@ -45,6 +42,7 @@ from app.recognition.benefits import benefits_for_period
 from app.recognition.budgets import BudgetStatus, budget_status
 from app.recognition.ledger import Summary
 from app.recognition.models import Award
+from app.reports.statements import sources
 
 LATEST = 3  # compliments, imports and the like: the few newest, the page behind the link has the rest
 TREND_MONTHS = 4
@@ -118,26 +116,10 @@ def _kpi_lines(estimates: list[estimate.Estimate]) -> tuple[KpiLine, ...]:
 
 def _last_statement(employee_id: int) -> LastStatement | None:
     """The newest approved or exported run that pays the employee, with what it pays them."""
-    paid = sa.union(
-        sa.select(RunLine.run_id).where(RunLine.employee_id == employee_id),
-        sa.select(RunAdjustment.run_id).where(RunAdjustment.employee_id == employee_id),
-    )
-    run = db.session.scalar(
-        sa.select(BonusRun)
-        .where(BonusRun.id.in_(paid), BonusRun.status.in_(PAID_STATUSES))
-        .options(selectinload(BonusRun.version))
-        .order_by(BonusRun.period.desc(), BonusRun.id.desc())
-        .limit(1)
-    )
-    if run is None:
+    paid = sources.paid_runs_of(employee_id, limit=1)
+    if not paid:
         return None
-    # Lines plus adjustments, as the statement's final amount (summed here: Money is stored as cents on SQLite).
-    amount = ZERO
-    for model in (RunLine, RunAdjustment):
-        amount += sum(
-            db.session.scalars(sa.select(model.amount).where(model.run_id == run.id, model.employee_id == employee_id)),
-            ZERO,
-        )
+    run, amount = paid[0]
     return LastStatement(run.id, run.period, run.version.name, amount)
 
 

@@ -14,12 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.models import User
 from app.core import clock
 from app.dbtypes import utcnow
-from app.extensions import db
+from app.extensions import db, insert_unless_taken
 from app.notify import mail, messages
 from app.notify.kinds import KINDS, Mode, digest_week_start, retry_delay
 from app.notify.models import Notification, NotificationPreference
@@ -93,21 +92,6 @@ def set_modes(user: User, modes: dict[str, Mode]) -> dict[str, tuple[str, str]]:
 # --- recording -------------------------------------------------------------------------------------------------
 
 
-def _insert(values: dict[str, Any]) -> bool:
-    """Insert unless the (user, kind, event) key exists already; True when this call inserted it."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Notification.__table__
-    statement = (
-        insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["user_id", "kind", "event_key"])
-        .returning(table.c.id)
-    )
-    # RETURNING rather than rowcount: a skipped row's rowcount is not reliable on every driver.
-    return db.session.execute(statement).scalar() is not None
-
-
 def notify(user: User, kind: str, event_key: str, **params: Any) -> Notification | None:
     """Record that `user` should hear of event `event_key` of `kind`; None when they chose "off", are disabled,
     or already have it (the same event is never recorded, so never sent, twice). Flush only."""
@@ -119,7 +103,8 @@ def notify(user: User, kind: str, event_key: str, **params: Any) -> Notification
     if mode is Mode.OFF:
         return None
     status = "pending" if address_of(user) else "inapp"
-    inserted = _insert(
+    inserted = insert_unless_taken(
+        Notification,
         {
             "user_id": user.id,
             "kind": kind,
@@ -129,15 +114,12 @@ def notify(user: User, kind: str, event_key: str, **params: Any) -> Notification
             "status": status,
             "created_at": utcnow(),
             "attempts": 0,
-        }
+        },
+        ["user_id", "kind", "event_key"],
     )
-    if not inserted:
+    if inserted is None:
         return None
-    row = db.session.scalar(
-        sa.select(Notification).where(
-            Notification.user_id == user.id, Notification.kind == kind, Notification.event_key == event_key[:200]
-        )
-    )
+    row = db.session.get(Notification, inserted)
     if row is not None and status == "pending" and mode is Mode.IMMEDIATE:
         db.session.info.setdefault(PENDING_KEY, []).append(row.id)
     return row

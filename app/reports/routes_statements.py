@@ -6,9 +6,7 @@ download if the queue has not got there yet: a write of the one immutable render
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import replace
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, jsonify, redirect, render_template, url_for
@@ -20,7 +18,7 @@ from app.auth.access import allow
 from app.auth.forms import ActionForm
 from app.core.downloads import download
 from app.extensions import db
-from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
+from app.incentives.models import BonusRun, RunLine
 from app.org.models import Employee, Store
 from app.reports import access, jobs
 from app.reports.blueprint import bp
@@ -86,32 +84,10 @@ def statement_xlsx(run_id: int, employee_id: int):
 def my_statements():
     """My statements: every approved run that pays me, newest period first."""
     employee_id = current_user.employee_id
-    rows = []
-    amounts: dict[int, Decimal] = {}
-    if employee_id is not None:
-        paid = sa.union(
-            sa.select(RunLine.run_id).where(RunLine.employee_id == employee_id),
-            sa.select(RunAdjustment.run_id).where(RunAdjustment.employee_id == employee_id),
-        )
-        rows = db.session.scalars(
-            sa.select(BonusRun)
-            .join(SchemeVersion, SchemeVersion.id == BonusRun.version_id)
-            .where(BonusRun.id.in_(paid), BonusRun.status.in_(PAID_STATUSES))
-            .order_by(BonusRun.period.desc(), BonusRun.id.desc())
-        ).all()
-        amounts = _amounts_of(employee_id, [r.id for r in rows])
+    paid = sources.paid_runs_of(employee_id) if employee_id is not None else []
+    rows = [run for run, _amount in paid]
+    amounts = {run.id: amount for run, amount in paid}
     return render_template("reports/my_statements.html", runs=rows, employee_id=employee_id, amounts=amounts)
-
-
-def _amounts_of(employee_id: int, run_ids: list[int]) -> dict[int, Decimal]:
-    """What each run pays the employee: their lines plus their adjustments (as the statement's final amount)."""
-    totals: dict[int, Decimal] = defaultdict(Decimal)
-    for model in (RunLine, RunAdjustment):
-        for run_id, amount in db.session.execute(
-            sa.select(model.run_id, model.amount).where(model.employee_id == employee_id, model.run_id.in_(run_ids))
-        ):
-            totals[run_id] += amount
-    return dict(totals)
 
 
 def _team_lines(run: BonusRun, store_codes: list[str] | None):

@@ -21,11 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.audit.services import record
 from app.dbtypes import utcnow
-from app.extensions import db
+from app.extensions import db, insert_unless_taken
 from app.notify.kinds import retry_delay
 from app.notify.services import RetryLater
 from app.webhooks import sending, signing
@@ -126,15 +125,6 @@ def deliveries_of(endpoint: WebhookEndpoint, limit: int = 100) -> list[WebhookDe
 # --- events ----------------------------------------------------------------------------------------------------
 
 
-def _insert(model: type[db.Model], values: dict[str, Any], keys: list[str]) -> int | None:
-    """Insert a row unless its unique key is taken; the new id, or None when it was."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
-    return db.session.execute(statement).scalar()
-
-
 def _schedule(delivery_id: int) -> None:
     db.session.info.setdefault(PENDING_KEY, []).append(delivery_id)
 
@@ -156,7 +146,7 @@ def emit(
     endpoints_ = listeners(event_type) if to is None else to
     if not endpoints_:
         return None
-    event_id = _insert(
+    event_id = insert_unless_taken(
         WebhookEvent,
         {
             "uid": "evt_" + uuid.uuid4().hex,
@@ -170,7 +160,7 @@ def emit(
     if event_id is None:
         return None
     for endpoint in endpoints_:
-        delivery_id = _insert(
+        delivery_id = insert_unless_taken(
             WebhookDelivery,
             {
                 "event_id": event_id,

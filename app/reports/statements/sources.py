@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,7 +20,7 @@ from app.core.models import Setting
 from app.core.pdf import STATIC
 from app.dbtypes import utcnow
 from app.extensions import db
-from app.incentives.models import BonusRun, RunAdjustment, RunLine, SchemeVersion
+from app.incentives.models import PAID_STATUSES, BonusRun, RunAdjustment, RunLine, SchemeVersion
 from app.org.models import Employee, Store
 from app.periods import Period
 from app.reports.recognition import recognition_for_many
@@ -110,6 +111,31 @@ def question_hint(language: str) -> str:
             "or write to HR quoting the run number and your employee number. HR answers in writing; an answer "
             "that changes the amount becomes an adjustment line in a later run."
         )
+
+
+def paid_runs_of(employee_id: int, limit: int | None = None) -> list[tuple[BonusRun, Decimal]]:
+    """The approved or exported runs that pay an employee, newest period first, each with what it pays them (their
+    lines plus their adjustments: the statement's final amount)."""
+    paying = sa.union(
+        sa.select(RunLine.run_id).where(RunLine.employee_id == employee_id),
+        sa.select(RunAdjustment.run_id).where(RunAdjustment.employee_id == employee_id),
+    )
+    runs = db.session.scalars(
+        sa.select(BonusRun)
+        .where(BonusRun.id.in_(paying), BonusRun.status.in_(PAID_STATUSES))
+        .options(selectinload(BonusRun.version))
+        .order_by(BonusRun.period.desc(), BonusRun.id.desc())
+        .limit(limit)
+    ).all()
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for model in (RunLine, RunAdjustment):  # summed here: Money is stored as scaled integers on SQLite
+        for run_id, amount in db.session.execute(
+            sa.select(model.run_id, model.amount).where(
+                model.employee_id == employee_id, model.run_id.in_([r.id for r in runs])
+            )
+        ):
+            totals[run_id] += amount
+    return [(run, totals[run.id]) for run in runs]
 
 
 def run_employee_ids(run: BonusRun, stores: Collection[str] | None = None) -> list[int]:
