@@ -20,7 +20,7 @@ from app.feedback import aggregate
 from app.feedback.cases import case_notice, compliments
 from app.feedback.kpi import KpiSummary
 from app.feedback.models import ImportBatch, SurveyResponse
-from app.feedback.routes_dashboard import min_responses
+from app.feedback.ranking import min_responses
 from app.incentives import engine, estimate
 from app.incentives.models import (
     BonusRun,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask import current_app
+
 from app.auth.models import User
 from app.core.company import save_setting, saved_setting
 from app.feedback import aggregate
@@ -17,6 +19,11 @@ from app.org.models import Store
 from app.periods import Period
 
 HIDE_RANKING = "hide_ranking_from_managers"
+
+
+def min_responses() -> int:
+    """The dashboards' minimum sample: fewer answers than this and a store's figure is shown as too thin to judge."""
+    return int(current_app.config.get("PRIMO_MIN_RESPONSES", 30))
 
 
 def hidden_from_managers() -> bool:

@@ -40,10 +40,6 @@ PAST_PERIODS = 5
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def min_responses() -> int:
-    return int(current_app.config.get("PRIMO_MIN_RESPONSES", 30))
-
-
 def _chosen_period(today: date) -> Period:
     text = request.args.get("period", "").strip()
     if not text:
@@ -357,7 +353,7 @@ def _render(view: str, scope: Scope, period: Period, title: str, **extra):
         "next_period": following if following.start <= today else None,
         "choices": _period_choices(today, period),
         "cards": _cards(scope, period) + _engagement_cards(scope, period),
-        "min_responses": min_responses(),
+        "min_responses": ranking.min_responses(),
         **_charts(scope, period, today, extra.get("store")),
     }
     context.update(extra)
@@ -388,7 +384,7 @@ def dashboard():
         Scope.company(),
         period,
         current_app.config["PRIMO_COMPANY_NAME"],
-        ranking=ranking.rank_stores(period, stores, min_responses()),
+        ranking=ranking.rank_stores(period, stores, ranking.min_responses()),
         show_region=True,
         regions=list(db.session.scalars(sa.select(Region).order_by(Region.name))),
         settings_form=settings_form,
@@ -406,7 +402,7 @@ def dashboard_region(region_id: int):
     stores = list(region.stores)
     extra: dict[str, object] = {}
     if ranking.sees_ranking(current_user):
-        extra["ranking"] = ranking.rank_stores(period, stores, min_responses())
+        extra["ranking"] = ranking.rank_stores(period, stores, ranking.min_responses())
     else:
         extra["past_periods"], extra["past_rows"] = _own_past(period, stores)
     return _render(
