@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.incentives import engine, figures
@@ -116,20 +117,26 @@ class _Candidate:
 
 
 def _candidates(today: date) -> list[_Candidate]:
-    """Each scheme's version for the period under way: the one published for it, else the latest."""
-    found = []
-    for scheme in db.session.scalars(sa.select(Scheme).order_by(Scheme.code)):
-        if not scheme.versions:
-            continue
-        period = Period.containing(today, scheme.latest.period_type)  # type: ignore[arg-type]
-        published = db.session.scalar(
-            sa.select(SchemeVersion)
+    """Each scheme's version for the period under way: the one published for it, else the latest (three queries)."""
+    schemes = [
+        s
+        for s in db.session.scalars(sa.select(Scheme).options(selectinload(Scheme.versions)).order_by(Scheme.code))
+        if s.versions
+    ]
+    under_way = {s.id: Period.containing(today, s.latest.period_type) for s in schemes}  # type: ignore[arg-type]
+    published: dict[tuple[int, str], SchemeVersion] = {}
+    if schemes:
+        for version, period in db.session.execute(
+            sa.select(SchemeVersion, ObjectivePublication.period)
             .join(ObjectivePublication, ObjectivePublication.version_id == SchemeVersion.id)
-            .where(SchemeVersion.scheme_id == scheme.id, ObjectivePublication.period == str(period))
-            .order_by(SchemeVersion.version.desc())
-            .limit(1)
-        )
-        version = published or scheme.latest
+            .where(ObjectivePublication.period.in_({str(p) for p in under_way.values()}))
+            .order_by(SchemeVersion.version)
+        ):
+            published[(version.scheme_id, period)] = version  # the highest version published for it wins
+    found = []
+    for scheme in schemes:
+        period = under_way[scheme.id]
+        version = published.get((scheme.id, str(period))) or scheme.latest
         if version.period_type != period.kind:
             period = Period.containing(today, version.period_type)  # type: ignore[arg-type]
         document = document_of(version)
@@ -143,8 +150,11 @@ def estimates_for(employee_ids: Iterable[int], today: date) -> dict[int, list[Es
     """Every applicable estimate per employee; each scheme's figures are gathered once for everyone."""
     facts = facts_of(employee_ids)
     result: dict[int, list[Estimate]] = {employee_id: [] for employee_id in facts}
+    # Only their stores' figures (and their regions' and the company's): the engine asks for no other, and
+    # working out every store's margin of error is most of the cost of a page that shows one employee's estimate.
+    stores = {a.store_code for f in facts.values() for a in f.assignments}
     for candidate in _candidates(today):
-        gathered = figures.gather(candidate.spec, candidate.period)
+        gathered = figures.gather(candidate.spec, candidate.period, only_stores=stores)
         for employee_id, employee_facts in facts.items():
             estimate = estimate_range(candidate.spec, candidate.period, employee_facts, gathered, candidate.name)
             if estimate is not None:

@@ -7,10 +7,11 @@ stores' counts (never an average of store scores). Other KPIs come from their st
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import sqlalchemy as sa
 
+from app.core import memo
 from app.extensions import db
 from app.feedback import aggregate, engagement, other_kpis
 from app.feedback.aggregate import Tally
@@ -46,23 +47,36 @@ def _total(counts: Iterable[int | None]) -> int | None:
     return sum(known) if known else None
 
 
-def gather(spec: SchemeSpec, period: Period) -> dict[tuple[str, str, str, str], KpiFigure]:
-    """Every figure the engine may ask for when running `spec` over `period`."""
+def gather(
+    spec: SchemeSpec, period: Period, only_stores: Collection[str] | None = None
+) -> dict[tuple[str, str, str, str], KpiFigure]:
+    """Every figure the engine may ask for when running `spec` over `period`.
+
+    With `only_stores` (store codes), store and region figures are worked out for those stores and their regions
+    only, as an estimate for a few employees needs; the company figure always pools every store.
+    """
     stores = db.session.execute(sa.select(Store.id, Store.code, Region.name.label("region")).join(Region)).all()
+    wanted_regions = None if only_stores is None else {s.region for s in stores if s.code in only_stores}
     figures: dict[tuple[str, str, str, str], KpiFigure] = {}
     kpis = {c.kpi_code for c in spec.components}
     survey = [k for k in kpis if k in SURVEY_KPIS]
     periods = periods_read(spec, period)
     tallies: dict[Period, dict[int, Tally]] = {}
     if survey:
-        tallies = {p: aggregate.tallies_by_store(p) for p in periods}
+        # Remembered for the transaction: a page estimating under several schemes reads each period once.
+        tallies = {
+            p: memo.remembered(("tallies_by_store", p), lambda p=p: aggregate.tallies_by_store(p)) for p in periods
+        }
     labels: list[tuple[str, dict[int, Tally]]] = [(str(p), t) for p, t in tallies.items()]
     if survey and period.previous() in tallies:
         pooled = {
             s.id: tallies[period].get(s.id, Tally()) + tallies[period.previous()].get(s.id, Tally()) for s in stores
         }
         labels.append((f"{period.previous()}+{period}", pooled))
-    invited = {str(p): engagement.invitations_by_store(p) for p in tallies}
+    invited = {
+        str(p): memo.remembered(("invitations_by_store", p), lambda p=p: engagement.invitations_by_store(p))
+        for p in tallies
+    }
     for label, by_store in labels:
         regions: dict[str, Tally] = defaultdict(Tally)
         region_stores: dict[str, list[int]] = defaultdict(list)
@@ -73,9 +87,13 @@ def gather(spec: SchemeSpec, period: Period) -> dict[tuple[str, str, str, str], 
             regions[store.region] = regions[store.region] + tally
             region_stores[store.region].append(store.id)
             company = company + tally
+            if only_stores is not None and store.code not in only_stores:
+                continue
             for kpi in survey:
                 figures[(kpi, "store", store.code, label)] = _figure(kpi, tally, counts.get(store.id))
         for region, tally in regions.items():
+            if wanted_regions is not None and region not in wanted_regions:
+                continue
             region_invited = _total(counts.get(s) for s in region_stores[region])
             for kpi in survey:
                 figures[(kpi, "region", region, label)] = _figure(kpi, tally, region_invited)

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -363,34 +363,6 @@ def run_warnings(run: BonusRun) -> list[str]:
     return warnings
 
 
-def employee_facts(employees: Iterable[Employee]) -> list[engine.EmployeeFacts]:
-    """Engine facts of employees whose assignments, stores and regions are loaded, with their absences."""
-    employees = list(employees)
-    absences = absence_facts(e.id for e in employees)
-    return [
-        engine.EmployeeFacts(
-            employee_number=e.number,
-            job_role=e.job_role,
-            fte=e.fte,
-            annual_base=e.annual_base_salary,
-            hire_date=e.hire_date,
-            exit_date=e.exit_date,
-            assignments=tuple(
-                engine.AssignmentFact(a.store.code, a.store.region.name, a.start_date, a.end_date)
-                for a in e.assignments
-            ),
-            absences=absences.get(e.id, ()),
-        )
-        for e in employees
-    ]
-
-
-def _with_assignments() -> sa.Select:
-    return sa.select(Employee).options(
-        selectinload(Employee.assignments).selectinload(Assignment.store).selectinload(Store.region)
-    )
-
-
 def _in_period(period: Period) -> sa.ColumnElement[bool]:
     """Employees hired by the period's end with an assignment overlapping it."""
     return sa.and_(
@@ -410,12 +382,12 @@ def period_employees(period: Period) -> list[Employee]:
 
 
 def facts_of(employee_ids: Iterable[int]) -> dict[int, engine.EmployeeFacts]:
-    """Engine facts of the given employees, by employee id."""
+    """Engine facts of the given employees (all their assignments and absences), by employee id."""
     ids = set(employee_ids)
     if not ids:
         return {}
-    employees = db.session.scalars(_with_assignments().where(Employee.id.in_(ids))).all()
-    return {e.id: f for e, f in zip(employees, employee_facts(employees), strict=True)}
+    people = _plain_facts(sa.select(Employee.id).where(Employee.id.in_(ids)))
+    return {id_: facts for id_, facts in people}
 
 
 def period_facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, int], dict[str, int]]:
@@ -424,6 +396,17 @@ def period_facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, 
     Four plain queries whatever the number of employees (no ORM objects, no IN lists of ids): the employees, all
     their assignments with store and region, their absences in the period, and the store ids.
     """
+    people = _plain_facts(sa.select(Employee.id).where(_in_period(period)), period.start, period.end)
+    employee_ids = {facts.employee_number: id_ for id_, facts in people}
+    store_ids = {code: id_ for id_, code in db.session.execute(sa.select(Store.id, Store.code))}
+    return [facts for _id, facts in people], employee_ids, store_ids
+
+
+def _plain_facts(
+    chosen: sa.Select, start: date | None = None, end: date | None = None
+) -> list[tuple[int, engine.EmployeeFacts]]:
+    """Engine facts of the employees whose ids `chosen` selects, by id order, in three queries of plain rows:
+    the employees, all their assignments with store and region, and their absences overlapping [start, end]."""
     people = db.session.execute(
         sa.select(
             Employee.id,
@@ -434,7 +417,7 @@ def period_facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, 
             Employee.hire_date,
             Employee.exit_date,
         )
-        .where(_in_period(period))
+        .where(Employee.id.in_(chosen))
         .order_by(Employee.id)
     ).all()
     stays: dict[int, list[engine.AssignmentFact]] = {}
@@ -442,27 +425,27 @@ def period_facts(period: Period) -> tuple[list[engine.EmployeeFacts], dict[str, 
         sa.select(Assignment.employee_id, Store.code, Region.name, Assignment.start_date, Assignment.end_date)
         .join(Store, Store.id == Assignment.store_id)
         .join(Region, Region.id == Store.region_id)
-        .where(Assignment.employee_id.in_(sa.select(Employee.id).where(_in_period(period))))
+        .where(Assignment.employee_id.in_(chosen))
         .order_by(Assignment.employee_id, Assignment.start_date, Assignment.id)
     ):
         stays.setdefault(row[0], []).append(engine.AssignmentFact(row[1], row[2], row[3], row[4]))
-    absences = absence_facts(sa.select(Employee.id).where(_in_period(period)), period.start, period.end)
-    facts = [
-        engine.EmployeeFacts(
-            employee_number=p.number,
-            job_role=p.job_role,
-            fte=p.fte,
-            annual_base=p.annual_base_salary,
-            hire_date=p.hire_date,
-            exit_date=p.exit_date,
-            assignments=tuple(stays.get(p.id, ())),
-            absences=absences.get(p.id, ()),
+    absences = absence_facts(chosen, start, end)
+    return [
+        (
+            p.id,
+            engine.EmployeeFacts(
+                employee_number=p.number,
+                job_role=p.job_role,
+                fte=p.fte,
+                annual_base=p.annual_base_salary,
+                hire_date=p.hire_date,
+                exit_date=p.exit_date,
+                assignments=tuple(stays.get(p.id, ())),
+                absences=absences.get(p.id, ()),
+            ),
         )
         for p in people
     ]
-    employee_ids = {p.number: p.id for p in people}
-    store_ids = {code: id_ for id_, code in db.session.execute(sa.select(Store.id, Store.code))}
-    return facts, employee_ids, store_ids
 
 
 _facts = period_facts
