@@ -16,8 +16,15 @@ KEY = "primo_memo"
 
 
 def remembered(key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()`, once per transaction of the current session for the same `key`."""
-    store = db.session.info.setdefault(KEY, {})
+    """`compute()`, once per transaction of the current session for the same `key`.
+
+    While the session holds changes not yet flushed, nothing is remembered: a read after `add()` must see the row,
+    and the query in `compute()` flushes it (which forgets everything remembered so far)."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        session.info.pop(KEY, None)
+        return compute()
+    store = session.info.setdefault(KEY, {})
     if key not in store:
         store[key] = compute()
     return store[key]

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit.services import current_actor, record
 from app.auth.models import User
+from app.core import memo
 from app.core.company import save_setting, saved_setting
 from app.dbtypes import utcnow
 from app.extensions import db
@@ -222,7 +223,8 @@ def case_notice(user: User, now: datetime | None = None) -> dict[str, int]:
     Counts the cases of the stores the user manages and those handed to them; HR alone gets zeros (HR
     oversees, it does not call customers back).
     """
-    now = now or utcnow()
+    if now is None:  # the banner and the home card both ask: count once per transaction
+        return dict(memo.remembered(("case notice", user.id), lambda: case_notice(user, utcnow())))
     conditions = []
     stores = managed_store_ids(user)
     if stores:

@@ -55,7 +55,10 @@ def gather(
     With `only_stores` (store codes), store and region figures are worked out for those stores and their regions
     only, as an estimate for a few employees needs; the company figure always pools every store.
     """
-    stores = db.session.execute(sa.select(Store.id, Store.code, Region.name.label("region")).join(Region)).all()
+    stores = memo.remembered(
+        "stores with regions",
+        lambda: db.session.execute(sa.select(Store.id, Store.code, Region.name.label("region")).join(Region)).all(),
+    )
     wanted_regions = None if only_stores is None else {s.region for s in stores if s.code in only_stores}
     figures: dict[tuple[str, str, str, str], KpiFigure] = {}
     kpis = {c.kpi_code for c in spec.components}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.audit.services import current_actor, record
-from app.core import clock
+from app.core import clock, memo
 from app.core.tabular import CellError, ImportRejected, RowError, Table, missing_columns, parse_date
 from app.extensions import db
 from app.org.models import Employee
@@ -38,7 +38,12 @@ class PointsError(ValueError):
 
 
 def entries_of(employee_id: int) -> list[Entry]:
-    """Return every ledger entry of an employee, oldest first."""
+    """Return every ledger entry of an employee, oldest first (read once per transaction: a page's balance, expiry
+    notice and home card all ask)."""
+    return list(memo.remembered(("points entries", employee_id), lambda: _read_entries(employee_id)))
+
+
+def _read_entries(employee_id: int) -> tuple[Entry, ...]:
     rows = db.session.execute(
         sa.select(
             PointsEntry.id,
@@ -51,7 +56,7 @@ def entries_of(employee_id: int) -> list[Entry]:
         .where(PointsEntry.employee_id == employee_id)
         .order_by(PointsEntry.on_date, PointsEntry.id)
     )
-    return [Entry(r.id, r.kind, r.points, r.on_date, batch_id=r.batch_id, ref=r.ref) for r in rows]
+    return tuple(Entry(r.id, r.kind, r.points, r.on_date, batch_id=r.batch_id, ref=r.ref) for r in rows)
 
 
 def leaving_of(employee: Employee, settings: RecognitionSettings) -> Leaving:
