@@ -22,7 +22,7 @@ from app.core.tabular import CellError, ImportRejected, RowError, Table, missing
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback import engagement
-from app.feedback.aggregate import Scope, month_range
+from app.feedback.aggregate import Scope, month_range, period_from_key, period_key
 from app.feedback.kpi import percent_of
 from app.feedback.models import KPI_AGGREGATES, KPI_DIRECTIONS, FollowUpCase, KpiDefinition, KpiValue, SurveyResponse
 from app.money import round_half_up
@@ -326,10 +326,11 @@ def _handled_in_time() -> sa.ColumnElement[bool]:
     )
 
 
-def _counted_cases(period: Period, now: datetime | None) -> sa.Select:
-    """Cases of a period that count: handled within 48 hours, and how many (select more columns to group)."""
+def _counted_cases(period: Period, now: datetime | None, last: Period | None = None) -> sa.Select:
+    """Cases of a period (or from `period` to `last`) that count: handled within 48 hours, and how many (select more
+    columns to group)."""
     now = now or utcnow()
-    low, high = month_range(period)
+    low, high = month_range(period, last)
     handled = _handled_in_time()
     return (
         sa.select(
@@ -354,6 +355,18 @@ def followup_share(scope: Scope, period: Period, now: datetime | None = None) ->
     """
     row = db.session.execute(_counted_cases(period, now).where(scope.condition())).one()
     return FollowupShare(int(row.handled), int(row.n))
+
+
+def followup_shares(scope: Scope, periods: list[Period], now: datetime | None = None) -> list[FollowupShare]:
+    """followup_share of one scope in each of several periods of one kind, in one grouped query."""
+    kind = periods[0].kind
+    key = period_key(kind).label("period_key")
+    query = _counted_cases(min(periods), now, max(periods)).add_columns(key).where(scope.condition()).group_by(key)
+    found = {
+        period_from_key(kind, int(row.period_key)): FollowupShare(int(row.handled), int(row.n))
+        for row in db.session.execute(query)
+    }
+    return [found.get(p, FollowupShare(0, 0)) for p in periods]
 
 
 def followup_shares_by_store(

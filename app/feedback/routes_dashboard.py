@@ -111,9 +111,8 @@ class PastRow:
 
 
 def _cards(scope: Scope, period: Period) -> list[KpiCard]:
-    now, before = aggregate.kpis(scope, period), aggregate.kpis(scope, period.previous())
-    follow_now = other_kpis.followup_share(scope, period)
-    follow_before = other_kpis.followup_share(scope, period.previous())
+    (_previous, before), (_period, now) = aggregate.series(scope, period, 2)  # one query for both periods
+    follow_before, follow_now = other_kpis.followup_shares(scope, [period.previous(), period])
     nps, csat, ces = now.nps, now.csat, now.ces
     assert nps and csat and ces and before.nps and before.csat and before.ces
     return [

@@ -314,6 +314,16 @@ def test_followup_48h_share_per_store_and_period(app, runner, make_store, add_re
     assert other_kpis.values_by_store("followup_48h", Q3, now=now) == {store.id: Decimal("40.00"), other.id: 100}
     shares = other_kpis.followup_shares_by_store(Q3, [other.id], now=now)
     assert {k: (v.handled, v.n) for k, v in shares.items()} == {other.id: (1, 1)}
+    # Several periods of one scope at once (a dashboard's card and its previous period), as period by period.
+    months = [Period.parse(m) for m in ("2026-07", "2026-08", "2026-09")]
+    assert other_kpis.followup_shares(Scope.store(store.id), months, now=now) == [
+        other_kpis.followup_share(Scope.store(store.id), m, now=now) for m in months
+    ]
+    assert [(s.handled, s.n) for s in other_kpis.followup_shares(Scope.store(store.id), months, now=now)] == [
+        (0, 0),
+        (2, 4),
+        (0, 1),
+    ]
 
 
 # --- demo data ---------------------------------------------------------------------------------------------
