@@ -77,7 +77,7 @@ def test_the_pdf_draws_sparse_curves_beside_the_curve_in_words_and_the_page_full
     axis_title = re.compile(r'text-anchor="middle" font-size="11" fill="#667085">CSAT')
     assert document.count('class="chart chart-curve"') == page.count('class="chart chart-curve"') == 2
     assert axis_title.search(page) and not axis_title.search(document)
-    assert document.count("<text ") < page.count("<text ") / 2
+    assert "<text " not in document and page.count("<text ") > 10
     text = pdf_text(build_statement_pdf(data))
     for words in ("< 30 → 0 %", "30 → 50 %", "50 → 100 %", "70 → 150 %", "≥ 80 % → 50 %", "≥ 90 % → 120 %"):
         assert words in text, words

@@ -30,8 +30,8 @@ from app.reports.statements.labels import (
 def curve_svg(component: ComponentView, *, sparse: bool = False) -> Markup:
     """The component's payout curve with where the measured KPI sits: the chart "my bonus" draws.
 
-    `sparse` (the PDF) keeps the thresholds, 0 % and 100 % and the marker; the curve in words beside it gives every
-    figure, and each SVG label is costly to print.
+    `sparse` (the PDF) draws the shape, thresholds and marker without labels: the curve in words beside it gives
+    every figure, and each SVG label is costly to print.
     """
     return charts.curve_chart(
         curve_from_dict(component.curve),
