@@ -151,6 +151,7 @@ def main() -> None:
     with app.app_context():
         htmls = [build_statement_html(d) for d in datas]
     print(f"{len(datas)} statements, {args.workers} worker processes, {args.rounds} rounds each (best counts)")
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     bare_pool = ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
     list(bare_pool.map(_bare, htmls[: args.workers]))  # start and warm the bare pool too
@@ -173,6 +174,7 @@ def main() -> None:
     print(
         f"Primo bulk to ZIP    : {ours_rate:6.2f} statements/s  (rounds: {', '.join(f'{t:.2f}s' for t in ours_times)})"
     )
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     ratio = ours_rate / bare_rate
     print(f"ratio ours/bare throughput: {ratio:.2f}  (goal ≥ 0.90: {'met' if ratio >= 0.9 else 'NOT met'})")
 

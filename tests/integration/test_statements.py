@@ -23,6 +23,7 @@ from app.incentives import runs
 from app.incentives.models import BonusRun
 from app.reports.models import StatementDocument
 from app.reports.statements import documents, sources
+from app.reports.statements.html import build_statement_html
 from app.reports.statements.pdf import build_statement_pdf
 from tests.conftest import login
 
@@ -64,6 +65,22 @@ def test_the_pdf_of_a_mid_quarter_hire_shows_61_of_92_days_in_english(paid_run, 
     text = pdf_text(documents.obtain(paid_run, paid_world["hired"], "pdf").content)
     for expected in ("€192.70", "61/92", "35.0", "± 14.2", "n = 120", "62.5 %", "August 1, 2026", "€192.697"):
         assert expected in text, expected
+
+
+def test_the_pdf_draws_sparse_curves_beside_the_curve_in_words_and_the_page_full_ones(
+    app, paid_run, paid_world, pdf_text
+):
+    data = sources.statement_for(paid_run, paid_world["whole"])
+    document = build_statement_html(data)
+    page = _client(app, "whole@test.example").get(f"/runs/{paid_run.id}/statement/{paid_world['whole'].id}")
+    page = page.get_data(as_text=True)
+    axis_title = re.compile(r'text-anchor="middle" font-size="11" fill="#667085">CSAT')
+    assert document.count('class="chart chart-curve"') == page.count('class="chart chart-curve"') == 2
+    assert axis_title.search(page) and not axis_title.search(document)
+    assert "<text " not in document and page.count("<text ") > 10
+    text = pdf_text(build_statement_pdf(data))
+    for words in ("< 30 → 0 %", "30 → 50 %", "50 → 100 %", "70 → 150 %", "≥ 80 % → 50 %", "≥ 90 % → 120 %"):
+        assert words in text, words
 
 
 def test_a_transfer_gets_one_statement_with_each_store_part(paid_run, paid_world, pdf_text):

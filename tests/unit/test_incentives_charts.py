@@ -62,6 +62,22 @@ def test_a_marker_shows_where_the_kpi_sits_with_its_interval():
     assert point.find(f"{SVG}title").text == "35 → 62.5 %"
 
 
+def test_a_sparse_curve_keeps_the_shape_thresholds_and_marker_without_any_text():
+    marker = CurveMarker(D("35.0"), D("20.8"), D("49.2"))
+    drawn = {"title": "NPS", "kpi_code": "nps", "marker": marker, "x_label": "NPS"}
+    full = parse(curve_chart(WORKED_NPS, "higher", **drawn))
+    sparse = parse(curve_chart(WORKED_NPS, "higher", sparse=True, **drawn))
+    assert not list(sparse.iter(f"{SVG}text"))
+    assert {"NPS", "150 %", "30", "70"} <= {t.text for t in full.iter(f"{SVG}text")}
+    assert len(sparse.findall(f"{SVG}line[@class='chart-threshold']")) == 3
+    assert len(sparse.findall(f"{SVG}line")) == 3 + 2 + 1  # thresholds, the 0 % and 100 % lines, the marker
+    assert sparse.find(f"{SVG}polyline").get("points") == full.find(f"{SVG}polyline").get("points")
+    assert sparse.find(f".//{SVG}rect[@class='chart-interval']") is not None
+    point = sparse.find(f".//{SVG}circle[@class='chart-point']")
+    assert point.get("cx") == full.find(f".//{SVG}circle[@class='chart-point']").get("cx")
+    assert point.find(f"{SVG}title") is None
+
+
 def test_a_missing_or_contradictory_curve_shows_a_hint_instead():
     empty = parse(curve_chart(None, "higher", title="t", empty_text="Fill in the curve"))
     assert empty.find(f".//{SVG}text[@class='chart-empty']").text == "Fill in the curve"

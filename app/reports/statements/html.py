@@ -27,8 +27,12 @@ from app.reports.statements.labels import (
 )
 
 
-def curve_svg(component: ComponentView) -> Markup:
-    """The component's payout curve with where the measured KPI sits: the chart "my bonus" draws."""
+def curve_svg(component: ComponentView, *, sparse: bool = False) -> Markup:
+    """The component's payout curve with where the measured KPI sits: the chart "my bonus" draws.
+
+    `sparse` (the PDF) draws the shape, thresholds and marker without labels: the curve in words beside it gives
+    every figure, and each SVG label is costly to print.
+    """
     return charts.curve_chart(
         curve_from_dict(component.curve),
         component.direction,
@@ -36,14 +40,15 @@ def curve_svg(component: ComponentView) -> Markup:
         kpi_code=component.kpi_code,
         marker=charts.measured_marker(component.measured, component.measure, component.lower, component.upper),
         x_label=component.kpi_name + (f" ({component.unit})" if component.unit else ""),
+        sparse=sparse,
     )
 
 
-def _context(data: StatementData, logo_src: str | None) -> dict:
+def _context(data: StatementData, logo_src: str | None, *, printed: bool = False) -> dict:
     f = numbers_for(data)
-    curves = {(i, c.key): curve_svg(c) for i, part in enumerate(data.parts) for c in part.components}
+    curves = {(i, c.key): curve_svg(c, sparse=printed) for i, part in enumerate(data.parts) for c in part.components}
     if data.share is not None:
-        curves.update({("share", c.key): curve_svg(c) for c in data.share.components})
+        curves.update({("share", c.key): curve_svg(c, sparse=printed) for c in data.share.components})
     return {
         "s": data,
         "f": f,
@@ -65,4 +70,4 @@ def build_statement_html(data: StatementData, *, page: bool = False, logo_src: s
     with force_locale(data.language):
         if page:
             return render_template("reports/statement_page.html", **_context(data, logo_src), **extra)
-        return render_template("reports/statement_document.html", **_context(data, data.logo or None))
+        return render_template("reports/statement_document.html", **_context(data, data.logo or None, printed=True))
