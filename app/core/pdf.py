@@ -7,12 +7,10 @@ dominate the cost of a one-page statement). Builders pass HTML in and get bytes 
 from __future__ import annotations
 
 import mimetypes
-import re
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from tinyhtml5 import inputstream
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -54,24 +52,6 @@ class StaticOnlyFetcher(URLFetcher):
             return None
         return candidate
 
-
-class _CharactersUntilCache(dict):
-    """tinyhtml5's cache of `chars_until` patterns, filled under the key it is looked up by.
-
-    tinyhtml5 2.1 stores each pattern under the pattern itself (a chained assignment rebinds its key first), so
-    every lookup misses and rebuilds one: 45 ms of the 480 ms a statement takes to parse and lay out. Answering the
-    miss here returns the very pattern it would have built.
-    """
-
-    def __missing__(self, key: tuple) -> re.Pattern:
-        characters, opposite = key
-        escaped = "".join(f"\\x{ord(character):02x}" for character in characters)
-        pattern = self[key] = re.compile(f"[{escaped}]+" if opposite else f"[^{escaped}]+")
-        return pattern
-
-
-if isinstance(getattr(inputstream, "characters_until_regex", None), dict):
-    inputstream.characters_until_regex = _CharactersUntilCache()
 
 _local = threading.local()
 
