@@ -86,6 +86,7 @@ def session_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
                 conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
+    _empty_tables(app)  # rows a migration wrote: the first test starts from empty tables like every other
     yield app
     with app.app_context():
         db.session.remove()
@@ -98,19 +99,52 @@ def _fresh_globals(sender: Flask, **extra: Any) -> None:
     vars(g).clear()
 
 
+def _tables_holding_rows(conn: sa.Connection) -> dict[str, bool]:
+    """The tables that hold rows, each with whether it holds many (one query; each probe stops early)."""
+    probes = " UNION ALL ".join(
+        f"SELECT '{t.name}', EXISTS (SELECT 1 FROM {t.name} LIMIT 1 OFFSET {MANY_ROWS})"
+        f" WHERE EXISTS (SELECT 1 FROM {t.name})"
+        for t in db.metadata.sorted_tables
+    )
+    return dict(conn.execute(sa.text(probes)).tuples().all())
+
+
+MANY_ROWS = 500
+
+
 def _empty_tables(app: Flask) -> None:
+    """Leave every table empty and every id counter at its start, touching only what the test wrote."""
+    # TRUNCATE takes PostgreSQL 70-150 ms even for a few empty tables (new files for each table and index), while
+    # most tests write a few rows into a handful of tables: those are emptied with DELETE, children first (a few
+    # ms). Tables holding many rows (the demo company) are truncated: deleting them row by row, each checked
+    # against the tables that refer to it, takes seconds. Only the id counters that moved are reset.
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(sa.text(f"DELETE FROM {table}"))
-                conn.execute(sa.text("DELETE FROM sqlite_sequence")) if conn.execute(
-                    sa.text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
-                ).first() else None
+            filled = _tables_holding_rows(conn)
+            postgresql = conn.dialect.name == "postgresql"
+            big = sorted(name for name, many in filled.items() if many and postgresql)
+            if big:
+                conn.execute(sa.text(f"TRUNCATE {', '.join(big)} CASCADE"))
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name in filled and table.name not in big:
+                    conn.execute(table.delete())
+            if postgresql:
+                used = conn.execute(
+                    sa.text(
+                        "SELECT schemaname || '.' || sequencename FROM pg_sequences"
+                        " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                    )
+                ).scalars()
+                resets = ", ".join(f"setval('{name}', 1, false)" for name in used)
+                if resets:
+                    conn.execute(sa.text(f"SELECT {resets}"))
+            elif _has_sqlite_sequence(conn):
+                conn.execute(sa.text("DELETE FROM sqlite_sequence"))
+
+
+def _has_sqlite_sequence(conn: sa.Connection) -> bool:
+    return conn.execute(sa.text("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")).first() is not None
 
 
 @pytest.fixture
@@ -145,6 +179,87 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+# --- the demo company: built by `flask seed-demo` once per session and "today", then copied back -----------------
+
+
+class _DemoSnapshot:
+    """What `flask seed-demo` wrote into empty tables: every row, the id counters, and what the command printed."""
+
+    def __init__(self, conn: sa.Connection, result: Any) -> None:
+        self.result = result
+        self.rows = {
+            table.name: [dict(row._mapping) for row in conn.execute(table.select().order_by(*table.primary_key))]
+            for table in db.metadata.sorted_tables
+        }
+        if conn.dialect.name == "postgresql":
+            self.counters = conn.execute(
+                sa.text(
+                    "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences"
+                    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                )
+            ).all()
+        elif _has_sqlite_sequence(conn):
+            self.counters = conn.execute(sa.text("SELECT name, seq FROM sqlite_sequence")).all()
+        else:
+            self.counters = []  # no table uses AUTOINCREMENT: SQLite's next id is the largest one plus one
+
+    def restore(self, conn: sa.Connection) -> None:
+        for table in db.metadata.sorted_tables:
+            if self.rows[table.name]:
+                conn.execute(table.insert(), self.rows[table.name])
+        if conn.dialect.name == "postgresql":
+            resets = ", ".join(f"setval('{name}', {value}, true)" for name, value in self.counters)
+            if resets:
+                conn.execute(sa.text(f"SELECT {resets}"))
+        elif self.counters:
+            conn.execute(sa.text("DELETE FROM sqlite_sequence"))
+            counters = [{"name": name, "seq": value} for name, value in self.counters]
+            conn.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:name, :seq)"), counters)
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshots() -> dict[tuple, _DemoSnapshot]:
+    return {}
+
+
+@pytest.fixture
+def seed_demo(app: Flask, _demo_snapshots: dict[tuple, _DemoSnapshot]) -> Callable[[], Any]:
+    """seed_demo(): `flask seed-demo` into the empty database; its CLI result (exit code, output).
+
+    The real command runs once per session for each "today" and each set of PRIMO_* settings (what the demo
+    depends on); later calls copy the rows it wrote back in, with the id counters it left, and give its result.
+    Seeding takes 8-20 s and the copy well under one; `test_seed_demo_builds_the_demo_company_once` runs the command.
+    """
+    from app.core import clock
+
+    def seed() -> Any:
+        key = (clock.now().replace(microsecond=0) if _clock_is_frozen() else clock.today(),) + tuple(
+            sorted((name, repr(value)) for name, value in app.config.items() if name.startswith("PRIMO_"))
+        )
+        db.session.commit()  # what the test wrote so far, so that the check for empty tables sees it
+        with db.engine.connect() as conn:
+            empty = not _tables_holding_rows(conn)
+        snapshot = _demo_snapshots.get(key) if empty else None
+        if snapshot is None:
+            result = app.test_cli_runner().invoke(args=["seed-demo"])
+            if empty and result.exit_code == 0:
+                with db.engine.connect() as conn:
+                    _demo_snapshots[key] = _DemoSnapshot(conn, result)
+            return result
+        with db.engine.begin() as conn:
+            snapshot.restore(conn)
+        db.session.expire_all()
+        g.primo_actor_label = "seed-demo"  # as the command leaves it in the test's app context
+        return snapshot.result
+
+    return seed
+
+
+def _clock_is_frozen() -> bool:
+    """Whether a test stopped the clock (`frozen_time`): then the demo's timestamps are that instant's."""
+    return time_machine.escape_hatch.is_travelling()
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD, next_url: str | None = None):
