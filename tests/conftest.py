@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -185,38 +187,52 @@ def runner(app: Flask):
 
 
 class _DemoSnapshot:
-    """What `flask seed-demo` wrote into empty tables: every row, the id counters, and what the command printed."""
+    """What `flask seed-demo` wrote into empty tables, and what it printed. PostgreSQL: a copy of each table it filled
+    in a schema of its own, with the id counters it left; SQLite: the whole database, copied by SQLite's backup."""
 
-    def __init__(self, conn: sa.Connection, result: Any) -> None:
+    def __init__(self, number: int, result: Any) -> None:
         self.result = result
-        self.rows = {
-            table.name: [dict(row._mapping) for row in conn.execute(table.select().order_by(*table.primary_key))]
-            for table in db.metadata.sorted_tables
-        }
-        if conn.dialect.name == "postgresql":
-            self.counters = conn.execute(
-                sa.text(
-                    "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences"
-                    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
-                )
-            ).all()
-        elif _has_sqlite_sequence(conn):
-            self.counters = conn.execute(sa.text("SELECT name, seq FROM sqlite_sequence")).all()
+        if db.engine.dialect.name == "postgresql":
+            self.schema = f"demo_snapshot_{number}"
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE; CREATE SCHEMA {self.schema}"))
+                filled = _tables_holding_rows(conn)
+                self.tables = [t.name for t in db.metadata.sorted_tables if t.name in filled]
+                for name in self.tables:
+                    conn.execute(sa.text(f"CREATE TABLE {self.schema}.{name} AS SELECT * FROM {name}"))
+                self.counters = conn.execute(
+                    sa.text(
+                        "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences"
+                        " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                    )
+                ).all()
         else:
-            self.counters = []  # no table uses AUTOINCREMENT: SQLite's next id is the largest one plus one
+            self.copy = sqlite3.connect(":memory:", check_same_thread=False)
+            with _sqlite_connection() as connection:
+                connection.backup(self.copy)
 
-    def restore(self, conn: sa.Connection) -> None:
-        for table in db.metadata.sorted_tables:
-            if self.rows[table.name]:
-                conn.execute(table.insert(), self.rows[table.name])
-        if conn.dialect.name == "postgresql":
-            resets = ", ".join(f"setval('{name}', {value}, true)" for name, value in self.counters)
-            if resets:
-                conn.execute(sa.text(f"SELECT {resets}"))
-        elif self.counters:
-            conn.execute(sa.text("DELETE FROM sqlite_sequence"))
-            counters = [{"name": name, "seq": value} for name, value in self.counters]
-            conn.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:name, :seq)"), counters)
+    def restore(self) -> None:
+        """Put the demo back into the empty database (parents first on PostgreSQL, whose copy keeps column order)."""
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                for name in self.tables:
+                    conn.execute(sa.text(f"INSERT INTO {name} SELECT * FROM {self.schema}.{name}"))
+                resets = ", ".join(f"setval('{name}', {value}, true)" for name, value in self.counters)
+                if resets:
+                    conn.execute(sa.text(f"SELECT {resets}"))
+        else:
+            with _sqlite_connection() as connection:
+                self.copy.backup(connection)
+
+
+@contextmanager
+def _sqlite_connection() -> Iterator[sqlite3.Connection]:
+    """A pooled connection's sqlite3 connection, outside any transaction, as SQLite's backup needs."""
+    raw = db.engine.raw_connection()
+    try:
+        yield raw.driver_connection
+    finally:
+        raw.close()
 
 
 @pytest.fixture(scope="session")
@@ -230,7 +246,8 @@ def seed_demo(app: Flask, _demo_snapshots: dict[tuple, _DemoSnapshot]) -> Callab
 
     The real command runs once per session for each "today" and each set of PRIMO_* settings (what the demo
     depends on); later calls copy the rows it wrote back in, with the id counters it left, and give its result.
-    Seeding takes 8-20 s and the copy well under one; `test_seed_demo_builds_the_demo_company_once` runs the command.
+    Seeding takes 8-30 s, the copy a fraction of a second; `test_seed_demo_builds_the_demo_company_once` runs the
+    command itself.
     """
     from app.core import clock
 
@@ -245,11 +262,10 @@ def seed_demo(app: Flask, _demo_snapshots: dict[tuple, _DemoSnapshot]) -> Callab
         if snapshot is None:
             result = app.test_cli_runner().invoke(args=["seed-demo"])
             if empty and result.exit_code == 0:
-                with db.engine.connect() as conn:
-                    _demo_snapshots[key] = _DemoSnapshot(conn, result)
+                db.session.commit()
+                _demo_snapshots[key] = _DemoSnapshot(len(_demo_snapshots), result)
             return result
-        with db.engine.begin() as conn:
-            snapshot.restore(conn)
+        snapshot.restore()
         db.session.expire_all()
         g.primo_actor_label = "seed-demo"  # as the command leaves it in the test's app context
         return snapshot.result
