@@ -188,7 +188,8 @@ def runner(app: Flask):
 
 class _DemoSnapshot:
     """What `flask seed-demo` wrote into empty tables, and what it printed. PostgreSQL: a copy of each table it filled
-    in a schema of its own, with the id counters it left; SQLite: the whole database, copied by SQLite's backup."""
+    in a schema of its own, with the id counters it left; SQLite: the whole database, copied by SQLite's backup.
+    The copies are named copy_of_<table>: a test reading pg_class by a table's name must find only the table."""
 
     def __init__(self, number: int, result: Any) -> None:
         self.result = result
@@ -199,7 +200,7 @@ class _DemoSnapshot:
                 filled = _tables_holding_rows(conn)
                 self.tables = [t.name for t in db.metadata.sorted_tables if t.name in filled]
                 for name in self.tables:
-                    conn.execute(sa.text(f"CREATE TABLE {self.schema}.{name} AS SELECT * FROM {name}"))
+                    conn.execute(sa.text(f"CREATE TABLE {self.schema}.copy_of_{name} AS SELECT * FROM {name}"))
                 self.counters = conn.execute(
                     sa.text(
                         "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences"
@@ -216,7 +217,7 @@ class _DemoSnapshot:
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 for name in self.tables:
-                    conn.execute(sa.text(f"INSERT INTO {name} SELECT * FROM {self.schema}.{name}"))
+                    conn.execute(sa.text(f"INSERT INTO {name} SELECT * FROM {self.schema}.copy_of_{name}"))
                 resets = ", ".join(f"setval('{name}', {value}, true)" for name, value in self.counters)
                 if resets:
                     conn.execute(sa.text(f"SELECT {resets}"))
