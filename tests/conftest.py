@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -86,6 +88,7 @@ def session_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
                 conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
+    _empty_tables(app)  # rows a migration wrote: the first test starts from empty tables like every other
     yield app
     with app.app_context():
         db.session.remove()
@@ -98,19 +101,52 @@ def _fresh_globals(sender: Flask, **extra: Any) -> None:
     vars(g).clear()
 
 
+def _tables_holding_rows(conn: sa.Connection) -> dict[str, bool]:
+    """The tables that hold rows, each with whether it holds many (one query; each probe stops early)."""
+    probes = " UNION ALL ".join(
+        f"SELECT '{t.name}', EXISTS (SELECT 1 FROM {t.name} LIMIT 1 OFFSET {MANY_ROWS})"
+        f" WHERE EXISTS (SELECT 1 FROM {t.name})"
+        for t in db.metadata.sorted_tables
+    )
+    return dict(conn.execute(sa.text(probes)).tuples().all())
+
+
+MANY_ROWS = 500
+
+
 def _empty_tables(app: Flask) -> None:
+    """Leave every table empty and every id counter at its start, touching only what the test wrote."""
+    # TRUNCATE takes PostgreSQL 70-150 ms even for a few empty tables (new files for each table and index), while
+    # most tests write a few rows into a handful of tables: those are emptied with DELETE, children first (a few
+    # ms). Tables holding many rows (the demo company) are truncated: deleting them row by row, each checked
+    # against the tables that refer to it, takes seconds. Only the id counters that moved are reset.
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(sa.text(f"DELETE FROM {table}"))
-                conn.execute(sa.text("DELETE FROM sqlite_sequence")) if conn.execute(
-                    sa.text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
-                ).first() else None
+            filled = _tables_holding_rows(conn)
+            postgresql = conn.dialect.name == "postgresql"
+            big = sorted(name for name, many in filled.items() if many and postgresql)
+            if big:
+                conn.execute(sa.text(f"TRUNCATE {', '.join(big)} CASCADE"))
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name in filled and table.name not in big:
+                    conn.execute(table.delete())
+            if postgresql:
+                used = conn.execute(
+                    sa.text(
+                        "SELECT schemaname || '.' || sequencename FROM pg_sequences"
+                        " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                    )
+                ).scalars()
+                resets = ", ".join(f"setval('{name}', 1, false)" for name in used)
+                if resets:
+                    conn.execute(sa.text(f"SELECT {resets}"))
+            elif _has_sqlite_sequence(conn):
+                conn.execute(sa.text("DELETE FROM sqlite_sequence"))
+
+
+def _has_sqlite_sequence(conn: sa.Connection) -> bool:
+    return conn.execute(sa.text("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")).first() is not None
 
 
 @pytest.fixture
@@ -145,6 +181,102 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+# --- the demo company: built by `flask seed-demo` once per session and "today", then copied back -----------------
+
+
+class _DemoSnapshot:
+    """What `flask seed-demo` wrote into empty tables, and what it printed. PostgreSQL: a copy of each table it filled
+    in a schema of its own, with the id counters it left; SQLite: the whole database, copied by SQLite's backup.
+    The copies are named copy_of_<table>: a test reading pg_class by a table's name must find only the table."""
+
+    def __init__(self, number: int, result: Any) -> None:
+        self.result = result
+        if db.engine.dialect.name == "postgresql":
+            self.schema = f"demo_snapshot_{number}"
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE; CREATE SCHEMA {self.schema}"))
+                filled = _tables_holding_rows(conn)
+                self.tables = [t.name for t in db.metadata.sorted_tables if t.name in filled]
+                for name in self.tables:
+                    conn.execute(sa.text(f"CREATE TABLE {self.schema}.copy_of_{name} AS SELECT * FROM {name}"))
+                self.counters = conn.execute(
+                    sa.text(
+                        "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences"
+                        " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                    )
+                ).all()
+        else:
+            self.copy = sqlite3.connect(":memory:", check_same_thread=False)
+            with _sqlite_connection() as connection:
+                connection.backup(self.copy)
+
+    def restore(self) -> None:
+        """Put the demo back into the empty database (parents first on PostgreSQL, whose copy keeps column order)."""
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                for name in self.tables:
+                    conn.execute(sa.text(f"INSERT INTO {name} SELECT * FROM {self.schema}.copy_of_{name}"))
+                resets = ", ".join(f"setval('{name}', {value}, true)" for name, value in self.counters)
+                if resets:
+                    conn.execute(sa.text(f"SELECT {resets}"))
+        else:
+            with _sqlite_connection() as connection:
+                self.copy.backup(connection)
+
+
+@contextmanager
+def _sqlite_connection() -> Iterator[sqlite3.Connection]:
+    """A pooled connection's sqlite3 connection, outside any transaction, as SQLite's backup needs."""
+    raw = db.engine.raw_connection()
+    try:
+        yield raw.driver_connection
+    finally:
+        raw.close()
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshots() -> dict[tuple, _DemoSnapshot]:
+    return {}
+
+
+@pytest.fixture
+def seed_demo(app: Flask, _demo_snapshots: dict[tuple, _DemoSnapshot]) -> Callable[[], Any]:
+    """seed_demo(): `flask seed-demo` into the empty database; its CLI result (exit code, output).
+
+    The real command runs once per session for each "today" and each set of PRIMO_* settings (what the demo
+    depends on); later calls copy the rows it wrote back in, with the id counters it left, and give its result.
+    Seeding takes 8-30 s, the copy a fraction of a second; `test_seed_demo_builds_the_demo_company_once` runs the
+    command itself.
+    """
+    from app.core import clock
+
+    def seed() -> Any:
+        key = (clock.now().replace(microsecond=0) if _clock_is_frozen() else clock.today(),) + tuple(
+            sorted((name, repr(value)) for name, value in app.config.items() if name.startswith("PRIMO_"))
+        )
+        db.session.commit()  # what the test wrote so far, so that the check for empty tables sees it
+        with db.engine.connect() as conn:
+            empty = not _tables_holding_rows(conn)
+        snapshot = _demo_snapshots.get(key) if empty else None
+        if snapshot is None:
+            result = app.test_cli_runner().invoke(args=["seed-demo"])
+            if empty and result.exit_code == 0:
+                db.session.commit()
+                _demo_snapshots[key] = _DemoSnapshot(len(_demo_snapshots), result)
+            return result
+        snapshot.restore()
+        db.session.expire_all()
+        g.primo_actor_label = "seed-demo"  # as the command leaves it in the test's app context
+        return snapshot.result
+
+    return seed
+
+
+def _clock_is_frozen() -> bool:
+    """Whether a test stopped the clock (`frozen_time`): then the demo's timestamps are that instant's."""
+    return time_machine.escape_hatch.is_travelling()
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD, next_url: str | None = None):

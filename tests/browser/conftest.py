@@ -108,7 +108,7 @@ def console_errors(page) -> list[str]:
 
 
 @pytest.fixture
-def seeded(app: Flask) -> None:
+def seeded(seed_demo) -> None:
     """The demo company and its six users (`flask seed-demo`)."""
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    result = seed_demo()
     assert result.exit_code == 0, result.output + repr(result.exception)

@@ -140,10 +140,10 @@ def _crawl(page, base_url: str, english: set[str], company: str) -> dict[str, li
 
 
 @pytest.fixture
-def seeded_in_french(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def seeded_in_french(app: Flask, monkeypatch: pytest.MonkeyPatch, seed_demo) -> None:
     """The demo company of a French employer: what the system writes by itself (badge reasons) is in French."""
     monkeypatch.setitem(app.config, "PRIMO_DEFAULT_LANGUAGE", "fr")
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    result = seed_demo()
     assert result.exit_code == 0, result.output + repr(result.exception)
 
 

@@ -44,7 +44,9 @@ def test_hr_turns_the_setting_on_and_off_and_each_change_is_audited(client_as, w
     assert "checked" in hr.get("/settings").get_data(as_text=True)
     assert _save(hr).status_code == 302
     assert managers_read_statements() is False
-    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "company.settings")).all()
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "company.settings").order_by(AuditEvent.id)
+    ).all()
     assert [(e.actor, e.before, e.after) for e in events] == [
         ("hr@test.example", {"managers_read_statements": False}, {"managers_read_statements": True}),
         ("hr@test.example", {"managers_read_statements": True}, {"managers_read_statements": False}),

@@ -141,8 +141,8 @@ def test_seed_demo_builds_the_demo_company_once(runner, frozen_time):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Employee)) == employees
 
 
-def test_demo_manager_manages_the_demo_employees_store(runner):
-    runner.invoke(args=["seed-demo"])
+def test_demo_manager_manages_the_demo_employees_store(seed_demo):
+    seed_demo()
     manager = db.session.scalar(sa.select(User).where(User.email == "manager@example.com")).employee
     employee = db.session.scalar(sa.select(User).where(User.email == "employee@example.com")).employee
     regional = db.session.scalar(sa.select(User).where(User.email == "regional@example.com")).employee

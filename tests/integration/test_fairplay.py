@@ -425,9 +425,9 @@ def test_the_run_page_says_nothing_when_flagged_responses_cross_no_threshold(app
     assert 'data-test="flag-warning"' not in run_page(app, run.id)
 
 
-def test_the_demo_company_has_a_flagged_burst_and_engagement_figures(app, runner, frozen_time):
+def test_the_demo_company_has_a_flagged_burst_and_engagement_figures(seed_demo, app, runner, frozen_time):
     frozen_time(MID_QUARTER)
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert seed_demo().exit_code == 0
     month = Period.containing(clock.today() - timedelta(days=1), "month")
     listed = flags_json(runner, str(month))
     bursts = [f for f in listed if f["rule"] == "burst" and f["store"] == "S01"]

@@ -329,11 +329,11 @@ def test_followup_48h_share_per_store_and_period(app, runner, make_store, add_re
 # --- demo data ---------------------------------------------------------------------------------------------
 
 
-def test_demo_feedback_covers_24_months_with_small_stores_and_cases(app, runner, frozen_time):
+def test_demo_feedback_covers_24_months_with_small_stores_and_cases(seed_demo, app, frozen_time):
     from app.feedback.demo import seed_feedback
 
     frozen_time(MID_QUARTER)
-    result = runner.invoke(args=["seed-demo"])
+    result = seed_demo()
     assert result.exit_code == 0, result.output
     today = clock.today()
     if db.session.scalar(sa.select(ImportBatch).where(ImportBatch.source == "demo")) is None:

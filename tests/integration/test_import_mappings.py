@@ -296,7 +296,9 @@ def test_saving_a_mapping_is_audited_and_an_edit_keeps_the_before(app, saved):
         "qualtrics", "surveys", Mapping.from_dict({**QUALTRICS.as_dict(), "timezone": ""}), "q", mapping
     )
     db.session.commit()
-    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "imports.mapping_save")).all()
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "imports.mapping_save").order_by(AuditEvent.id)
+    ).all()
     assert len(events) == 2
     assert events[1].before["spec"]["timezone"] == "UTC" and events[1].after["spec"]["timezone"] == ""
     assert Mapping.from_dict(db.session.get(ImportMapping, mapping.id).spec).header_rows == 3

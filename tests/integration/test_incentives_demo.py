@@ -24,9 +24,9 @@ from app.periods import Period
 from tests.conftest import MID_QUARTER, login
 
 
-def test_seed_incentives_after_the_demo_company_and_its_answers(app, runner, frozen_time):
+def test_seed_incentives_after_the_demo_company_and_its_answers(seed_demo, app, frozen_time):
     frozen_time(MID_QUARTER)
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert seed_demo().exit_code == 0
     today = clock.today()
     from app.feedback.demo import seed_feedback
 
@@ -58,9 +58,9 @@ def test_seed_incentives_after_the_demo_company_and_its_answers(app, runner, fro
     assert summary is None or summary["approved_run"] == approved.id
 
 
-def test_the_demo_has_an_approved_interessement_run_on_imported_gross_pay_and_simulates_it(app, runner, frozen_time):
+def test_the_demo_has_an_approved_interessement_run_on_imported_gross_pay_and_simulates_it(seed_demo, app, frozen_time):
     frozen_time(MID_QUARTER)
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert seed_demo().exit_code == 0
     past = str(Period.containing(clock.today(), "quarter").previous())
     run = db.session.scalar(
         sa.select(BonusRun).join(SchemeVersion).join(Scheme).where(Scheme.code == "INT-NPS", BonusRun.period == past)

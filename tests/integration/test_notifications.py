@@ -292,13 +292,13 @@ def test_a_question_answered_shows_on_the_home_page_of_an_employee_without_email
     assert "Your question about your 2026-Q3 statement was answered" in home
 
 
-def test_the_demo_leaves_notifications_sent_pending_and_on_a_home_page_and_some_choices(app, runner, frozen_time):
+def test_the_demo_leaves_notifications_sent_pending_and_on_a_home_page_and_some_choices(seed_demo, app, frozen_time):
     from app.auth.models import User
     from app.notify.models import NotificationPreference
     from tests.conftest import MID_QUARTER, login
 
     frozen_time(MID_QUARTER)
-    result = runner.invoke(args=["seed-demo"])
+    result = seed_demo()
     assert result.exit_code == 0, result.output
     assert "Demo notifications:" in result.output
     statuses = {row.status for row in rows()}

@@ -32,9 +32,9 @@ PAGES = [
 ]
 
 
-def test_main_pages_of_each_role_send_a_bounded_number_of_queries(app, runner, frozen_time):
+def test_main_pages_of_each_role_send_a_bounded_number_of_queries(seed_demo, app, frozen_time):
     frozen_time(MID_QUARTER)
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert seed_demo().exit_code == 0
     run = db.session.scalar(sa.select(BonusRun.id).where(BonusRun.status == "approved"))
     me = db.session.scalar(sa.select(User.employee_id).where(User.email == "employee@example.com"))
     other = db.session.scalar(sa.select(RunLine.employee_id).where(RunLine.run_id == run).order_by(RunLine.id))

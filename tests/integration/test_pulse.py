@@ -439,8 +439,8 @@ def test_the_trend_lists_each_survey_with_its_company_enps(client_as, world, mak
     assert "not enough answers" in page
 
 
-def test_the_demo_company_has_a_pulse_with_hidden_stores(app, runner):
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+def test_the_demo_company_has_a_pulse_with_hidden_stores(seed_demo, app, runner):
+    assert seed_demo().exit_code == 0
     survey = db.session.scalar(sa.select(PulseSurvey).where(PulseSurvey.status == "closed"))
     data = _results(runner, survey.id)
     assert data["n"] >= 50

@@ -20,9 +20,9 @@ from tests.conftest import MID_QUARTER
 pytestmark = pytest.mark.usefixtures("english")  # these tests read English messages
 
 
-def test_the_demo_tells_a_year_of_recognition_that_adds_up(runner, client, frozen_time):
+def test_the_demo_tells_a_year_of_recognition_that_adds_up(seed_demo, runner, client, frozen_time):
     frozen_time(MID_QUARTER)
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert seed_demo().exit_code == 0
     today = clock.today()
     if db.session.scalar(sa.select(sa.func.count()).select_from(Award)) == 0:  # until seed-demo calls it itself
         from app.feedback.models import SurveyResponse
