@@ -101,36 +101,31 @@ def _fresh_globals(sender: Flask, **extra: Any) -> None:
     vars(g).clear()
 
 
-def _tables_holding_rows(conn: sa.Connection) -> dict[str, bool]:
-    """The tables that hold rows, each with whether it holds many (one query; each probe stops early)."""
+def _tables_holding_rows(conn: sa.Connection) -> set[str]:
+    """The tables that hold rows (one query; each probe stops at the first row)."""
     probes = " UNION ALL ".join(
-        f"SELECT '{t.name}', EXISTS (SELECT 1 FROM {t.name} LIMIT 1 OFFSET {MANY_ROWS})"
-        f" WHERE EXISTS (SELECT 1 FROM {t.name})"
-        for t in db.metadata.sorted_tables
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in db.metadata.sorted_tables
     )
-    return dict(conn.execute(sa.text(probes)).tuples().all())
-
-
-MANY_ROWS = 500
+    return set(conn.execute(sa.text(probes)).scalars())
 
 
 def _empty_tables(app: Flask) -> None:
     """Leave every table empty and every id counter at its start, touching only what the test wrote."""
-    # TRUNCATE takes PostgreSQL 70-150 ms even for a few empty tables (new files for each table and index), while
-    # most tests write a few rows into a handful of tables: those are emptied with DELETE, children first (a few
-    # ms). Tables holding many rows (the demo company) are truncated: deleting them row by row, each checked
-    # against the tables that refer to it, takes seconds. Only the id counters that moved are reset.
+    # TRUNCATE of every table took PostgreSQL 100-150 ms per test, even empty (new files for each table and index),
+    # while most tests write into a handful of tables: only those are truncated. PostgreSQL keeps TRUNCATE rather
+    # than DELETE so that each test starts from fresh tables, whose rows come back in the order they were written,
+    # as before. SQLite deletes, children first. Only the id counters that moved are reset.
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
             filled = _tables_holding_rows(conn)
             postgresql = conn.dialect.name == "postgresql"
-            big = sorted(name for name, many in filled.items() if many and postgresql)
-            if big:
-                conn.execute(sa.text(f"TRUNCATE {', '.join(big)} CASCADE"))
-            for table in reversed(db.metadata.sorted_tables):
-                if table.name in filled and table.name not in big:
-                    conn.execute(table.delete())
+            if postgresql and filled:
+                conn.execute(sa.text(f"TRUNCATE {', '.join(sorted(filled))} CASCADE"))
+            elif filled:
+                for table in reversed(db.metadata.sorted_tables):
+                    if table.name in filled:
+                        conn.execute(table.delete())
             if postgresql:
                 used = conn.execute(
                     sa.text(
