@@ -442,3 +442,19 @@ def test_the_stored_copy_of_record_is_in_the_employees_language(app, paid_run, p
     hired = documents.stored(paid_run.id, paid_world["hired"].id, "pdf")
     assert (whole.language, hired.language) == ("fr", "en")
     assert "(approuvée)" in pdf_text(whole.content) and "(approved)" in pdf_text(hired.content)
+
+
+def test_the_runs_that_pay_an_employee_add_their_lines_and_adjustments_to_the_cent(app, paid_world, make_run):
+    run = make_run("draft")
+    employee_id = paid_world["whole"].id
+    lines = sum((line.amount for line in run.lines if line.employee_id == employee_id), Decimal(0))
+    runs.adjust(run, "W1", "12.35", "Missed day restored", runs.user_by_email("hr1@test.example"))
+    runs.adjust(run, "W1", "-0.10", "Rounding agreed with payroll", runs.user_by_email("hr1@test.example"))
+    db.session.commit()
+    assert sources.paid_runs_of(employee_id) == []  # a draft pays nobody yet
+    runs.submit(run, runs.user_by_email("hr1@test.example"))
+    runs.approve(run, runs.user_by_email("hr2@test.example"))
+    db.session.commit()
+    [(paid, amount)] = sources.paid_runs_of(employee_id, limit=1)
+    assert paid.id == run.id and paid.version.name
+    assert amount == lines + Decimal("12.25") and amount.as_tuple().exponent == -2

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.models import Setting
 from app.core.pdf import STATIC
@@ -123,17 +123,20 @@ def paid_runs_of(employee_id: int, limit: int | None = None) -> list[tuple[Bonus
     runs = db.session.scalars(
         sa.select(BonusRun)
         .where(BonusRun.id.in_(paying), BonusRun.status.in_(PAID_STATUSES))
-        .options(selectinload(BonusRun.version))
+        .options(joinedload(BonusRun.version))  # each run has one version: joined in the same query
         .order_by(BonusRun.period.desc(), BonusRun.id.desc())
         .limit(limit)
     ).all()
     totals: dict[int, Decimal] = defaultdict(Decimal)
-    for model in (RunLine, RunAdjustment):  # summed here: Money is stored as scaled integers on SQLite
-        for run_id, amount in db.session.execute(
-            sa.select(model.run_id, model.amount).where(
-                model.employee_id == employee_id, model.run_id.in_([r.id for r in runs])
+    if runs:
+        ids = [r.id for r in runs]
+        amounts = sa.union_all(  # lines and adjustments in one query; summed here: SQLite stores Money as integers
+            *(
+                sa.select(model.run_id, model.amount).where(model.employee_id == employee_id, model.run_id.in_(ids))
+                for model in (RunLine, RunAdjustment)
             )
-        ):
+        )
+        for run_id, amount in db.session.execute(amounts):
             totals[run_id] += amount
     return [(run, totals[run.id]) for run in runs]
 
