@@ -1,5 +1,6 @@
 """Facts read once per database transaction: what every part of a page asks again (the user's stores, a setting
-that is not saved) is looked up once, and forgotten at any flush, commit or rollback so that a write is always seen."""
+that is not saved) is looked up once, and forgotten at any flush, commit, rollback or write statement run through the
+session, so that a write is always seen."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.extensions import db
 
@@ -36,3 +37,11 @@ def remembered(key: Hashable, compute: Callable[[], T]) -> T:
 @sa.event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, *_args: object) -> None:
     session.info.pop(KEY, None)
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _forget_on_write(state: ORMExecuteState) -> None:
+    # An UPDATE, DELETE or INSERT statement run through the session (a case's guarded status change, a bulk
+    # insert) writes without a flush: what was remembered before it may be stale.
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info.pop(KEY, None)
