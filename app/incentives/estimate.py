@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.incentives import engine, figures
@@ -117,22 +117,26 @@ class _Candidate:
 
 
 def _candidates(today: date) -> list[_Candidate]:
-    """Each scheme's version for the period under way: the one published for it, else the latest (three queries)."""
+    """Each scheme's version for the period under way: the one published for it, else the latest (two queries)."""
     schemes = [
         s
-        for s in db.session.scalars(sa.select(Scheme).options(selectinload(Scheme.versions)).order_by(Scheme.code))
+        for s in db.session.scalars(
+            sa.select(Scheme).options(joinedload(Scheme.versions)).order_by(Scheme.code)
+        ).unique()
         if s.versions
     ]
     under_way = {s.id: Period.containing(today, s.latest.period_type) for s in schemes}  # type: ignore[arg-type]
+    versions = {v.id: v for s in schemes for v in s.versions}
     published: dict[tuple[int, str], SchemeVersion] = {}
     if schemes:
-        for version, period in db.session.execute(
-            sa.select(SchemeVersion, ObjectivePublication.period)
-            .join(ObjectivePublication, ObjectivePublication.version_id == SchemeVersion.id)
+        for version_id, period in db.session.execute(
+            sa.select(ObjectivePublication.version_id, ObjectivePublication.period)
+            .join(SchemeVersion, ObjectivePublication.version_id == SchemeVersion.id)
             .where(ObjectivePublication.period.in_({str(p) for p in under_way.values()}))
             .order_by(SchemeVersion.version)
         ):
-            published[(version.scheme_id, period)] = version  # the highest version published for it wins
+            if (version := versions.get(version_id)) is not None:  # None: a version added since the first query
+                published[(version.scheme_id, period)] = version  # the highest version published for it wins
     found = []
     for scheme in schemes:
         period = under_way[scheme.id]

@@ -61,6 +61,6 @@ def inject_inbox() -> dict[str, object]:
         if not current_user.is_authenticated:
             return []
         rows = services.inbox(current_user._get_current_object())
-        return [(row.created_at, *services.wording(row, language())) for row in rows]
+        return [(row.created_at, *words) for row, words in zip(rows, services.wordings(rows, language()), strict=True)]
 
     return {"notify_inbox": inbox}

@@ -8,6 +8,7 @@ digest, or the home page for users without an address.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -302,7 +303,7 @@ def mark_read(user: User) -> int:
     ).rowcount
 
 
-def wording(row: Notification, language: str) -> tuple[str, str]:
-    """A notification's subject and body in a language (for the home page)."""
+def wordings(rows: Sequence[Notification], language: str) -> list[tuple[str, str]]:
+    """Notifications' subjects and bodies in a language (for the home page): the locale is switched once."""
     with force_locale(language):
-        return messages.subject(row.kind, row.params), messages.body(row.kind, row.params)
+        return [(messages.subject(row.kind, row.params), messages.body(row.kind, row.params)) for row in rows]

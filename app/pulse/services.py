@@ -172,16 +172,19 @@ def surveyed_store(survey: PulseSurvey, store: Store | None) -> PulseStore | Non
 
 def open_surveys_for(employee: Employee) -> list[tuple[PulseSurvey, bool]]:
     """The open surveys that ask the employee's store, each with whether they have answered it."""
-    store = store_of(employee)
-    if store is None:
+    assignment = employee.assignment_on(clock.today())  # store_of's store, without loading the store itself
+    if assignment is None:
         return []
-    rows = db.session.scalars(
-        sa.select(PulseSurvey)
+    answered = sa.exists().where(
+        PulseParticipation.survey_id == PulseSurvey.id, PulseParticipation.employee_id == employee.id
+    )
+    rows = db.session.execute(
+        sa.select(PulseSurvey, answered)
         .join(PulseStore, PulseStore.survey_id == PulseSurvey.id)
-        .where(PulseSurvey.status == PulseStatus.OPEN.value, PulseStore.store_id == store.id)
+        .where(PulseSurvey.status == PulseStatus.OPEN.value, PulseStore.store_id == assignment.store_id)
         .order_by(PulseSurvey.id)
     )
-    return [(survey, has_answered(survey, employee)) for survey in rows]
+    return [(survey, bool(has)) for survey, has in rows]
 
 
 def has_answered(survey: PulseSurvey, employee: Employee) -> bool:

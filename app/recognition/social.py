@@ -8,10 +8,11 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import record
 from app.auth.models import User
+from app.core import memo
 from app.extensions import db
 from app.money import round_half_up
 from app.org.models import Employee, Store
@@ -26,12 +27,18 @@ def social_store_ids(user: User, on: date) -> set[int] | None:
     current store's region."""
     if user.has_role("hr"):
         return None
+    found = memo.remembered(("social stores", user.id, on), lambda: frozenset(_social_store_ids(user, on)))
+    return set(found)  # a copy: callers may narrow it
+
+
+def _social_store_ids(user: User, on: date) -> set[int]:
     ids = set(managed_store_ids(user))
     employee = user.employee
     if employee is not None and (employee.exit_date is None or employee.exit_date >= on):
         assignment = employee.assignment_on(on)
         if assignment is not None:
-            ids |= set(db.session.scalars(sa.select(Store.id).where(Store.region_id == assignment.store.region_id)))
+            region = sa.select(Store.region_id).where(Store.id == assignment.store_id).scalar_subquery()
+            ids |= set(db.session.scalars(sa.select(Store.id).where(Store.region_id == region)))
     return ids
 
 
@@ -48,11 +55,11 @@ def feed(store_ids: set[int] | None, limit: int = 50) -> list[Award]:
     query = (
         sa.select(Award)
         .where(Award.public.is_(True))
-        .options(
-            selectinload(Award.employee),
-            selectinload(Award.giver),
-            selectinload(Award.badge),
-            selectinload(Award.store),
+        .options(  # each award has one of each: joined into the same query rather than four more
+            joinedload(Award.employee),
+            joinedload(Award.giver),
+            joinedload(Award.badge),
+            joinedload(Award.store),
         )
         .order_by(Award.awarded_on.desc(), Award.id.desc())
         .limit(limit)

@@ -11,23 +11,24 @@ from app.extensions import db
 from app.incentives.models import BonusRun, RunLine
 from tests.conftest import MID_QUARTER, login
 
-# (account, page, most statements): today's count on the demo plus a little room, far below one per row shown.
+# (account, page, most statements): today's count on the demo plus one or two, far below one per row shown; lowered
+# as pages lose queries, so that one that comes back fails here.
 PAGES = [
-    ("employee@example.com", "/", 30),  # the home page with its five cards (issue 14)
-    ("employee@example.com", "/my/bonus", 22),  # the demo now also pays an intéressement run
-    ("employee@example.com", "/my/statements", 7),
-    ("employee@example.com", "/runs/{run}/statement/{me}", 17),
-    ("employee@example.com", "/recognition/", 16),
-    ("employee@example.com", "/recognition/feed", 19),
-    ("manager@example.com", "/", 37),  # the home page with its four cards (issue 14)
-    ("manager@example.com", "/dashboard/store/{store}", 27),
+    ("employee@example.com", "/", 20),  # the home page with its five cards (issue 14)
+    ("employee@example.com", "/my/bonus", 12),  # the demo now also pays an intéressement run
+    ("employee@example.com", "/my/statements", 4),
+    ("employee@example.com", "/runs/{run}/statement/{me}", 15),
+    ("employee@example.com", "/recognition/", 12),
+    ("employee@example.com", "/recognition/feed", 13),
+    ("manager@example.com", "/", 26),  # the home page with its four cards (issue 14)
+    ("manager@example.com", "/dashboard/store/{store}", 22),
     ("manager@example.com", "/cases", 8),
-    ("manager@example.com", "/happy", 10),
-    ("manager@example.com", "/recognition/", 17),
+    ("manager@example.com", "/happy", 7),
+    ("manager@example.com", "/recognition/", 12),
     ("hr@example.com", "/runs", 8),
     ("hr@example.com", "/runs/{run}", 15),
     ("hr@example.com", "/runs/{run}/statement/{other}", 17),
-    ("hr@example.com", "/dashboard", 21),
+    ("hr@example.com", "/dashboard", 20),
     ("hr@example.com", "/cases", 8),
 ]
 
