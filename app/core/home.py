@@ -30,6 +30,7 @@ from app.incentives.models import (
     Scheme,
     SchemeVersion,
 )
+from app.incentives.schemes import schemes_with_versions
 from app.money import ZERO
 from app.org.models import Employee, Store
 from app.org.scope import managed_store_ids
@@ -259,7 +260,7 @@ def _thin_stores(period: Period, minimum: int) -> tuple[tuple[StoreSample, ...],
 
 def _publications(today: date) -> tuple[Publication, ...]:
     """Each scheme's objectives for the period under way and the next one, published or not yet."""
-    schemes = db.session.scalars(sa.select(Scheme).options(selectinload(Scheme.versions)).order_by(Scheme.code)).all()
+    schemes = schemes_with_versions()
     wanted: list[tuple[Scheme, Period]] = []
     for scheme in schemes:
         if not scheme.versions or scheme.latest.document.get("kind") == "interessement":

@@ -9,7 +9,7 @@ figures of the same store and period, so importing a file twice changes nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -205,72 +205,109 @@ def _pick(period: Period, stored: dict[Period, object]) -> list[object]:
     return months or [row for p, row in stored.items() if p.kind == "quarter"]
 
 
-def _rows_by_store(model: Any, period: Period, store_ids: Iterable[int] | None) -> dict[int, list[Any]]:
-    """The stored rows of `model` that make the period, per store, in one query."""
-    query = sa.select(model).where(model.period.in_(_wanted(period)))
+def _rows_by_store(
+    model: Any, periods: Sequence[Period], store_ids: Iterable[int] | None
+) -> list[dict[int, list[Any]]]:
+    """The stored rows of `model` that make each period, per store (stores without any left out), in one query."""
+    wanted = [set(_wanted(period)) for period in periods]
+    query = sa.select(model).where(model.period.in_(set().union(*wanted)))
     if store_ids is not None:
         query = query.where(model.store_id.in_(set(store_ids) or {-1}))
-    stored: dict[int, dict[Period, object]] = defaultdict(dict)
+    stored: dict[int, dict[str, object]] = defaultdict(dict)
     for row in db.session.scalars(query):
-        stored[row.store_id][Period.parse(row.period)] = row
-    return {store_id: _pick(period, by_period) for store_id, by_period in stored.items()}
+        stored[row.store_id][row.period] = row
+    result = []
+    for period, labels in zip(periods, wanted, strict=True):
+        picked = {}
+        for store_id, by_label in stored.items():
+            mine = {Period.parse(label): row for label, row in by_label.items() if label in labels}
+            if rows := _pick(period, mine):
+                picked[store_id] = rows
+        result.append(picked)
+    return result
+
+
+def _engagement(rows: list[Any]) -> Engagement:
+    return Engagement(
+        sum((r.headcount for r in rows), Decimal(0)) / len(rows),  # the period's average headcount
+        sum(r.leavers for r in rows),
+        sum((r.absence_days for r in rows), Decimal(0)),
+        sum((r.worked_days for r in rows), Decimal(0)),
+    )
 
 
 def engagement_by_store(period: Period, store_ids: Iterable[int] | None = None) -> dict[int, Engagement]:
     """Each store's engagement for the period (stores without figures left out), in one query."""
-    result = {}
-    for store_id, rows in _rows_by_store(EngagementFigure, period, store_ids).items():
-        if rows:
-            result[store_id] = Engagement(
-                sum((r.headcount for r in rows), Decimal(0)) / len(rows),  # the period's average headcount
-                sum(r.leavers for r in rows),
-                sum((r.absence_days for r in rows), Decimal(0)),
-                sum((r.worked_days for r in rows), Decimal(0)),
-            )
-    return result
+    rows = _rows_by_store(EngagementFigure, [period], store_ids)[0]
+    return {store_id: _engagement(found) for store_id, found in rows.items()}
 
 
-def pooled_engagement(period: Period, store_ids: Iterable[int] | None = None) -> Engagement | None:
-    """The engagement of several stores together (None when none has figures)."""
-    found = engagement_by_store(period, store_ids)
-    return sum(found.values(), Engagement()) if found else None
+def pooled_engagements(periods: Sequence[Period], store_ids: Iterable[int] | None = None) -> list[Engagement | None]:
+    """The engagement of several stores together in each period (None when none has figures), in one query."""
+    return [
+        sum((_engagement(found) for found in rows.values()), Engagement()) if rows else None
+        for rows in _rows_by_store(EngagementFigure, periods, store_ids)
+    ]
+
+
+def _invitations(periods: Sequence[Period], store_ids: Iterable[int] | None) -> list[dict[int, int]]:
+    return [
+        {store_id: sum(r.invitations for r in found) for store_id, found in rows.items()}
+        for rows in _rows_by_store(SurveyInvitations, periods, store_ids)
+    ]
 
 
 def invitations_by_store(period: Period, store_ids: Iterable[int] | None = None) -> dict[int, int]:
     """Invitations per store for the period (a quarter adds up its months)."""
-    return {
-        store_id: sum(r.invitations for r in rows)
-        for store_id, rows in _rows_by_store(SurveyInvitations, period, store_ids).items()
-    }
+    return _invitations([period], store_ids)[0]
+
+
+def _response_rates(periods: Sequence[Period], store_ids: Iterable[int] | None) -> list[dict[int, ResponseRate]]:
+    """Counted responses ÷ invitations of each store with invitations, per period: two queries in all."""
+    invited = _invitations(periods, store_ids)
+    stores = {store_id for by_store in invited for store_id in by_store}
+    if not stores:
+        return [{} for _ in periods]
+    low = min(month_range(p)[0] for p in periods)
+    high = max(month_range(p)[1] for p in periods)
+    counts: dict[int, dict[int, int]] = defaultdict(dict)  # store → yyyymm → responses
+    for store_id, month, n in db.session.execute(
+        sa.select(SurveyResponse.store_id, SurveyResponse.local_month, sa.func.count())
+        .where(
+            SurveyResponse.excluded.is_(False),
+            SurveyResponse.local_month.between(low, high),
+            SurveyResponse.store_id.in_(stores),
+        )
+        .group_by(SurveyResponse.store_id, SurveyResponse.local_month)
+    ):
+        counts[store_id][month] = int(n)
+    result = []
+    for period, by_store in zip(periods, invited, strict=True):
+        first, last = month_range(period)
+        result.append(
+            {
+                store_id: ResponseRate(sum(c for m, c in counts[store_id].items() if first <= m <= last), n)
+                for store_id, n in by_store.items()
+            }
+        )
+    return result
 
 
 def response_rates(period: Period, store_ids: Iterable[int] | None = None) -> dict[int, ResponseRate]:
     """Counted responses ÷ invitations of each store with invitations for the period."""
-    invited = invitations_by_store(period, store_ids)
-    if not invited:
-        return {}
-    low, high = month_range(period)
-    counts = dict(
-        db.session.execute(
-            sa.select(SurveyResponse.store_id, sa.func.count())
-            .where(
-                SurveyResponse.excluded.is_(False),
-                SurveyResponse.local_month.between(low, high),
-                SurveyResponse.store_id.in_(list(invited)),
-            )
-            .group_by(SurveyResponse.store_id)
-        )
-        .tuples()
-        .all()
-    )
-    return {store_id: ResponseRate(int(counts.get(store_id, 0)), n) for store_id, n in invited.items()}
+    return _response_rates([period], store_ids)[0]
 
 
-def pooled_response_rate(period: Period, store_ids: Iterable[int] | None = None) -> ResponseRate | None:
-    rates = response_rates(period, store_ids)
-    if not rates:
-        return None
-    return ResponseRate(sum(r.responses for r in rates.values()), sum(r.invitations for r in rates.values()))
+def pooled_response_rates(
+    periods: Sequence[Period], store_ids: Iterable[int] | None = None
+) -> list[ResponseRate | None]:
+    """The response rate of several stores together in each period (None without invitations), in two queries."""
+    return [
+        ResponseRate(sum(r.responses for r in rates.values()), sum(r.invitations for r in rates.values()))
+        if rates
+        else None
+        for rates in _response_rates(periods, store_ids)
+    ]
 
 
 def values_by_store(code: str, period: Period, store_ids: Iterable[int] | None = None) -> dict[int, Decimal]:

@@ -180,9 +180,8 @@ def _engagement_cards(scope: Scope, period: Period) -> list[KpiCard]:
     """Response rate, turnover and absenteeism, when HR has imported what they are made of (counts, not samples)."""
     store_ids = _scope_store_ids(scope)
     cards = []
-    rate = engagement.pooled_response_rate(period, store_ids)
+    before, rate = engagement.pooled_response_rates([period.previous(), period], store_ids)
     if rate is not None:
-        before = engagement.pooled_response_rate(period.previous(), store_ids)
         cards.append(
             KpiCard(
                 "response_rate",
@@ -197,9 +196,8 @@ def _engagement_cards(scope: Scope, period: Period) -> list[KpiCard]:
                 sampled=False,
             )
         )
-    figures = engagement.pooled_engagement(period, store_ids)
+    before_figures, figures = engagement.pooled_engagements([period.previous(), period], store_ids)
     if figures is not None:
-        before_figures = engagement.pooled_engagement(period.previous(), store_ids)
         cards += [
             KpiCard(
                 "turnover",

@@ -14,14 +14,13 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.incentives import engine, figures
 from app.incentives.engine import EmployeeFacts, KpiFigure, LineResult, SchemeSpec
-from app.incentives.models import ObjectivePublication, Scheme, SchemeVersion
+from app.incentives.models import ObjectivePublication, SchemeVersion
 from app.incentives.runs import facts_of
-from app.incentives.schemes import document_of
+from app.incentives.schemes import document_of, schemes_with_versions
 from app.money import ZERO
 from app.periods import Period
 
@@ -118,13 +117,7 @@ class _Candidate:
 
 def _candidates(today: date) -> list[_Candidate]:
     """Each scheme's version for the period under way: the one published for it, else the latest (two queries)."""
-    schemes = [
-        s
-        for s in db.session.scalars(
-            sa.select(Scheme).options(joinedload(Scheme.versions)).order_by(Scheme.code)
-        ).unique()
-        if s.versions
-    ]
+    schemes = [s for s in schemes_with_versions() if s.versions]
     under_way = {s.id: Period.containing(today, s.latest.period_type) for s in schemes}  # type: ignore[arg-type]
     versions = {v.id: v for s in schemes for v in s.versions}
     published: dict[tuple[int, str], SchemeVersion] = {}

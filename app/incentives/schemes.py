@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from app.audit.services import current_actor, record
 from app.extensions import db
@@ -16,6 +17,12 @@ from app.incentives.scheme_format import SchemeDocument, read_document, write_do
 
 class SchemeError(ValueError):
     """A scheme request that cannot be carried out."""
+
+
+def schemes_with_versions() -> list[Scheme]:
+    """Every scheme by code, its versions loaded with it (one query)."""
+    query = sa.select(Scheme).options(joinedload(Scheme.versions)).order_by(Scheme.code)
+    return list(db.session.scalars(query).unique())
 
 
 def find_scheme(code: str) -> Scheme | None:

@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import sqlalchemy as sa
-
-from app.extensions import db
 from app.incentives import engine
-from app.incentives.models import Scheme
 from app.incentives.scheme_format import SchemeDocument, read_document
+from app.incentives.schemes import schemes_with_versions
 from app.org.models import Store
 from app.periods import Period
 
@@ -61,7 +58,7 @@ def thresholds_between(
 def nps_thresholds(store: Store, period: Period) -> list[SchemeThreshold]:
     """The thresholds of the latest version of each scheme that covers `store` during `period` on its own NPS."""
     found: list[SchemeThreshold] = []
-    for scheme in db.session.scalars(sa.select(Scheme).order_by(Scheme.code)):
+    for scheme in schemes_with_versions():
         if not scheme.versions:
             continue
         version = scheme.latest

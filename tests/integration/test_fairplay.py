@@ -156,6 +156,37 @@ def test_response_rate_and_engagement_show_on_the_store_dashboard(world, runner,
     assert 'data-kpi="response_rate"' not in other
 
 
+def test_the_dashboard_reads_a_period_and_the_one_before_together_as_each_alone(world, runner, tmp_path, add_responses):
+    north, south = world["north"], world["south"]
+    add_responses(north, "2026-06-10T10:00:00+00:00", nps=[9] * 6)
+    add_responses(north, "2026-07-10T10:00:00+00:00", nps=[9] * 10)
+    add_responses(south, "2026-07-12T10:00:00+00:00", nps=[7] * 3)
+    invitations = "store_code,period,invitations\nA1,2026-06,30\nA1,2026-07,40\nB1,2026-07,12\nA1,2026-Q3,99\n"
+    assert runner.invoke(args=["invitations", "import", str(write(tmp_path, "i.csv", invitations))]).exit_code == 0
+    rows = "A1,2026-06,8,1,4,160\nA1,2026-07,10,1,5,200\nB1,2026-07,6,0,2,120\nB1,2026-08,6,1,3,120\n"
+    assert runner.invoke(args=["engagement", "import", str(write(tmp_path, "e.csv", ENGAGEMENT + rows))]).exit_code == 0
+    for periods in (["2026-06", "2026-07"], ["2026-Q2", "2026-Q3"], ["2026-07", "2026-Q3", "2026-08"]):
+        asked = [Period.parse(p) for p in periods]
+        for stores in (None, [north.id], [south.id], []):
+            rates = engagement.pooled_response_rates(asked, stores)
+            figures = engagement.pooled_engagements(asked, stores)
+            for i, period in enumerate(asked):
+                alone = engagement.response_rates(period, stores)
+                pooled = (
+                    engagement.ResponseRate(
+                        sum(r.responses for r in alone.values()), sum(r.invitations for r in alone.values())
+                    )
+                    if alone
+                    else None
+                )
+                assert rates[i] == pooled, (periods, stores, period)
+                by_store = engagement.engagement_by_store(period, stores)
+                assert figures[i] == (sum(by_store.values(), engagement.Engagement()) if by_store else None)
+    # The quarter's own row wins over its months; July alone counts July's responses only.
+    july, q3 = engagement.pooled_response_rates([Period.parse("2026-07"), Period.parse("2026-Q3")], [north.id])
+    assert (july.responses, july.invitations, q3.responses, q3.invitations) == (10, 40, 10, 99)
+
+
 # --- flags when responses arrive -----------------------------------------------------------------------------
 
 
