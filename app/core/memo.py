@@ -42,6 +42,7 @@ def _forget(session: Session, *_args: object) -> None:
 @sa.event.listens_for(Session, "do_orm_execute")
 def _forget_on_write(state: ORMExecuteState) -> None:
     # An UPDATE, DELETE or INSERT statement run through the session (a case's guarded status change, a bulk
-    # insert) writes without a flush: what was remembered before it may be stale.
-    if state.is_insert or state.is_update or state.is_delete:
+    # insert) writes without a flush: what was remembered before it may be stale. So may any statement that is not
+    # a SELECT, such as raw SQL text, which SQLAlchemy cannot tell from a read.
+    if not state.is_select:
         state.session.info.pop(KEY, None)

@@ -30,6 +30,8 @@ def test_a_write_statement_run_through_the_session_forgets_what_was_remembered(a
     assert memo.remembered("regions", _names) == ["Nord", "Ouest"]
     db.session.execute(sa.delete(Region).where(Region.name == "Nord"))
     assert memo.remembered("regions", _names) == ["Ouest"]
+    db.session.execute(sa.text("UPDATE regions SET name = 'Est'"))  # raw SQL: not known to be a read
+    assert memo.remembered("regions", _names) == ["Est"]
 
 
 def test_a_row_added_but_not_flushed_is_seen_and_a_rollback_forgets(app):
