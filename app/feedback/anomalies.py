@@ -61,7 +61,7 @@ class Answer:
     """What the rules know of one response."""
 
     id: int
-    answered_at: datetime
+    answered_at: datetime | None  # None where the rule at hand does not read it
     nps: int | None = None
     comment: str | None = None
     contact: str | None = None  # normalised (lower case, no spaces), only when the customer consented

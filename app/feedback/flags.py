@@ -185,13 +185,11 @@ def _telling_answers(
 ) -> Iterator[tuple[tuple[int, int], list[anomalies.Answer]]]:
     """The answers with a comment, a contact or a device fingerprint (what the other rules read), one store-month at
     a time in (store, month) order: streamed, so that memory holds one store-month however large the import."""
-    rows = db.session.execute(
+    query = (
         sa.select(
             SurveyResponse.id,
             SurveyResponse.store_id,
             SurveyResponse.local_month,
-            SurveyResponse.answered_at,
-            SurveyResponse.nps,
             SurveyResponse.comment,
             ResponseContact.customer_contact,
             ResponseFingerprint.fingerprint,
@@ -207,8 +205,10 @@ def _telling_answers(
             ),
         )
         .order_by(SurveyResponse.store_id, SurveyResponse.local_month)
-        .execution_options(yield_per=5000)
     )
+    # Plain rows through the session's connection (in its transaction): an import reads back up to every row it
+    # wrote, and the ORM's result handling would cost more than the rules themselves.
+    rows = db.session.connection().execution_options(yield_per=5000).execute(query)
     try:
         yield from _grouped(rows)
     finally:
@@ -216,15 +216,16 @@ def _telling_answers(
 
 
 def _grouped(rows: Iterable[Any]) -> Iterator[tuple[tuple[int, int], list[anomalies.Answer]]]:
-    """Rows in (store, month) order as one list of answers per store-month."""
+    """(id, store, month, comment, contact, fingerprint) rows in (store, month) order as one list of answers per
+    store-month; these rules do not read the time of an answer."""
     key, answers = None, []
-    for row in rows:
-        if (row.store_id, row.local_month) != key:
+    for response_id, store_id, month, comment, contact, fingerprint in rows:
+        if (store_id, month) != key:
             if answers:
                 yield key, answers
-            key, answers = (row.store_id, row.local_month), []
-        contact = "".join((row.customer_contact or "").lower().split()) or None
-        answers.append(anomalies.Answer(row.id, row.answered_at, row.nps, row.comment, contact, row.fingerprint))
+            key, answers = (store_id, month), []
+        contact = "".join(contact.lower().split()) or None if contact else None
+        answers.append(anomalies.Answer(response_id, None, None, comment, contact, fingerprint))
     if answers:
         yield key, answers
 
