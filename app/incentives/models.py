@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.dbtypes import Money, UTCDateTime, utcnow
 from app.extensions import db
@@ -248,3 +248,7 @@ class GrossPay(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     employee: Mapped[Employee] = relationship()
+
+
+# Load a run with its scheme version and scheme in the same query: every page of a run names them.
+RUN_WITH_SCHEME = (joinedload(BonusRun.version).joinedload(SchemeVersion.scheme),)

@@ -21,7 +21,16 @@ from app.feedback import flags
 from app.incentives import runs, wording
 from app.incentives.blueprint import bp
 from app.incentives.forms_runs import AdjustForm, CommentForm, CreateRunForm, RejectForm
-from app.incentives.models import BonusRun, LineQuestion, RunAdjustment, RunLine, RunStatus, Scheme, SchemeVersion
+from app.incentives.models import (
+    RUN_WITH_SCHEME,
+    BonusRun,
+    LineQuestion,
+    RunAdjustment,
+    RunLine,
+    RunStatus,
+    Scheme,
+    SchemeVersion,
+)
 from app.incentives.objectives import custom_kpi_names
 from app.incentives.routes_common import acting_user, currency, trace_charts
 from app.incentives.scheme_format import read_document
@@ -35,7 +44,7 @@ CREATE_FIELDS = {"period", "corrective_reason"}
 
 
 def _run_or_404(run_id: int) -> BonusRun:
-    run = db.session.get(BonusRun, run_id)
+    run = db.session.get(BonusRun, run_id, options=RUN_WITH_SCHEME)
     if run is None:
         abort(404)
     return run

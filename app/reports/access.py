@@ -13,7 +13,7 @@ from werkzeug.exceptions import Conflict
 
 from app.auth.models import User
 from app.extensions import db
-from app.incentives.models import BonusRun, RunLine
+from app.incentives.models import RUN_WITH_SCHEME, BonusRun, RunLine
 from app.org.models import Employee, Store
 from app.org.scope import OutOfScope, narrow, pay_store_ids
 from app.reports.models import RenderJob
@@ -22,7 +22,7 @@ from app.reports.statements.documents import is_final
 
 def run_or_404(run_id: int, user: User) -> BonusRun:
     """A run the user may see statements of: any for HR, approved or exported ones for everyone else."""
-    run = db.session.get(BonusRun, run_id)
+    run = db.session.get(BonusRun, run_id, options=RUN_WITH_SCHEME)
     if run is None or (not user.has_role("hr") and not is_final(run)):
         abort(404)
     return run

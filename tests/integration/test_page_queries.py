@@ -17,17 +17,17 @@ PAGES = [
     ("employee@example.com", "/", 20),  # the home page with its five cards (issue 14)
     ("employee@example.com", "/my/bonus", 12),  # the demo now also pays an intéressement run
     ("employee@example.com", "/my/statements", 4),
-    ("employee@example.com", "/runs/{run}/statement/{me}", 15),
+    ("employee@example.com", "/runs/{run}/statement/{me}", 12),
     ("employee@example.com", "/recognition/", 12),
-    ("employee@example.com", "/recognition/feed", 13),
+    ("employee@example.com", "/recognition/feed", 11),
     ("manager@example.com", "/", 26),  # the home page with its four cards (issue 14)
     ("manager@example.com", "/dashboard/store/{store}", 17),
     ("manager@example.com", "/cases", 8),
     ("manager@example.com", "/happy", 7),
     ("manager@example.com", "/recognition/", 12),
     ("hr@example.com", "/runs", 8),
-    ("hr@example.com", "/runs/{run}", 15),
-    ("hr@example.com", "/runs/{run}/statement/{other}", 17),
+    ("hr@example.com", "/runs/{run}", 13),
+    ("hr@example.com", "/runs/{run}/statement/{other}", 15),
     ("hr@example.com", "/dashboard", 17),
     ("hr@example.com", "/cases", 8),
 ]
