@@ -132,6 +132,7 @@ AUDIT_OBJECTS = {
     "store": _l("store"),
     "survey_response": _l("response"),
     "user": _l("user"),
+    "webhook_delivery": _l("webhook deliveries"),
     "webhook_endpoint": _l("webhook endpoint"),
 }
 AUDIT_ACTIONS = {
@@ -219,6 +220,7 @@ AUDIT_ACTIONS = {
     "webhook.disable": _l("webhook endpoint switched off"),
     "webhook.enable": _l("webhook endpoint switched on"),
     "webhook.replay": _l("webhook delivery replayed"),
+    "webhooks.purge": _l("old webhook deliveries purged"),
 }
 WEBHOOK_EVENTS = {
     "run.approved": _l("Bonus run approved"),

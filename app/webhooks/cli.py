@@ -1,4 +1,4 @@
-"""`flask webhooks add URL --event E …`, `flask webhooks list [--json]`, `flask webhooks send-due`."""
+"""`flask webhooks add URL --event E …`, `list [--json]`, `send-due` and `purge [--older-than DAYS]`."""
 
 from __future__ import annotations
 
@@ -77,3 +77,25 @@ def send_due_command() -> None:
 
     g.primo_actor_label = "cli"
     click.echo(f"{send_due()} deliveries delivered")
+
+
+@webhooks_cli.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    help="Days a finished delivery and its event's contents are kept.",
+)
+def purge_command(days: int) -> None:
+    """Remove delivered and failed deliveries (with their attempts) older than the limit, and clear the contents
+    of events left without deliveries; pending ones stay. Safe to run again."""
+    from datetime import timedelta
+
+    from app.webhooks.services import purge
+
+    g.primo_actor_label = "cli"
+    purged = purge(timedelta(days=days))
+    db.session.commit()
+    click.echo(f"{purged.deliveries} deliveries removed, {purged.events} events cleared")

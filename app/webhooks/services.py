@@ -34,6 +34,8 @@ PENDING_KEY = "primo_webhook_deliveries"  # app.reports.queue enqueues these aft
 # A delivery claimed this long ago by a sender that never finished (a killed worker) may be claimed again.
 CLAIM_LEASE = timedelta(minutes=10)
 SECRET_START = "whsec_"
+# Finished deliveries, their attempts and their events' contents are kept this long, then purged (`webhooks purge`).
+RETENTION = timedelta(days=90)
 
 RUN_APPROVED = "run.approved"
 STATEMENTS_READY = "statements.ready"
@@ -326,3 +328,45 @@ def _retry_on_queue(delivery_id: int, delay: int) -> None:
         app_huey().primo_webhook.schedule((delivery_id,), delay=delay)  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001  (any broker error: the row stays pending with its time)
         logging.getLogger(__name__).exception("webhook delivery %s could not be queued", delivery_id)
+
+
+# --- retention ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Purged:
+    deliveries: int  # delivered or failed deliveries removed, with their attempts
+    events: int  # events whose contents were cleared
+
+
+def purge(older_than: timedelta = RETENTION, now: datetime | None = None) -> Purged:
+    """Remove deliveries finished before the cutoff (their attempts go with them) and clear the contents of events
+    that occurred before it and have no delivery left; flush only, safe to run again.
+
+    An event's row stays, without its data (which may name employees): its key is what stops the same fact from
+    being emitted a second time. Pending and sending deliveries are never touched, however old."""
+    cutoff = (now or utcnow()) - older_than
+    finished = sa.select(WebhookDelivery.id).where(
+        WebhookDelivery.status.in_(("delivered", "failed")),
+        sa.func.coalesce(WebhookDelivery.delivered_at, WebhookDelivery.created_at) < cutoff,
+    )
+    ids = list(db.session.scalars(finished))
+    for part in range(0, len(ids), 1000):
+        chunk = ids[part : part + 1000]
+        db.session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(chunk)))
+        db.session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.id.in_(chunk)))
+    left = sa.exists().where(WebhookDelivery.event_id == WebhookEvent.id)
+    cleared = db.session.execute(
+        sa.update(WebhookEvent)
+        .where(WebhookEvent.occurred_at < cutoff, ~left, sa.cast(WebhookEvent.data, sa.Text) != "{}")
+        .values(data={}),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if ids or cleared:
+        record(
+            "webhooks.purge",
+            "webhook_delivery",
+            "",
+            summary=f"{len(ids)} deliveries and the contents of {cleared} events older than {older_than.days} days",
+        )
+    return Purged(len(ids), cleared)

@@ -10,7 +10,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
 from app.core import clock
+from app.dbtypes import utcnow
 from app.extensions import db
 from app.webhooks import services, signing
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -285,6 +287,43 @@ def test_send_due_sends_what_the_queue_never_got(app, webhook_endpoint, webhook_
     result = runner.invoke(args=["webhooks", "send-due"])
     assert result.exit_code == 0 and "1 deliveries delivered" in result.output
     assert len(webhook_receiver.requests) == 1
+
+
+def test_purge_removes_finished_deliveries_after_the_retention_and_keeps_pending_ones(
+    app, webhook_endpoint, webhook_receiver, job_queue, drain, runner
+):
+    webhook_endpoint()
+    emit_one("run.approved:1", employee="E1")
+    drain(job_queue)  # delivered, with one attempt
+    emit_one("run.approved:2")  # never sent: pending
+    emit_one("run.approved:3")
+    recent = emit_one("run.approved:4")
+    old = utcnow() - timedelta(days=120)
+    for delivery in db.session.scalars(sa.select(WebhookDelivery)):
+        if delivery.event.key != recent.key:
+            delivery.created_at = delivery.delivered_at = old
+            delivery.event.occurred_at = old
+        if delivery.event.key == "run.approved:3":
+            delivery.status = "failed"
+    db.session.commit()
+    assert count(WebhookAttempt) == 1
+
+    result = runner.invoke(args=["webhooks", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "2 deliveries removed, 2 events cleared" in result.output
+    kept = {d.event.key: d.status for d in db.session.scalars(sa.select(WebhookDelivery))}
+    assert kept == {"run.approved:2": "pending", "run.approved:4": "pending"}
+    assert count(WebhookAttempt) == 0
+    events = {e.key: e.data for e in db.session.scalars(sa.select(WebhookEvent))}
+    assert events["run.approved:1"] == {} and events["run.approved:3"] == {}  # no names kept past the retention
+    assert events["run.approved:2"]["run_id"] == 1 and events["run.approved:4"]["run_id"] == 1
+    # The key stays: the same fact emitted again is still one event.
+    assert services.emit("run.approved", "run.approved:1", {"run_id": 1}) is None
+    again = runner.invoke(args=["webhooks", "purge", "--older-than", "90"])
+    assert again.exit_code == 0 and "0 deliveries removed, 0 events cleared" in again.output
+    audited = db.session.scalars(sa.select(AuditEvent.summary).where(AuditEvent.action == "webhooks.purge")).all()
+    assert audited == ["2 deliveries and the contents of 2 events older than 90 days"]  # the empty run adds none
+    assert runner.invoke(args=["webhooks", "purge", "--older-than", "0"]).exit_code == 2
 
 
 # --- the events, fired by the real flows --------------------------------------------------------------------------
