@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import zipfile
 from dataclasses import replace
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
@@ -81,6 +83,40 @@ def test_the_pdf_draws_sparse_curves_beside_the_curve_in_words_and_the_page_full
     text = pdf_text(build_statement_pdf(data))
     for words in ("< 30 → 0 %", "30 → 50 %", "50 → 100 %", "70 → 150 %", "≥ 80 % → 50 %", "≥ 90 % → 120 %"):
         assert words in text, words
+
+
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def _words(pdf: bytes) -> tuple[float, list[tuple[float, float, float, float, str]]]:
+    """The first page's width and each word's box (x0, y0, x1, y1, text), as pdftotext places them."""
+    xml = subprocess.run(["pdftotext", "-bbox", "-l", "1", "-", "-"], input=pdf, capture_output=True, check=True)
+    text = xml.stdout.decode("utf-8")
+    width = float(re.search(r'<page width="([\d.]+)"', text).group(1))
+    return width, [(float(a), float(b), float(c), float(d), unescape(w)) for a, b, c, d, w in WORD.findall(text)]
+
+
+@pytest.mark.parametrize(
+    ("who", "headings", "points"),
+    [
+        ("whole", ("Taux", "d'atteinte", "Pondération", "Part"), ("plateau", "au-delà", "maximum")),
+        ("hired", ("Achievement", "Weight", "Share"), ("flat", "beyond", "maximum")),
+    ],
+)
+def test_the_pdf_kpi_table_keeps_its_headings_apart_and_the_curve_points_beside_the_curve(
+    paid_run, paid_world, who, headings, points
+):
+    width, words = _words(build_statement_pdf(sources.statement_for(paid_run, paid_world[who])))
+    [anchor] = [w for w in words if w[4] == headings[-2]][:1]  # "Pondération" / "Weight": the heading row
+    row = sorted((w for w in words if w[4] in headings and abs(w[1] - anchor[1]) < 12), key=lambda w: w[0])
+    assert {w[4] for w in row} == set(headings), row
+    for left, right in zip(row, row[1:], strict=False):
+        if abs(left[1] - right[1]) < 2:  # on the same line: side by side, not over each other
+            assert left[2] <= right[0], (left, right)
+    assert all(w[2] <= width - 30 for w in words), "a word runs into the page's right margin"
+    first_point = next(w for w in words if w[4] == "<")  # "< 30 → 0 %", the NPS curve's first point
+    sentence = [w for w in words if w[4] in points and first_point[1] < w[1] < first_point[1] + 80]
+    assert len(sentence) == len(points) and all(w[0] >= first_point[0] - 0.5 for w in sentence), sentence
 
 
 def test_a_transfer_gets_one_statement_with_each_store_part(paid_run, paid_world, pdf_text):
