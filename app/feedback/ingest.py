@@ -467,7 +467,10 @@ def check_source_name(name: str) -> str:
     name = (name or "").strip()
     if not SOURCE_NAME.fullmatch(name):
         raise IngestError(
-            f"{name!r} is not a valid source name (letters, digits, '.', '_' and '-', at most 80 characters)"
+            _l(
+                "%(name)s is not a valid source name (letters, digits, '.', '_' and '-', at most 80 characters)",
+                name=repr(name),
+            )
         )
     return name
 
