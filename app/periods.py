@@ -21,11 +21,12 @@ LAST_YEAR = 2100
 
 
 class PeriodError(ValueError):
-    """A period label that cannot be read, or names a year outside FIRST_YEAR–LAST_YEAR; `text` is the label."""
+    """A period label that cannot be read, or names a year outside FIRST_YEAR–LAST_YEAR; `text` is the label, and
+    `month` the impossible month or `year` the year out of range, so that a page can say it in its own language."""
 
-    def __init__(self, message: str, text: str = "") -> None:
+    def __init__(self, message: str, text: str = "", *, month: int | None = None, year: int | None = None) -> None:
         super().__init__(message)
-        self.text = text
+        self.text, self.month, self.year = text, month, year
 
 
 @dataclass(frozen=True, order=True)
@@ -43,7 +44,7 @@ class Period:
         if m := _MONTH.match(text):
             month = int(m.group(2))
             if not 1 <= month <= 12:
-                raise PeriodError(f"no month {month} in {text!r}", text)
+                raise PeriodError(f"no month {month} in {text!r}", text, month=month)
             period = cls(int(m.group(1)), "month", month)
         elif m := _QUARTER.match(text):
             period = cls(int(m.group(1)), "quarter", int(m.group(2)))
@@ -52,7 +53,7 @@ class Period:
         else:
             raise PeriodError(f"not a period: {text!r} (expected YYYY-MM, YYYY-Qn or YYYY)", text)
         if not FIRST_YEAR <= period.year <= LAST_YEAR:
-            raise PeriodError(f"{text!r}: the year must be from {FIRST_YEAR} to {LAST_YEAR}", text)
+            raise PeriodError(f"{text!r}: the year must be from {FIRST_YEAR} to {LAST_YEAR}", text, year=period.year)
         return period
 
     @classmethod

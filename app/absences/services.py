@@ -15,7 +15,17 @@ from sqlalchemy.orm import selectinload
 
 from app.absences.models import Absence, AbsenceKind
 from app.audit.services import record
-from app.core.tabular import CellError, ImportRejected, RowError, Table, missing_columns, parse_date, write_csv
+from app.core.tabular import (
+    REQUIRED,
+    CellError,
+    ImportRejected,
+    RowError,
+    Table,
+    missing_columns,
+    parse_date,
+    write_csv,
+)
+from app.core.tabular import lazy_text as _l
 from app.extensions import db
 from app.incentives.engine import AbsenceFact
 from app.org.models import Employee
@@ -186,28 +196,40 @@ def plan_absences(table: Table) -> ImportPlan:
         employee_number = cells["employee_number"]
         employee_id = employees.get(employee_number)
         if not employee_number:
-            row_errors.append(RowError(number, "employee_number", "required"))
+            row_errors.append(RowError(number, "employee_number", REQUIRED))
         elif employee_id is None:
-            row_errors.append(RowError(number, "employee_number", f"no employee {employee_number}"))
+            row_errors.append(RowError(number, "employee_number", _l("no employee %(number)s", number=employee_number)))
         kind_text = cells["kind"]
         kind = kinds.get(kind_text.strip().casefold())
         if not kind_text:
-            row_errors.append(RowError(number, "kind", "required"))
+            row_errors.append(RowError(number, "kind", REQUIRED))
         elif kind is None:
             known = ", ".join(sorted({k.code for k in kinds.values()}))
-            row_errors.append(RowError(number, "kind", f"unknown kind {kind_text!r} (known: {known})"))
+            row_errors.append(
+                RowError(
+                    number, "kind", _l("unknown kind %(text)s (known: %(known)s)", text=repr(kind_text), known=known)
+                )
+            )
         dates: dict[str, date] = {}
         for column in ("start", "end"):
             if not cells[column]:
-                row_errors.append(RowError(number, column, "required"))
+                row_errors.append(RowError(number, column, REQUIRED))
                 continue
             try:
                 dates[column] = parse_date(cells[column])
             except CellError as exc:
-                row_errors.append(RowError(number, column, str(exc)))
+                row_errors.append(RowError(number, column, exc.message))
         if len(dates) == 2 and dates["end"] < dates["start"]:
             row_errors.append(
-                RowError(number, "end", f"{dates['end'].isoformat()} is before start {dates['start'].isoformat()}")
+                RowError(
+                    number,
+                    "end",
+                    _l(
+                        "%(end)s is before start %(start)s",
+                        end=dates["end"].isoformat(),
+                        start=dates["start"].isoformat(),
+                    ),
+                )
             )
         errors.extend(row_errors)
         if row_errors:
@@ -216,7 +238,7 @@ def plan_absences(table: Table) -> ImportPlan:
         key = (employee_id, kind.id, dates["start"], dates["end"])
         label = f"{employee_number} {kind.code} {dates['start'].isoformat()}→{dates['end'].isoformat()}"
         if key in seen:
-            errors.append(RowError(number, "", f"the same absence is already on row {seen[key]}"))
+            errors.append(RowError(number, "", _l("the same absence is already on row %(row)d", row=seen[key])))
             continue
         seen[key] = number
         values = {"employee_id": employee_id, "kind_id": kind.id, "start_date": dates["start"]}

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import g, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
@@ -161,8 +162,17 @@ def bad_cursor(_exc):
 
 
 def _row_errors(errors: Sequence[RowError], items: str) -> list[dict[str, Any]]:
-    """Row errors of a batch: item 1 is the first of the list (row 0 is the whole batch)."""
-    return [{items: e.row or None, "field": e.column or None, "message": e.message} for e in errors]
+    """Row errors of a batch: item 1 is the first of the list (row 0 is the whole batch). In English whatever the
+    company's language: integrations read them, and they stay the same from one install to the next."""
+    with force_locale("en"):
+        return [{items: e.row or None, "field": e.column or None, "message": str(e.message)} for e in errors]
+
+
+def _rejected(exc: ImportRejected) -> Any:
+    """The problem document of a batch an import service refused, in English as its row errors are."""
+    with force_locale("en"):
+        detail = str(exc)
+    return problem(422, detail, errors=_row_errors(exc.errors, "item"))
 
 
 def _table(items: Sequence[dict[str, str]], columns: Sequence[str]) -> Table:
@@ -177,7 +187,7 @@ def _all_or_nothing(apply: Callable[[], dict[str, int]]):
         summary = apply()
     except ImportRejected as exc:
         db.session.rollback()
-        return problem(422, str(exc), errors=_row_errors(exc.errors, "item"))
+        return _rejected(exc)
     db.session.commit()
     return summary
 
@@ -374,7 +384,7 @@ def create_responses(batch):
             status, response_id = ingest.store_response(source, generic_cells(response, ingest.ALL_COLUMNS))
         except (ingest.ResponseRejected, PayloadError) as exc:
             reasons = getattr(exc, "errors", [RowError(0, "", str(exc))])
-            errors.extend({"item": number, "field": e.column or None, "message": e.message} for e in reasons)
+            errors.extend(_row_errors([RowError(number, e.column, e.message) for e in reasons], "item"))
             continue
         items.append({"external_id": external_id, "id": response_id, "status": status})
     if errors:

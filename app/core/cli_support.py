@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from flask import current_app
+from flask_babel import force_locale
 
 from app.core.tabular import ImportRejected
 from app.extensions import db
@@ -20,10 +22,12 @@ def fail(message: str) -> NoReturn:
 
 
 def fail_import(exc: ImportRejected) -> NoReturn:
+    """Print every problem of a rejected file, in the company's language, and stop with exit code 1."""
     db.session.rollback()
-    for error in exc.errors:
-        click.echo(f"Error: {error}", err=True)
-    click.echo(f"Error: {exc}", err=True)
+    with force_locale(current_app.config["PRIMO_DEFAULT_LANGUAGE"]):  # no user here: the company's language
+        for error in exc.errors:
+            click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {exc}", err=True)
     sys.exit(1)
 
 

@@ -16,6 +16,30 @@ from xml.etree import ElementTree
 from xml.parsers.expat import ExpatError, ParserCreate
 
 import openpyxl
+from flask_babel import get_locale, gettext
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
+
+from app.core import numbers
+from app.periods import FIRST_YEAR, LAST_YEAR, PeriodError
+
+
+class LazyText(LazyString):
+    """Flask-Babel's lazy string, escaped on a page: it carries a file's cells, which are never markup."""
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
+def lazy_text(string: str, **variables: object) -> LazyText:
+    """A problem's text, translated when it is shown (a page in the reader's language, the command line in the
+    company's, the API in English), not when the row is checked: its named placeholders are filled then."""
+    return LazyText(gettext, string, **variables)
+
+
+_l = lazy_text  # extracted for translation as `_l`, as the forms' lazy labels are
+Message = str | LazyString
+REQUIRED = _l("required")
 
 
 @dataclass(frozen=True)
@@ -24,11 +48,19 @@ class RowError:
 
     row: int
     column: str
-    message: str
+    message: Message
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "file"
-        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        """The problem as a line of text ("row 3, store_code: required"), in the language active now."""
+        if self.row and self.column:
+            return gettext(
+                "row %(row)d, %(column)s: %(message)s", row=self.row, column=self.column, message=self.message
+            )
+        if self.row:
+            return gettext("row %(row)d: %(message)s", row=self.row, message=self.message)
+        if self.column:
+            return gettext("file, %(column)s: %(message)s", column=self.column, message=self.message)
+        return gettext("file: %(message)s", message=self.message)
 
 
 class ImportRejected(ValueError):
@@ -36,7 +68,31 @@ class ImportRejected(ValueError):
 
     def __init__(self, errors: Sequence[RowError]) -> None:
         self.errors = list(errors)
-        super().__init__(f"{len(self.errors)} problem(s) in the file; nothing was imported")
+        super().__init__(_l("%(n)d problem(s) in the file; nothing was imported", n=len(self.errors)))
+
+
+def at_most(limit: int) -> LazyString:
+    return _l("at most %(n)d characters", n=limit)
+
+
+def already_on_row(value: str, row: int) -> LazyString:
+    """A value a row repeats from an earlier row of the same file."""
+    return _l("%(value)s already appears on row %(row)d", value=value, row=row)
+
+
+def unknown_store(code: str) -> LazyString:
+    return _l("unknown store %(code)s", code=repr(code))
+
+
+def period_problem(exc: PeriodError) -> LazyString:
+    """Why a period cell cannot be read, in the reader's language (`app.periods` stays free of Flask: its English
+    text is said again here, case by case)."""
+    text = repr(exc.text)
+    if exc.month is not None:
+        return _l("no month %(month)d in %(text)s", month=exc.month, text=text)
+    if exc.year is not None:
+        return _l("%(text)s: the year must be from %(first)d to %(last)d", text=text, first=FIRST_YEAR, last=LAST_YEAR)
+    return _l("not a period: %(text)s (expected YYYY-MM, YYYY-Qn or YYYY)", text=text)
 
 
 @dataclass
@@ -88,13 +144,15 @@ class Limits:
 
     def check_width(self, row: int, width: int) -> None:
         if width > self.max_columns:
-            raise ImportRejected([RowError(row, "", f"more columns than the {self.max_columns} this file can have")])
+            raise ImportRejected(
+                [RowError(row, "", _l("more columns than the %(n)d this file can have", n=self.max_columns))]
+            )
 
     def add(self, row: int, width: int) -> None:
         self.check_width(row, width)
         self.cells += width
         if self.cells > self.max_cells:
-            raise ImportRejected([RowError(row, "", f"the file has more than {self.max_cells:,} cells")])
+            raise ImportRejected([RowError(row, "", _more_cells(self.max_cells))])
 
 
 def decode_text(content: bytes) -> tuple[str, str]:
@@ -124,7 +182,7 @@ def text_encoding(handle: IO[bytes]) -> str:
                 block.decode("cp1252")
         except UnicodeDecodeError:
             raise ImportRejected(
-                [RowError(0, "", f"the file is neither UTF-8 nor Windows-1252 text (byte {first_bad})")]
+                [RowError(0, "", _l("the file is neither UTF-8 nor Windows-1252 text (byte %(n)d)", n=first_bad))]
             ) from None
         encoding = "windows-1252"
     handle.seek(0)
@@ -142,7 +200,7 @@ def _bounded_lines(text: str) -> Iterator[str]:
         end = text.find("\n", start, start + MAX_LINE_CHARS + 1)
         if end == -1:
             if len(text) - start > MAX_LINE_CHARS:
-                raise ImportRejected([RowError(0, "", f"line {number} is longer than {MAX_LINE_CHARS:,} characters")])
+                raise ImportRejected([RowError(0, "", line_too_long(number))])
             end = len(text) - 1
         yield text[start : end + 1]
         start = end + 1
@@ -156,7 +214,7 @@ def _read_csv(content: bytes, limits: Limits) -> Table:
     try:
         header = next(records, None)
         if header is None:
-            raise ImportRejected([RowError(0, "", "the file is empty")])
+            raise ImportRejected([RowError(0, "", _l("the file is empty"))])
         limits.add(1, len(header))
         columns = [c.strip().lower() for c in header]
         rows: list[tuple[int, dict[str, str]]] = []
@@ -164,10 +222,12 @@ def _read_csv(content: bytes, limits: Limits) -> Table:
         for number, values in enumerate(records, start=2):
             limits.add(number, len(values))
             if len(values) > len(columns):
-                raise ImportRejected([RowError(number, "", f"{len(values)} cells for {len(columns)} columns")])
+                raise ImportRejected(
+                    [RowError(number, "", _l("%(cells)d cells for %(n)d columns", cells=len(values), n=len(columns)))]
+                )
             _keep(rows, number, columns, values)
     except csv.Error as exc:
-        raise ImportRejected([RowError(0, "", f"the file cannot be read as CSV: {exc}")]) from None
+        raise ImportRejected([RowError(0, "", unreadable_csv(exc))]) from None
     headers = [c.strip() for c in header]
     return Table(columns=columns, rows=rows, decimal_comma=separator == ";", encoding=encoding, headers=headers)
 
@@ -177,14 +237,14 @@ def _read_xlsx(content: bytes, limits: Limits) -> Table:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportRejected([RowError(0, "", f"the file cannot be read as XLSX: {exc}")]) from None
+        raise ImportRejected([RowError(0, "", unreadable_xlsx(exc))]) from None
     try:
         sheet = workbook.worksheets[0]
         # Excel and LibreOffice write the sheet's size up front: refuse a declared giant before reading a row.
         if sheet.max_column and sheet.max_row:
             limits.check_width(1, sheet.max_column)
             if sheet.max_column * sheet.max_row > limits.max_cells:
-                raise ImportRejected([RowError(0, "", f"the file has more than {limits.max_cells:,} cells")])
+                raise ImportRejected([RowError(0, "", _more_cells(limits.max_cells))])
         sheet.reset_dimensions()  # then read every row there is, whatever the declared size says (as pandas does)
         rows: list[tuple[int, dict[str, str]]] = []
         columns: list[str] = []
@@ -201,11 +261,11 @@ def _read_xlsx(content: bytes, limits: Limits) -> Table:
     except ImportRejected:
         raise
     except Exception as exc:
-        raise ImportRejected([RowError(0, "", f"the file cannot be read as XLSX: {exc}")]) from None
+        raise ImportRejected([RowError(0, "", unreadable_xlsx(exc))]) from None
     finally:
         workbook.close()
     if not columns:
-        raise ImportRejected([RowError(0, "", "the file is empty")])
+        raise ImportRejected([RowError(0, "", _l("the file is empty"))])
     return Table(columns=columns, rows=rows, headers=headers)
 
 
@@ -219,13 +279,15 @@ def check_xlsx_size(content: bytes | IO[bytes], limits: Limits, max_xml_bytes: i
     try:
         with zipfile.ZipFile(io.BytesIO(content) if isinstance(content, bytes) else content) as archive:
             if sum(i.file_size for i in archive.infolist() if i.filename.startswith("xl/")) > max_xml_bytes:
-                raise ImportRejected([RowError(0, "", f"the file unpacks to more than {max_xml_bytes // 2**20} MB")])
+                raise ImportRejected(
+                    [RowError(0, "", _l("the file unpacks to more than %(n)d MB", n=max_xml_bytes // 2**20))]
+                )
             with archive.open(_first_sheet(archive)) as sheet:
                 _count_cells(sheet, Limits(limits.max_columns, limits.max_cells))
     except ImportRejected:
         raise
     except (zipfile.BadZipFile, KeyError, ExpatError, ValueError) as exc:
-        raise ImportRejected([RowError(0, "", f"the file cannot be read as XLSX: {exc}")]) from None
+        raise ImportRejected([RowError(0, "", unreadable_xlsx(exc))]) from None
 
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -295,12 +357,44 @@ def _keep(rows: list[tuple[int, dict[str, str]]], number: int, columns: list[str
         rows.append((number, cells))
 
 
+MISSING_COLUMN = _l("column missing from the header")
+
+
+class Grouped(int):
+    """A large count in a message, grouped as the reader's language writes it (1,000,000 or 1 000 000) when the
+    message is rendered."""
+
+    def __str__(self) -> str:
+        locale = get_locale()
+        return numbers.number(int(self), str(locale) if locale else "en", 0)
+
+
+def _more_cells(limit: int) -> LazyString:
+    return _l("the file has more than %(n)s cells", n=Grouped(limit))
+
+
+def line_too_long(number: int) -> LazyString:
+    return _l("line %(line)d is longer than %(n)s characters", line=number, n=Grouped(MAX_LINE_CHARS))
+
+
+def unreadable_csv(exc: Exception) -> LazyString:
+    return _l("the file cannot be read as CSV: %(reason)s", reason=str(exc))
+
+
+def unreadable_xlsx(exc: Exception) -> LazyString:
+    return _l("the file cannot be read as XLSX: %(reason)s", reason=str(exc))
+
+
 def missing_columns(table: Table, required: Sequence[str]) -> list[RowError]:
-    return [RowError(1, c, "column missing from the header") for c in required if c not in table.columns]
+    return [RowError(1, c, MISSING_COLUMN) for c in required if c not in table.columns]
 
 
 class CellError(ValueError):
-    """A cell that does not hold what its column needs."""
+    """A cell that does not hold what its column needs: `message` is the problem, translated when shown."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -315,7 +409,7 @@ def parse_date(text: str) -> date:
             raise ValueError
         return date.fromisoformat(text)
     except ValueError:
-        raise CellError(f"{text!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)") from None
+        raise CellError(_l("%(text)s is not a date (YYYY-MM-DD or DD/MM/YYYY)", text=repr(text))) from None
 
 
 def parse_decimal(text: str, decimal_comma: bool = False, places: int | None = None) -> Decimal:
@@ -324,13 +418,13 @@ def parse_decimal(text: str, decimal_comma: bool = False, places: int | None = N
     if decimal_comma:
         cleaned = cleaned.replace(",", ".")
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
-        raise CellError(f"{text!r} is not a number")
+        raise CellError(_l("%(text)s is not a number", text=repr(text)))
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise CellError(f"{text!r} is not a number") from None
+        raise CellError(_l("%(text)s is not a number", text=repr(text))) from None
     if places is not None and value != value.quantize(Decimal(1).scaleb(-places)):
-        raise CellError(f"{text!r} has more than {places} decimals")
+        raise CellError(_l("%(text)s has more than %(n)d decimals", text=repr(text), n=places))
     return value
 
 
@@ -344,7 +438,7 @@ def parse_bool(text: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise CellError(f"{text!r} is not a yes/no value (true/false, 1/0, yes/no, oui/non)")
+    raise CellError(_l("%(text)s is not a yes/no value (true/false, 1/0, yes/no, oui/non)", text=repr(text)))
 
 
 def format_decimal_plain(value: Decimal) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import jsonify, request
+from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.access import PUBLIC, allow
@@ -59,8 +60,9 @@ def webhook(source: str):
         return _error(400, str(exc))
     except ingest.ResponseRejected as exc:
         db.session.rollback()
-        reasons = [{"field": e.column, "reason": e.message} for e in exc.errors]
-        return _error(400, str(exc), reasons=reasons)
+        with force_locale("en"):  # as the API's: integrations read them
+            reasons = [{"field": e.column, "reason": str(e.message)} for e in exc.errors]
+            return _error(400, str(exc), reasons=reasons)
     except IntegrityError:
         # The same response arrived twice at once: the other request stored it (found at the insert, or at the
         # commit, depending on how long the first one held the write lock).

@@ -17,7 +17,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.audit.services import record
-from app.core.tabular import CellError, ImportRejected, RowError, Table, missing_columns, parse_decimal, write_csv
+from app.core.tabular import (
+    REQUIRED,
+    CellError,
+    ImportRejected,
+    RowError,
+    Table,
+    missing_columns,
+    parse_decimal,
+    period_problem,
+    unknown_store,
+    write_csv,
+)
+from app.core.tabular import lazy_text as _l
 from app.extensions import db
 from app.feedback.aggregate import month_range
 from app.feedback.kpi import percent_of
@@ -94,13 +106,13 @@ def template(kind: str) -> bytes:
 def _count(text: str, decimal_comma: bool, whole: bool) -> Decimal:
     value = parse_decimal(text, decimal_comma)
     if value < 0:
-        raise CellError(f"{value} is negative")
+        raise CellError(_l("%(text)s is negative", text=str(value)))
     if value >= LIMIT:
-        raise CellError(f"{value} is too large")
+        raise CellError(_l("%(value)s is too large", value=str(value)))
     if whole and value != value.to_integral_value():
-        raise CellError(f"{value} is not a whole number")
+        raise CellError(_l("%(text)s is not a whole number", text=str(value)))
     if value != value.quantize(Decimal("0.01")):
-        raise CellError(f"{value} has more than 2 decimals")
+        raise CellError(_l("%(text)s has more than %(n)d decimals", text=str(value), n=2))
     return value
 
 
@@ -117,22 +129,24 @@ def _read_rows(table: Table, columns: tuple[str, ...], whole: set[str]) -> dict[
         code = cells.get("store_code", "").strip()
         store_id = stores.get(code)
         if store_id is None:
-            row_errors.append(RowError(row_number, "store_code", f"unknown store {code!r}" if code else "required"))
+            row_errors.append(RowError(row_number, "store_code", unknown_store(code) if code else REQUIRED))
         period = None
         try:
             period = Period.parse(cells.get("period", ""))
         except PeriodError as exc:
-            row_errors.append(RowError(row_number, "period", str(exc)))
+            row_errors.append(RowError(row_number, "period", period_problem(exc)))
         values: dict[str, Decimal] = {}
         for column in columns[2:]:
             try:
                 values[column] = _count(cells.get(column, ""), table.decimal_comma, column in whole)
             except CellError as exc:
-                row_errors.append(RowError(row_number, column, str(exc)))
+                row_errors.append(RowError(row_number, column, exc.message))
         if not row_errors and store_id is not None and period is not None:
             key = (store_id, str(period))
             if key in seen_at:
-                row_errors.append(RowError(row_number, "period", f"same store and period as row {seen_at[key]}"))
+                row_errors.append(
+                    RowError(row_number, "period", _l("same store and period as row %(row)d", row=seen_at[key]))
+                )
             else:
                 seen_at[key] = row_number
                 planned[key] = values

@@ -27,6 +27,7 @@ from app.audit.services import current_actor, record
 from app.core import clock
 from app.core.models import PendingUpload
 from app.core.tabular import ImportRejected, RowError
+from app.core.tabular import lazy_text as _l
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback import flags
@@ -71,7 +72,10 @@ class ResponseRejected(ValueError):
 
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = errors
-        super().__init__("; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in errors))
+        super().__init__(errors)
+
+    def __str__(self) -> str:  # the messages in the language active when they are shown
+        return "; ".join(f"{e.column}: {e.message}" if e.column else str(e.message) for e in self.errors)
 
 
 def purge_date(today: date | None = None) -> date:
@@ -312,7 +316,7 @@ class _Errors:
     def listed(self) -> list[RowError]:
         errors = sorted(self.kept, key=lambda e: (e.row, COLUMN_ORDER.get(e.column, 99)))
         if self.count > len(self.kept):
-            errors.append(RowError(0, "", f"{self.count - len(self.kept)} more problem(s) not listed"))
+            errors.append(RowError(0, "", _l("%(n)d more problem(s) not listed", n=self.count - len(self.kept))))
         return errors
 
 
@@ -369,9 +373,8 @@ class _Import:
         again = self.writer.skipped_before([r.external_id for r in others])
         repeated = [r for r in rows if stored.get(r.external_id) == self.batch_id]
         repeated += [r for r, twice in zip(others, again, strict=True) if twice]
-        self.errors.extend(
-            [RowError(r.row, "external_id", f"{r.external_id!r} appears more than once in the file") for r in repeated]
-        )
+        twice = [(r.row, _l("%(id)s appears more than once in the file", id=repr(r.external_id))) for r in repeated]
+        self.errors.extend([RowError(row, "external_id", message) for row, message in twice])
         return [r for r, twice in zip(others, again, strict=True) if not twice]
 
     def _tally(self, new: list[tuple[Response, int]], skipped: list[Response]) -> None:
@@ -464,7 +467,10 @@ def check_source_name(name: str) -> str:
     name = (name or "").strip()
     if not SOURCE_NAME.fullmatch(name):
         raise IngestError(
-            f"{name!r} is not a valid source name (letters, digits, '.', '_' and '-', at most 80 characters)"
+            _l(
+                "%(name)s is not a valid source name (letters, digits, '.', '_' and '-', at most 80 characters)",
+                name=repr(name),
+            )
         )
     return name
 
@@ -508,7 +514,7 @@ def import_responses(
     summary = run.summary
     summary.encoding = survey.encoding
     if not summary.rows and not run.errors.count:
-        run.errors.extend([RowError(0, "", "the file holds no responses")])
+        run.errors.extend([RowError(0, "", _l("the file holds no responses"))])
     if run.errors.count:
         listed = run.errors.listed()
         raise ImportRejected(survey.translator.rename(listed) if survey.translator else listed)
@@ -545,7 +551,7 @@ def store_response(source: FeedbackSource, cells: dict[str, str]) -> tuple[str, 
     values = [cells.get(c, "") for c in ALL_COLUMNS]
     checked = _checker(values[1].strip(), values[8].strip()).check(1, values)
     if checked is None:
-        raise ResponseRejected([RowError(0, "", "the body holds no response")])
+        raise ResponseRejected([RowError(0, "", _l("the body holds no response"))])
     if isinstance(checked, list):
         raise ResponseRejected(checked)
     existing = db.session.scalar(

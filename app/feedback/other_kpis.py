@@ -15,10 +15,22 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from app.audit.services import record
-from app.core.tabular import CellError, ImportRejected, RowError, Table, missing_columns, parse_decimal
+from app.core.tabular import (
+    REQUIRED,
+    CellError,
+    ImportRejected,
+    RowError,
+    Table,
+    missing_columns,
+    parse_decimal,
+    period_problem,
+    unknown_store,
+)
+from app.core.tabular import (
+    lazy_text as _l,
+)
 from app.dbtypes import utcnow
 from app.extensions import db
 from app.feedback import engagement
@@ -137,14 +149,14 @@ def parse_period(text: str) -> Period:
     try:
         return Period.parse(text)
     except PeriodError as exc:
-        raise CellError(str(exc)) from None
+        raise CellError(period_problem(exc)) from None
 
 
 def check_value(value: Decimal) -> Decimal:
     if value != value.quantize(Decimal(1).scaleb(-VALUE_PLACES)):
-        raise CellError(f"{value} has more than {VALUE_PLACES} decimals")
+        raise CellError(_l("%(text)s has more than %(n)d decimals", text=str(value), n=VALUE_PLACES))
     if abs(value) >= VALUE_LIMIT:
-        raise CellError(f"{value} is too large")
+        raise CellError(_l("%(value)s is too large", value=str(value)))
     return value
 
 
@@ -201,27 +213,37 @@ def import_values(table: Table) -> dict[str, int]:
         code = cells.get("kpi_code", "").strip().lower()
         kpi = kpis.get(code)
         if kpi is None:
-            reason = "computed by Primo, cannot be imported" if code in BUILTIN else f"unknown KPI {code!r}"
-            row_errors.append(RowError(row_number, "kpi_code", reason if code else "required"))
+            reason = (
+                _l("computed by Primo, cannot be imported")
+                if code in BUILTIN
+                else _l("unknown KPI %(code)s", code=repr(code))
+            )
+            row_errors.append(RowError(row_number, "kpi_code", reason if code else REQUIRED))
         store_code = cells.get("store_code", "").strip()
         store = stores.get(store_code)
         if store is None:
             row_errors.append(
-                RowError(row_number, "store_code", f"unknown store {store_code!r}" if store_code else "required")
+                RowError(
+                    row_number,
+                    "store_code",
+                    unknown_store(store_code) if store_code else REQUIRED,
+                )
             )
         period = value = None
         try:
             period = parse_period(cells.get("period", ""))
         except CellError as exc:
-            row_errors.append(RowError(row_number, "period", str(exc)))
+            row_errors.append(RowError(row_number, "period", exc.message))
         try:
             value = check_value(parse_decimal(cells.get("value", ""), table.decimal_comma))
         except CellError as exc:
-            row_errors.append(RowError(row_number, "value", str(exc)))
+            row_errors.append(RowError(row_number, "value", exc.message))
         if not row_errors and kpi and store and period and value is not None:
             key = (kpi.id, store.id, str(period))
             if key in seen_at:
-                row_errors.append(RowError(row_number, "period", f"same KPI, store and period as row {seen_at[key]}"))
+                row_errors.append(
+                    RowError(row_number, "period", _l("same KPI, store and period as row %(row)d", row=seen_at[key]))
+                )
             else:
                 seen_at[key] = row_number
                 planned[key] = value

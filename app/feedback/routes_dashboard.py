@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
 from app.core import clock, formatting
-from app.core.tabular import CellError, parse_decimal
+from app.core.tabular import CellError, parse_decimal, period_problem
 from app.extensions import db
 from app.feedback import aggregate, charts, engagement, other_kpis, ranking
 from app.feedback.aggregate import Scope
@@ -532,7 +532,7 @@ def kpi_values():
             try:
                 period = Period.parse(form.period.data)
             except PeriodError as exc:
-                form.period.errors.append(str(exc))
+                form.period.errors.append(str(period_problem(exc)))
             try:
                 value = parse_decimal(form.value.data.replace(",", "."))
             except CellError as exc:

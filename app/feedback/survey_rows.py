@@ -1,5 +1,6 @@
 """Survey files read record by record (CSV or XLSX, never held whole), and the one check every response goes
-through, from a file or from the webhook. Pure: no Flask, no database; the caller hands in stores and employees.
+through, from a file or from the webhook. No database: the caller hands in stores and employees; problems are
+lazy translations (Flask-Babel), built only for a bad cell and said in the language active when they are shown.
 """
 
 from __future__ import annotations
@@ -17,18 +18,27 @@ from zoneinfo import ZoneInfo
 from app.core.tabular import (
     EXTRA_COLUMNS,
     MAX_LINE_CHARS,
+    MISSING_COLUMN,
+    REQUIRED,
     XLSX_MAGIC,
     CellError,
     ImportRejected,
     Limits,
+    Message,
     RowError,
+    at_most,
     check_xlsx_size,
+    line_too_long,
     parse_bool,
     parse_date,
     text_encoding,
+    unknown_store,
     unneutralise,
+    unreadable_csv,
+    unreadable_xlsx,
     write_csv,
 )
+from app.core.tabular import lazy_text as _l
 from app.mappings.columns import Mapping, Target, Translator, column_names
 
 COLUMNS = (
@@ -48,7 +58,6 @@ ALL_COLUMNS = COLUMNS + CONTACT_COLUMNS
 SCORES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 NO_SCORE = "nps, csat, ces"
 COLUMN_ORDER = {c: i for i, c in enumerate(("", *ALL_COLUMNS, NO_SCORE))}
-TIMESTAMP_HINT = "YYYY-MM-DDTHH:MM[:SS][+HH:MM or Z], or DD/MM/YYYY HH:MM[:SS]"
 # dd/mm/yyyy HH:MM[:SS], as French Excel writes a date and time: local time, like an ISO time without offset.
 FRENCH_MOMENT = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 # Limits that refuse a hostile file before it is read whole: a file has at most the format's columns plus a margin
@@ -116,7 +125,9 @@ class SurveyFile:
             try:
                 handle = open(self.source, "rb")  # noqa: SIM115 (closed below, also when the caller stops early)
             except OSError as exc:
-                raise ImportRejected([RowError(0, "", f"cannot read the file: {exc.strerror}")]) from None
+                raise ImportRejected(
+                    [RowError(0, "", _l("cannot read the file: %(reason)s", reason=exc.strerror))]
+                ) from None
         with handle:
             spreadsheet = handle.read(len(XLSX_MAGIC)) == XLSX_MAGIC or self.name.lower().endswith((".xlsx", ".xlsm"))
             wide = self.mapping is not None
@@ -149,7 +160,7 @@ def _records(header: Sequence[Any], records: Iterable[Sequence[str]]) -> Iterato
     """Number the records after the header and take their cells in ALL_COLUMNS order."""
     _limits().check_width(1, len(header))
     columns = [str(c or "").strip().lower() for c in header]
-    if missing := [RowError(1, c, "column missing from the header") for c in COLUMNS if c not in columns]:
+    if missing := [RowError(1, c, MISSING_COLUMN) for c in COLUMNS if c not in columns]:
         raise ImportRejected(missing)
     width = len(columns)
     positions = [columns.index(c) if c in columns else width for c in ALL_COLUMNS]
@@ -158,7 +169,13 @@ def _records(header: Sequence[Any], records: Iterable[Sequence[str]]) -> Iterato
     for number, cells in enumerate(records, start=2):
         if len(cells) != needed:  # a short record, or a missing optional column: padded with empty cells
             if len(cells) > width and any(cells[width:]):
-                raise ImportRejected([RowError(number, "", f"{len(cells)} cells, the header has {width} columns")])
+                raise ImportRejected(
+                    [
+                        RowError(
+                            number, "", _l("%(cells)d cells, the header has %(n)d columns", cells=len(cells), n=width)
+                        )
+                    ]
+                )
             cells = [*cells[:width], *[""] * (needed - min(len(cells), width))]
         yield number, take(cells) if take else cells  # the file's own order when it is ALL_COLUMNS
 
@@ -177,7 +194,7 @@ class _Lines:
         line = self._readline(MAX_LINE_CHARS + 1)
         self._number += 1
         if len(line) > MAX_LINE_CHARS and line[-1] != "\n":
-            raise ImportRejected([RowError(0, "", f"line {self._number} is longer than {MAX_LINE_CHARS:,} characters")])
+            raise ImportRejected([RowError(0, "", line_too_long(self._number))])
         if not line:
             raise StopIteration
         return line
@@ -195,7 +212,7 @@ def _csv_rows(handle: BinaryIO, encoding: str, records: Records) -> Iterator[tup
         header = next(csv.reader([first], delimiter=separator), [])
         yield from records(header, csv.reader(lines, delimiter=separator))
     except csv.Error as exc:
-        raise ImportRejected([RowError(0, "", f"the file cannot be read as CSV: {exc}")]) from None
+        raise ImportRejected([RowError(0, "", unreadable_csv(exc))]) from None
     finally:
         text.detach()  # the caller closes the file
 
@@ -220,7 +237,7 @@ def _xlsx_rows(handle: BinaryIO, records: Records, wide: bool) -> Iterator[tuple
     try:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportRejected([RowError(0, "", f"the file cannot be read as XLSX: {exc}")]) from None
+        raise ImportRejected([RowError(0, "", unreadable_xlsx(exc))]) from None
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         header = [_xlsx_text(c) for c in next(rows, ())]
@@ -244,7 +261,7 @@ def template() -> bytes:
 
 # --- checking -----------------------------------------------------------------------------------------------
 
-Judged = tuple[Any, str | None]  # a cell's value, or the problem with it
+Judged = tuple[Any, Message | None]  # a cell's value, or the problem with it
 
 
 class _Memo(dict[str, Judged]):
@@ -261,15 +278,30 @@ class _Memo(dict[str, Judged]):
         return judged
 
 
-def _known(known: dict[str, int], kind: str, required: bool) -> _Memo:
+def _known(known: dict[str, int], unknown: Callable[[str], Message], required: bool) -> _Memo:
     def judge(cell: str) -> Judged:
         code = cell.strip()
         if not code:
-            return None, "required" if required else None
+            return None, REQUIRED if required else None
         found = known.get(code)
-        return (found, None) if found is not None else (None, f"unknown {kind} {code!r}")
+        return (found, None) if found is not None else (None, unknown(code))
 
     return _Memo(judge)
+
+
+def out_of_range(value: int, lo: int, hi: int) -> Message:
+    return _l("%(value)d is out of range (%(lo)d to %(hi)d)", value=value, lo=lo, hi=hi)
+
+
+def not_a_timestamp(text: str) -> Message:
+    return _l(
+        "%(text)s is not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM[:SS][+HH:MM or Z], or DD/MM/YYYY HH:MM[:SS])",
+        text=repr(text),
+    )
+
+
+def _unknown_employee(number: str) -> Message:
+    return _l("unknown employee %(number)s", number=repr(number))
 
 
 def _score(lo: int, hi: int) -> _Memo:
@@ -278,9 +310,9 @@ def _score(lo: int, hi: int) -> _Memo:
         if not text:
             return None, None
         if not WHOLE_NUMBER.fullmatch(text):
-            return None, f"{text!r} is not a whole number"
+            return None, _l("%(text)s is not a whole number", text=repr(text))
         value = int(text)
-        return (value, None) if lo <= value <= hi else (None, f"{value} is out of range ({lo} to {hi})")
+        return (value, None) if lo <= value <= hi else (None, out_of_range(value, lo, hi))
 
     return _Memo(judge)
 
@@ -289,12 +321,12 @@ def _consent(cell: str) -> Judged:
     try:
         return (parse_bool(cell), None) if cell.strip() else (False, None)
     except CellError as exc:
-        return False, str(exc)
+        return False, exc.message
 
 
 def _channel(cell: str) -> Judged:
     text = unneutralise(cell.strip())
-    return (text, None) if len(text) <= 40 else ("", "at most 40 characters")
+    return (text, None) if len(text) <= 40 else ("", at_most(40))
 
 
 def _text(cell: str) -> str:
@@ -307,7 +339,7 @@ class RowChecker:
 
     def __init__(self, stores: dict[str, int], employees: dict[str, int], zone: ZoneInfo) -> None:
         self.zone = zone
-        self._store, self._employee = _known(stores, "store", True), _known(employees, "employee", False)
+        self._store, self._employee = _known(stores, unknown_store, True), _known(employees, _unknown_employee, False)
         self._channel, self._consent = _Memo(_channel), _Memo(_consent)
         self._nps, self._csat, self._ces = (_score(lo, hi) for lo, hi in SCORES.values())
 
@@ -319,9 +351,9 @@ class RowChecker:
             external_id, answered_at = unneutralise(external_id), unneutralise(answered_at)
         if not external_id and not any(c.strip() for c in cells):
             return None
-        problems: list[tuple[str, str]] = []
+        problems: list[tuple[str, Message]] = []
         if not external_id or len(external_id) > 120:
-            problems.append(("external_id", "at most 120 characters" if external_id else "required"))
+            problems.append(("external_id", at_most(120) if external_id else REQUIRED))
         store_id, store_problem = self._store[store]
         channel_text, channel_problem = self._channel[channel]
         nps_value, nps_problem = self._nps[nps]
@@ -335,12 +367,12 @@ class RowChecker:
             problems += [p for p in zip(columns, (*judged, employee_problem, consent_problem), strict=True) if p[1]]
         utc, local = self._moment(answered_at, problems)
         if not (nps.strip() or csat.strip() or ces.strip()):
-            problems.append((NO_SCORE, "every score is empty: give at least one of nps, csat, ces"))
+            problems.append((NO_SCORE, _l("every score is empty: give at least one of nps, csat, ces")))
         if consenting:  # customer details are read only where the customer agreed to be contacted
             name, contact = _text(name) or None, _text(contact) or None
             for column, value, limit in (("customer_name", name, 200), ("customer_contact", contact, 254)):
                 if value and len(value) > limit:
-                    problems.append((column, f"at most {limit} characters"))  # never echo customer data
+                    problems.append((column, at_most(limit)))  # never echo customer data
         else:
             name = contact = None
         if problems:
@@ -349,7 +381,7 @@ class RowChecker:
         values = (external_id, store_id, utc, local, month, channel_text, nps_value, csat_value, ces_value)
         return Response._make((number, *values, _text(comment) or None, employee_id, consenting, name, contact))
 
-    def _moment(self, text: str, problems: list[tuple[str, str]]) -> tuple[datetime, date]:
+    def _moment(self, text: str, problems: list[tuple[str, Message]]) -> tuple[datetime, date]:
         """An ISO 8601 (or dd/mm/yyyy HH:MM[:SS]) timestamp as a naive UTC datetime, and its day in the company's
         time zone; without an offset it is local time (in a daylight-saving gap or overlap, read as zoneinfo does:
         fold=0)."""
@@ -362,8 +394,7 @@ class RowChecker:
             else:
                 moment = datetime.fromisoformat(text)
         except ValueError:  # parse_date's CellError is one
-            message = f"{text!r} is not an ISO 8601 timestamp ({TIMESTAMP_HINT})" if text else "required"
-            problems.append(("answered_at", message))
+            problems.append(("answered_at", not_a_timestamp(text) if text else REQUIRED))
             return datetime.min, date.min
         offset = moment.utcoffset()
         if offset is None:

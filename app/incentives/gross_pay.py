@@ -15,7 +15,18 @@ from flask_babel import gettext as _
 
 from app.audit.services import record
 from app.core.company import save_setting, saved_setting
-from app.core.tabular import CellError, ImportRejected, RowError, Table, missing_columns, parse_decimal, write_csv
+from app.core.tabular import (
+    REQUIRED,
+    CellError,
+    ImportRejected,
+    RowError,
+    Table,
+    missing_columns,
+    parse_decimal,
+    period_problem,
+    write_csv,
+)
+from app.core.tabular import lazy_text as _l
 from app.dbtypes import Money
 from app.extensions import db
 from app.incentives.models import GrossPay
@@ -109,23 +120,29 @@ def import_gross_pay(table: Table) -> dict[str, int]:
         number = cells.get("employee_number", "").strip()
         employee_id = employees.get(number)
         if employee_id is None:
-            errors.append(RowError(row, "employee_number", f"unknown employee {number!r}" if number else "required"))
+            errors.append(
+                RowError(
+                    row,
+                    "employee_number",
+                    _l("unknown employee %(number)s", number=repr(number)) if number else REQUIRED,
+                )
+            )
         period = amount = None
         try:
             period = Period.parse(cells.get("period", ""))
         except PeriodError as exc:
-            errors.append(RowError(row, "period", str(exc)))
+            errors.append(RowError(row, "period", period_problem(exc)))
         try:
             amount = parse_decimal(cells.get("gross_pay", ""), table.decimal_comma, places=2)
             if amount < 0:
-                raise CellError(f"{cells.get('gross_pay')!r} is negative")
+                raise CellError(_l("%(text)s is negative", text=repr(cells.get("gross_pay"))))
         except CellError as exc:
-            errors.append(RowError(row, "gross_pay", str(exc) if cells.get("gross_pay", "").strip() else "required"))
+            errors.append(RowError(row, "gross_pay", exc.message if cells.get("gross_pay", "").strip() else REQUIRED))
         if employee_id is None or period is None or amount is None:
             continue
         key = (employee_id, str(period))
         if key in seen_at:
-            errors.append(RowError(row, "period", f"same employee and period as row {seen_at[key]}"))
+            errors.append(RowError(row, "period", _l("same employee and period as row %(row)d", row=seen_at[key])))
             continue
         seen_at[key] = row
         planned[key] = amount

@@ -1,5 +1,6 @@
 """Column mappings: how another tool's export (its header rows, column names, values and date format) becomes a row
-in Primo's own columns, one record at a time. Pure: no Flask, no database; the checks that follow are the import's.
+in Primo's own columns, one record at a time. No database; the checks that follow are the import's (problems are
+lazy translations, said in the language active when they are shown).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.core.tabular import ImportRejected, RowError
+from app.core.tabular import MISSING_COLUMN, ImportRejected, Message, RowError
+from app.core.tabular import lazy_text as _l
 
 MAX_HEADER_ROWS = 10
 # HR writes a date format as the tools' help pages do (dd/mm/yyyy HH:MM:SS); strptime's codes are accepted too.
@@ -99,7 +101,7 @@ def column_names(header: Sequence[Sequence[str]]) -> list[str]:
 class MappedCells(list[str]):
     """A record in the target's columns, with the problems met translating it (field, message)."""
 
-    problems: list[tuple[str, str]]
+    problems: list[tuple[str, Message]]
 
 
 class Translator:
@@ -112,7 +114,7 @@ class Translator:
             by_key.setdefault(key(name), index)
         missing = dict.fromkeys(c for c, _ in mapping.columns if key(c) not in by_key)
         if missing:
-            raise ImportRejected([RowError(1, c, "column missing from the header") for c in missing])
+            raise ImportRejected([RowError(1, c, MISSING_COLUMN) for c in missing])
         source = {f: c for c, f in mapping.columns}
         self.width = len(names)
         self.source_names = {f: names[by_key[key(c)]] for f, c in source.items()}
@@ -138,7 +140,7 @@ class Translator:
         pattern = strptime_format(mapping.date_format) if mapping.date_format else ""
         zone = ZoneInfo(mapping.timezone) if mapping.timezone else None
 
-        def read(text: str) -> tuple[str, str | None]:
+        def read(text: str) -> tuple[str, Message | None]:
             try:
                 value = datetime.strptime(text, pattern) if pattern else datetime.fromisoformat(text)
             except ValueError:
@@ -147,7 +149,11 @@ class Translator:
                 except ValueError:
                     value = None
                 if value is None:
-                    return text, f"{text!r} does not match the date format {mapping.date_format or 'ISO 8601'}"
+                    return text, _l(
+                        "%(text)s does not match the date format %(format)s",
+                        text=repr(text),
+                        format=mapping.date_format or "ISO 8601",
+                    )
             if not moment:
                 return value.date().isoformat(), None
             if zone is not None and value.tzinfo is None:

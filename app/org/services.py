@@ -17,16 +17,21 @@ from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
 from app.core.tabular import (
+    REQUIRED,
     CellError,
     ImportRejected,
+    Message,
     RowError,
     Table,
+    already_on_row,
+    at_most,
     format_decimal_plain,
     missing_columns,
     parse_date,
     parse_decimal,
     write_csv,
 )
+from app.core.tabular import lazy_text as _l
 from app.extensions import db
 from app.mappings.columns import Target
 from app.org.models import JOB_ROLES, Assignment, Employee, ManagerScope, Region, Store
@@ -108,27 +113,27 @@ def plan_stores(table: Table) -> ImportPlan:
         code, name, region = cells["store_code"], cells["name"], cells["region"]
         row_errors = []
         if not code:
-            row_errors.append(RowError(number, "store_code", "required"))
+            row_errors.append(RowError(number, "store_code", REQUIRED))
         elif len(code) > 40:
-            row_errors.append(RowError(number, "store_code", "at most 40 characters"))
+            row_errors.append(RowError(number, "store_code", at_most(40)))
         elif code in seen:
-            row_errors.append(RowError(number, "store_code", f"{code} already appears on row {seen[code]}"))
+            row_errors.append(RowError(number, "store_code", already_on_row(code, seen[code])))
         else:
             seen[code] = number
         if not name:
-            row_errors.append(RowError(number, "name", "required"))
+            row_errors.append(RowError(number, "name", REQUIRED))
         elif len(name) > 200:
-            row_errors.append(RowError(number, "name", "at most 200 characters"))
+            row_errors.append(RowError(number, "name", at_most(200)))
         if not region:
-            row_errors.append(RowError(number, "region", "required"))
+            row_errors.append(RowError(number, "region", REQUIRED))
         elif len(region) > 120:
-            row_errors.append(RowError(number, "region", "at most 120 characters"))
+            row_errors.append(RowError(number, "region", at_most(120)))
         opened_on = None
         if cells["opened_on"]:
             try:
                 opened_on = parse_date(cells["opened_on"])
             except CellError as exc:
-                row_errors.append(RowError(number, "opened_on", str(exc)))
+                row_errors.append(RowError(number, "opened_on", exc.message))
         errors.extend(row_errors)
         if row_errors:
             continue
@@ -236,6 +241,13 @@ def employee_fields(employee: Employee) -> dict[str, Any]:
     }
 
 
+BEFORE_HIRE = _l("before the hire date")
+
+
+def _not_one_of(text: str, allowed: tuple[str, ...] | list[str]) -> Message:
+    return _l("%(text)s is not one of %(allowed)s", text=repr(text), allowed=", ".join(allowed))
+
+
 def _check_employee_row(
     number: int, cells: dict[str, str], table: Table, existing: _Existing
 ) -> tuple[dict[str, Any], list[RowError]]:
@@ -245,21 +257,21 @@ def _check_employee_row(
     def need(column: str, limit: int = 120) -> str:
         text = cells[column]
         if not text:
-            errors.append(RowError(number, column, "required"))
+            errors.append(RowError(number, column, REQUIRED))
         elif len(text) > limit:
-            errors.append(RowError(number, column, f"at most {limit} characters"))
+            errors.append(RowError(number, column, at_most(limit)))
         return text
 
     def as_date(column: str, required: bool) -> date | None:
         text = cells[column]
         if not text:
             if required:
-                errors.append(RowError(number, column, "required"))
+                errors.append(RowError(number, column, REQUIRED))
             return None
         try:
             return parse_date(text)
         except CellError as exc:
-            errors.append(RowError(number, column, str(exc)))
+            errors.append(RowError(number, column, exc.message))
             return None
 
     values["payroll_id"] = need("payroll_id", 40)
@@ -270,54 +282,56 @@ def _check_employee_row(
         try:
             email = validate_email(email, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
-            errors.append(RowError(number, "email", f"{cells['email']!r} is not an e-mail address"))
+            errors.append(RowError(number, "email", _l("%(text)s is not an e-mail address", text=repr(cells["email"]))))
     values["email"] = email
     role = cells["job_role"]
     if role not in JOB_ROLES:
-        errors.append(RowError(number, "job_role", f"{role!r} is not one of {', '.join(JOB_ROLES)}"))
+        errors.append(RowError(number, "job_role", _not_one_of(role, JOB_ROLES)))
     values["job_role"] = role
     store_code = cells["store_code"]
     if not store_code:
-        errors.append(RowError(number, "store_code", "required"))
+        errors.append(RowError(number, "store_code", REQUIRED))
     elif store_code not in existing.stores:
-        errors.append(RowError(number, "store_code", f"unknown store {store_code}"))
+        errors.append(RowError(number, "store_code", _l("unknown store %(code)s", code=store_code)))
     values["store_code"] = store_code
     values["store_since"] = as_date("store_since", required=False)
     values["hire_date"] = as_date("hire_date", required=True)
     values["exit_date"] = as_date("exit_date", required=False)
     if values["hire_date"] and values["exit_date"] and values["exit_date"] < values["hire_date"]:
-        errors.append(RowError(number, "exit_date", "before the hire date"))
+        errors.append(RowError(number, "exit_date", BEFORE_HIRE))
     fte = None
     try:
         fte = parse_decimal(cells["fte"], table.decimal_comma, places=4) if cells["fte"] else None
         if fte is None:
-            errors.append(RowError(number, "fte", "required"))
+            errors.append(RowError(number, "fte", REQUIRED))
         elif not Decimal(0) < fte <= Decimal(1):
-            errors.append(RowError(number, "fte", f"{cells['fte']} is outside (0, 1]"))
+            errors.append(RowError(number, "fte", _l("%(value)s is outside (0, 1]", value=cells["fte"])))
     except CellError as exc:
-        errors.append(RowError(number, "fte", str(exc)))
+        errors.append(RowError(number, "fte", exc.message))
     values["fte"] = fte
     salary = None
     try:
         salary = parse_decimal(cells["annual_base_salary"], table.decimal_comma, places=2)
         if salary < 0:
-            errors.append(RowError(number, "annual_base_salary", "negative"))
+            errors.append(RowError(number, "annual_base_salary", _l("negative")))
         elif salary >= Decimal("1e12"):
-            errors.append(RowError(number, "annual_base_salary", "too large"))
+            errors.append(RowError(number, "annual_base_salary", _l("too large")))
     except CellError as exc:
-        errors.append(RowError(number, "annual_base_salary", str(exc) if cells["annual_base_salary"] else "required"))
+        errors.append(RowError(number, "annual_base_salary", exc.message if cells["annual_base_salary"] else REQUIRED))
     values["annual_base_salary"] = salary.quantize(Decimal("0.01")) if salary is not None else None
     values["cost_center"] = cells["cost_center"]
     if len(values["cost_center"]) > 40:
-        errors.append(RowError(number, "cost_center", "at most 40 characters"))
+        errors.append(RowError(number, "cost_center", at_most(40)))
     language = (cells["language"] or "fr").lower()
     if language not in LANGUAGE_CODES:
-        errors.append(RowError(number, "language", f"{cells['language']!r} is not one of fr, en"))
+        errors.append(RowError(number, "language", _not_one_of(cells["language"], LANGUAGE_CODES)))
     values["language"] = language
     targets = [t.strip() for t in cells["manages"].split("|") if t.strip()] if cells["manages"] else []
     for target in targets:
         if target not in existing.stores and target not in existing.regions:
-            errors.append(RowError(number, "manages", f"{target!r} is neither a store code nor a region"))
+            errors.append(
+                RowError(number, "manages", _l("%(text)s is neither a store code nor a region", text=repr(target)))
+            )
     values["manages"] = "|".join(sorted(set(targets)))
     return values, errors
 
@@ -343,11 +357,11 @@ def plan_employees(table: Table) -> ImportPlan:
         key = cells["employee_number"]
         row_errors: list[RowError] = []
         if not key:
-            row_errors.append(RowError(number, "employee_number", "required"))
+            row_errors.append(RowError(number, "employee_number", REQUIRED))
         elif len(key) > 40:
-            row_errors.append(RowError(number, "employee_number", "at most 40 characters"))
+            row_errors.append(RowError(number, "employee_number", at_most(40)))
         elif key in seen_numbers:
-            row_errors.append(RowError(number, "employee_number", f"{key} already appears on row {seen_numbers[key]}"))
+            row_errors.append(RowError(number, "employee_number", already_on_row(key, seen_numbers[key])))
         else:
             seen_numbers[key] = number
         values, cell_errors = _check_employee_row(number, cells, table, existing)
@@ -355,13 +369,15 @@ def plan_employees(table: Table) -> ImportPlan:
         payroll_id = values["payroll_id"]
         if payroll_id:
             if payroll_id in seen_payroll:
-                row_errors.append(
-                    RowError(number, "payroll_id", f"{payroll_id} already appears on row {seen_payroll[payroll_id]}")
-                )
+                row_errors.append(RowError(number, "payroll_id", already_on_row(payroll_id, seen_payroll[payroll_id])))
             seen_payroll.setdefault(payroll_id, number)
             owner = payroll_owner.get(payroll_id)
             if owner is not None and owner != key:
-                row_errors.append(RowError(number, "payroll_id", f"{payroll_id} belongs to employee {owner}"))
+                row_errors.append(
+                    RowError(
+                        number, "payroll_id", _l("%(id)s belongs to employee %(number)s", id=payroll_id, number=owner)
+                    )
+                )
         row_errors.extend(_check_email_unique(number, key, values["email"], seen_emails, email_owner))
         employee = existing.employees.get(key)
         if not row_errors:
@@ -391,10 +407,24 @@ def _check_email_unique(
         return []
     folded = email.lower()
     if folded in seen:
-        return [RowError(number, "email", f"{email} is also the e-mail of row {seen[folded]}: one address per person")]
+        return [
+            RowError(
+                number,
+                "email",
+                _l(
+                    "%(email)s is also the e-mail of row %(row)d: one address per person", email=email, row=seen[folded]
+                ),
+            )
+        ]
     seen[folded] = number
     if owner.get(folded, key) != key:
-        return [RowError(number, "email", f"{email} is already the e-mail of employee {owner[folded]}")]
+        return [
+            RowError(
+                number,
+                "email",
+                _l("%(email)s is already the e-mail of employee %(number)s", email=email, number=owner[folded]),
+            )
+        ]
     return []
 
 
@@ -404,10 +434,10 @@ def _check_assignment_change(number: int, employee: Employee | None, values: dic
     hire = values["hire_date"]
     if employee is None:
         if since is not None and hire is not None and since < hire:
-            return [RowError(number, "store_since", "before the hire date")]
+            return [RowError(number, "store_since", BEFORE_HIRE)]
         return []
     if since is not None and hire is not None and since < hire:
-        return [RowError(number, "store_since", "before the hire date")]
+        return [RowError(number, "store_since", BEFORE_HIRE)]
     first = employee.assignments[0] if employee.assignments else None
     if (
         first is not None
@@ -415,25 +445,44 @@ def _check_assignment_change(number: int, employee: Employee | None, values: dic
         and first.start_date < hire
         and not (len(employee.assignments) == 1 and since is not None)
     ):
-        return [RowError(number, "hire_date", f"after the start in {first.store.code} ({first.start_date})")]
+        return [
+            RowError(
+                number,
+                "hire_date",
+                _l("after the start in %(store)s (%(day)s)", store=first.store.code, day=str(first.start_date)),
+            )
+        ]
     latest = employee.latest_assignment
     if latest is None:
         return []
     if latest.store.code != values["store_code"]:
         if since is None:
-            return [RowError(number, "store_since", "required when the store changes (the first day in the new store)")]
+            return [
+                RowError(number, "store_since", _l("required when the store changes (the first day in the new store)"))
+            ]
         if since <= latest.start_date:
             return [
                 RowError(
                     number,
                     "store_since",
-                    f"{since} is not after the start in {latest.store.code} ({latest.start_date})",
+                    _l(
+                        "%(day)s is not after the start in %(store)s (%(start)s)",
+                        day=str(since),
+                        store=latest.store.code,
+                        start=str(latest.start_date),
+                    ),
                 )
             ]
     elif since is not None and since != latest.start_date:
         earlier = employee.assignments[-2] if len(employee.assignments) > 1 else None
         if earlier is not None and earlier.end_date is not None and since <= earlier.end_date:
-            return [RowError(number, "store_since", f"{since} overlaps the time in {earlier.store.code}")]
+            return [
+                RowError(
+                    number,
+                    "store_since",
+                    _l("%(day)s overlaps the time in %(store)s", day=str(since), store=earlier.store.code),
+                )
+            ]
     return []
 
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from app.audit.services import current_actor, record
 from app.core import clock, memo
 from app.core.tabular import CellError, ImportRejected, RowError, Table, missing_columns, parse_date
+from app.core.tabular import lazy_text as _l
 from app.extensions import db
 from app.org.models import Employee
 from app.recognition.account import (
@@ -205,6 +206,9 @@ def import_key(number: str, points: int, earned_on: date, reason: str, occurrenc
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+EMPTY = _l("empty")
+
+
 def import_opening_balances(table: Table, as_of: date | None = None) -> ImportResult:
     """Credit the rows of an `employee_number,points,earned_on,reason` file, all or nothing.
 
@@ -224,26 +228,26 @@ def import_opening_balances(table: Table, as_of: date | None = None) -> ImportRe
         number = cells.get("employee_number", "")
         employee = employees.get(number)
         if not number:
-            errors.append(RowError(row, "employee_number", "empty"))
+            errors.append(RowError(row, "employee_number", EMPTY))
         elif employee is None:
-            errors.append(RowError(row, "employee_number", f"no employee {number!r}"))
+            errors.append(RowError(row, "employee_number", _l("no employee %(number)s", number=repr(number))))
         raw_points = cells.get("points", "")
         points = int(raw_points) if raw_points.isdigit() else 0
         if points <= 0:
-            errors.append(RowError(row, "points", f"{raw_points!r} is not a positive whole number"))
+            errors.append(RowError(row, "points", _l("%(text)s is not a positive whole number", text=repr(raw_points))))
         earned_on = None
         try:
             earned_on = parse_date(cells.get("earned_on", ""))
         except CellError as exc:
-            errors.append(RowError(row, "earned_on", str(exc)))
+            errors.append(RowError(row, "earned_on", exc.message))
         if earned_on is not None and earned_on > as_of:
-            errors.append(RowError(row, "earned_on", f"{earned_on.isoformat()} is in the future"))
+            errors.append(RowError(row, "earned_on", _l("%(day)s is in the future", day=earned_on.isoformat())))
             earned_on = None
         reason = cells.get("reason", "").strip()
         if not reason:
-            errors.append(RowError(row, "reason", "empty"))
+            errors.append(RowError(row, "reason", EMPTY))
         elif len(reason) > REASON_MAX:
-            errors.append(RowError(row, "reason", f"longer than {REASON_MAX} characters"))
+            errors.append(RowError(row, "reason", _l("longer than %(n)d characters", n=REASON_MAX)))
         if employee is None or points <= 0 or earned_on is None or not reason or len(reason) > REASON_MAX:
             continue
         seen[(number, points, earned_on, reason)] += 1

@@ -233,3 +233,12 @@ def test_a_body_without_a_length_is_read_no_further_than_the_cap(client, generic
     assert response.status_code == 413
     assert response.get_json()["error"] == "the body is larger than the 256 KB limit"
     assert stream.furthest == MAX_BODY_BYTES + 1
+
+
+def test_a_bad_answers_reasons_stay_in_english_for_a_french_company(app, client, generic, monkeypatch):
+    monkeypatch.setitem(app.config, "PRIMO_DEFAULT_LANGUAGE", "fr")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    bad = post(client, generic, generic_payload(nps=11, store_code="ZZ"))
+    assert bad.status_code == 400
+    reasons = {r["field"]: r["reason"] for r in bad.get_json()["reasons"]}
+    assert reasons == {"store_code": "unknown store 'ZZ'", "nps": "11 is out of range (0 to 10)"}

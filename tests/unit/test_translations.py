@@ -75,3 +75,42 @@ def test_every_audit_action_written_has_a_label():
     assert len(actions) > 40
     assert sorted(actions - AUDIT_ACTIONS.keys()) == []
     assert sorted(objects - AUDIT_OBJECTS.keys()) == []
+
+
+def _import_checks() -> list[Path]:
+    """The modules whose checks say what is wrong with an imported file's rows, columns or cells."""
+    app_dir = Path(__file__).parents[2] / "app"
+    return [p for p in sorted(app_dir.rglob("*.py")) if re.search(r"\b(RowError|CellError)\(", p.read_text())]
+
+
+def test_import_problems_are_never_fixed_english_text():
+    """A row, column or cell problem is built from a translatable message, never from a literal or an f-string."""
+    import ast
+
+    fixed = []
+    for path in _import_checks():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in {"RowError", "CellError"}):
+                continue
+            position = 2 if node.func.id == "RowError" else 0  # type: ignore[attr-defined]
+            message = node.args[position] if len(node.args) > position else None
+            message = next((k.value for k in node.keywords if k.arg == "message"), message)
+            if isinstance(message, ast.JoinedStr) or (isinstance(message, ast.Constant) and message.value):
+                fixed.append(f"{path.name}:{node.lineno}")
+    assert len(_import_checks()) >= 10
+    assert fixed == []
+
+
+def test_every_import_problem_has_a_french_translation():
+    from babel.messages.extract import extract_from_file
+
+    keywords = {"_l": None, "_": None, "gettext": None}
+    catalog = _catalog()
+    found, untranslated = set(), []
+    for path in _import_checks():
+        for _line, message, _comments, _context in extract_from_file("python", str(path), keywords=keywords):
+            found.add(message)
+            if message not in catalog or not catalog[message].string:
+                untranslated.append(message)
+    assert {"required", "column missing from the header", "unknown store %(code)s"} <= found
+    assert untranslated == []
