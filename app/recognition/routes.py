@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import allow
@@ -103,12 +103,14 @@ def _history(employee_id: int) -> list[PointsEntry]:
         db.session.scalars(
             sa.select(PointsEntry)
             .where(PointsEntry.employee_id == employee_id)
-            .options(  # each entry has at most one of each: joined in the same query
-                joinedload(PointsEntry.award).joinedload(Award.giver),
-                joinedload(PointsEntry.grant).joinedload(BadgeGrant.badge),
-                joinedload(PointsEntry.redemption).joinedload(Redemption.reward),
-                joinedload(PointsEntry.rule),
-                joinedload(PointsEntry.challenge),
+            # Each entry has at most one of each, read by a query of its own: joined into one query, the nine
+            # tables took PostgreSQL's planner 10–14 ms to order, ten times what the separate reads cost.
+            .options(
+                selectinload(PointsEntry.award).joinedload(Award.giver),
+                selectinload(PointsEntry.grant).joinedload(BadgeGrant.badge),
+                selectinload(PointsEntry.redemption).joinedload(Redemption.reward),
+                selectinload(PointsEntry.rule),
+                selectinload(PointsEntry.challenge),
             )
             .order_by(PointsEntry.on_date.desc(), PointsEntry.id.desc())
             .limit(HISTORY_LIMIT)

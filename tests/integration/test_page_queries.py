@@ -18,7 +18,7 @@ PAGES = [
     ("employee@example.com", "/my/bonus", 12),  # the demo now also pays an intéressement run
     ("employee@example.com", "/my/statements", 4),
     ("employee@example.com", "/runs/{run}/statement/{me}", 12),
-    ("employee@example.com", "/recognition/", 12),
+    ("employee@example.com", "/recognition/", 15),  # the history reads what its entries name one query each (#14)
     ("employee@example.com", "/recognition/feed", 11),
     ("manager@example.com", "/", 26),  # the home page with its four cards (issue 14)
     ("manager@example.com", "/dashboard/store/{store}", 17),
