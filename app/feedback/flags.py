@@ -208,7 +208,7 @@ def _telling_answers(
     )
     # Plain rows through the session's connection (in its transaction): an import reads back up to every row it
     # wrote, and the ORM's result handling would cost more than the rules themselves.
-    rows = db.session.connection().execution_options(yield_per=5000).execute(query)
+    rows = db.session.connection().execute(query, execution_options={"yield_per": 5000})  # this statement only
     try:
         yield from _grouped(rows)
     finally:
